@@ -1,0 +1,107 @@
+-- limfac schema, version 1: the whole current schema.
+--
+-- A fresh database is created from this file; older databases are brought up
+-- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
+-- the version and is set by the code, not here.
+--
+-- Dates are ISO 'YYYY-MM-DD' text (they sort and compare correctly as text);
+-- timestamps are RFC 3339 UTC text.
+
+CREATE TABLE project (
+    id          INTEGER PRIMARY KEY,
+    slug        TEXT    NOT NULL UNIQUE,
+    name        TEXT    NOT NULL,
+    priority    INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 5),
+    owner       TEXT,
+    created_at  TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE project_dependency (
+    project_id     INTEGER NOT NULL REFERENCES project(id),
+    depends_on_id  INTEGER NOT NULL REFERENCES project(id),
+    PRIMARY KEY (project_id, depends_on_id),
+    CHECK (project_id <> depends_on_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE engineer (
+    id          INTEGER PRIMARY KEY,
+    handle      TEXT    NOT NULL UNIQUE,
+    name        TEXT    NOT NULL,
+    reports_to  INTEGER REFERENCES engineer(id),
+    created_at  TEXT    NOT NULL,
+    CHECK (reports_to IS NULL OR reports_to <> id)
+) STRICT;
+
+CREATE TABLE metric (
+    id          INTEGER PRIMARY KEY,
+    project_id  INTEGER NOT NULL REFERENCES project(id),
+    slug        TEXT    NOT NULL,
+    name        TEXT,
+    unit        TEXT,
+    target      REAL    NOT NULL,
+    direction   TEXT    NOT NULL CHECK (direction IN ('down', 'up')),
+    tolerance   REAL    NOT NULL DEFAULT 0 CHECK (tolerance >= 0),
+    created_at  TEXT    NOT NULL,
+    UNIQUE (project_id, slug)
+) STRICT;
+
+CREATE TABLE review (
+    id           INTEGER PRIMARY KEY,
+    date         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('weekly', 'skip-level', 'deep-dive')),
+    reviewer_id  INTEGER REFERENCES engineer(id),
+    notes        TEXT,
+    created_at   TEXT    NOT NULL
+) STRICT;
+
+-- "Join that day's review of the same kind and reviewer" looks here.
+CREATE INDEX review_by_day ON review (date, kind, reviewer_id);
+
+CREATE TABLE point (
+    id           INTEGER PRIMARY KEY,
+    date         TEXT    NOT NULL,
+    metric_id    INTEGER NOT NULL REFERENCES metric(id),
+    engineer_id  INTEGER NOT NULL REFERENCES engineer(id),
+    value        REAL    NOT NULL,
+    -- Data discipline: an empty memo field once hid hundreds of billions a year.
+    note         TEXT    NOT NULL CHECK (length(trim(note)) > 0),
+    review_id    INTEGER REFERENCES review(id),
+    created_at   TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX point_by_metric_date   ON point (metric_id, date);
+CREATE INDEX point_by_engineer_date ON point (engineer_id, date);
+CREATE INDEX point_by_review        ON point (review_id);
+
+CREATE TABLE blocker (
+    id           INTEGER PRIMARY KEY,
+    category     TEXT    NOT NULL,
+    text         TEXT    NOT NULL CHECK (length(trim(text)) > 0),
+    project_id   INTEGER NOT NULL REFERENCES project(id),
+    metric_id    INTEGER REFERENCES metric(id),
+    engineer_id  INTEGER REFERENCES engineer(id),
+    -- The data point that first cited it, so that export/import can round-trip it.
+    point_id     INTEGER REFERENCES point(id),
+    opened       TEXT    NOT NULL,
+    resolved     TEXT,
+    CHECK (resolved IS NULL OR resolved >= opened)
+) STRICT;
+
+CREATE INDEX blocker_by_point   ON blocker (point_id);
+CREATE INDEX blocker_by_project ON blocker (project_id, resolved);
+
+-- Every change of a deadline is a new row: the history of slips is the rows
+-- of one scope in order. Resolution (met or missed) is derived from the data
+-- points, never stored, so that it cannot disagree with them.
+CREATE TABLE deadline (
+    id           INTEGER PRIMARY KEY,
+    project_id   INTEGER NOT NULL REFERENCES project(id),
+    metric_id    INTEGER REFERENCES metric(id),
+    due          TEXT    NOT NULL,
+    probability  REAL CHECK (probability IS NULL OR (probability >= 0 AND probability <= 1)),
+    reason       TEXT,
+    set_on       TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX deadline_by_scope ON deadline (project_id, metric_id, id);

@@ -1,0 +1,30 @@
+//! `limfac backup`: a consistent copy of the database, safe while others write.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Ctx;
+use crate::output::Output;
+
+/// Copy the database to FILE with SQLite's online backup API: consistent even
+/// while another limfac process is writing. The copy is readable only by you.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  limfac backup ~/backups/limfac-$(date +%F).db")]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist)
+    file: PathBuf,
+}
+
+pub fn run(args: BackupArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let store = ctx.open()?;
+    if let Some(dir) = args.file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            crate::user_bail!("{}: the folder {} does not exist", args.file.display(), dir.display());
+        }
+    }
+    store.backup(&args.file)?;
+    out.note(format!("backed up {} to {}", store.path().display(), args.file.display()));
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `limfac export`: every data point as CSV (the import format), or the whole
+//! database as JSON.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use super::{write_private, Ctx};
+use crate::csv_format;
+use crate::output::Output;
+use crate::store::BlockerFilter;
+
+/// Export data: CSV in the import format (export then import into an empty
+/// database with --create-missing round-trips every data point), or JSON of
+/// the whole database (projects, engineers, metrics, reviews, points,
+/// blockers, deadlines). Files are created readable only by you.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac export --out points.csv\n  limfac export --format json --out everything.json"
+)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ExportFormat,
+    /// Write here instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+}
+
+pub fn run(args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let store = ctx.open()?;
+    let points = store.points(None)?;
+    let metrics = store.metrics(None)?;
+    let mut buf = Vec::new();
+    match args.format {
+        ExportFormat::Csv => csv_format::write_rows(&mut buf, &points, &metrics)?,
+        ExportFormat::Json => {
+            let reviews: Vec<_> = store.reviews()?.into_iter().map(|(r, _)| r).collect();
+            let dump = serde_json::json!({
+                "schema_version": store.schema_version()?,
+                "projects": store.projects()?,
+                "engineers": store.engineers()?,
+                "metrics": metrics,
+                "reviews": reviews,
+                "points": points,
+                "blockers": store.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?,
+                "deadlines": store.deadlines()?,
+            });
+            serde_json::to_writer_pretty(&mut buf, &dump)?;
+            buf.push(b'\n');
+        }
+    }
+    match &args.out {
+        Some(path) => {
+            write_private(path, &buf)?;
+            out.note(format!("exported {} points to {}", points.len(), path.display()));
+        }
+        None => out.raw(&buf)?,
+    }
+    Ok(())
+}

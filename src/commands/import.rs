@@ -1,0 +1,75 @@
+//! `limfac import`: load a CSV of data points, all or nothing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Ctx;
+use crate::csv_format;
+use crate::output::Output;
+
+/// Import data points from a CSV file, all or nothing.
+///
+/// Required columns (any order): date,project,metric,engineer,value,note.
+/// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,
+/// reviewer, and target,direction,tolerance,unit (used with --create-missing
+/// to create a missing metric). On the first bad row nothing is written and
+/// the error names the line, the column and the value.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing"
+)]
+pub struct ImportArgs {
+    /// The CSV file ('-' for standard input)
+    file: PathBuf,
+    /// Create unknown projects, metrics and engineers instead of failing
+    #[arg(long)]
+    create_missing: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let input: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        if args.file.is_dir() {
+            crate::user_bail!("{} is a directory; give a CSV file", args.file.display());
+        }
+        Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?)
+    };
+    let input = std::io::BufReader::with_capacity(1 << 20, input);
+    let mut store = ctx.open()?;
+    let started = std::time::Instant::now();
+    let rows = csv_format::read_rows(input, ctx.clock.today);
+    let quiet = out.quiet;
+    let mut progress = |n: u64| {
+        if !quiet && n.is_multiple_of(100_000) && n > 0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            eprint!("\rimported {n} rows…");
+        }
+    };
+    let summary = store.import(rows, args.create_missing, &mut progress)?;
+    if args.json {
+        return out.json(&summary);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    out.note(format!(
+        "\rimported {} points and {} blockers from {} in {:.2} s{}",
+        summary.points,
+        summary.blockers,
+        args.file.display(),
+        secs,
+        if summary.created_projects.len() + summary.created_metrics.len() + summary.created_engineers.len() > 0 {
+            format!(
+                " (created {} projects, {} metrics, {} engineers)",
+                summary.created_projects.len(),
+                summary.created_metrics.len(),
+                summary.created_engineers.len()
+            )
+        } else {
+            String::new()
+        }
+    ));
+    Ok(())
+}

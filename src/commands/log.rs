@@ -1,0 +1,255 @@
+//! `limfac log`: record what an engineer reported, right after the meeting.
+//!
+//! With every required flag it writes one point. With flags missing on an
+//! interactive terminal it asks for them (fuzzy pick lists, the note in
+//! `$EDITOR` or a line prompt) and then offers to log the next point of the
+//! same review, so that a whole meeting is entered in one sitting. Without a
+//! terminal it fails naming every missing flag.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::review::KindArg;
+use super::Ctx;
+use crate::error::UserError;
+use crate::model::ReviewKind;
+use crate::output::{num, Output};
+use crate::store::{NewPoint, ReviewChoice, Store};
+use crate::validate;
+
+/// Log a data point: what an engineer reported on a metric, with a note.
+///
+/// The point joins that day's review of the same kind and reviewer (created
+/// on first use) unless --review names one. Missing flags are asked for when
+/// run in a terminal.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac log --metric power/array-output --engineer wang-xm --value 84.5 \\\n      --note 'inverter firmware v2.3 fixed the MPPT oscillation' --blocker 'supplier:transformer lead time 40 weeks'\n  limfac log          (asks for everything, then offers the next point of the same meeting)"
+)]
+pub struct LogArgs {
+    /// PROJECT/METRIC
+    #[arg(long)]
+    metric: Option<String>,
+    /// Who reported it
+    #[arg(long)]
+    engineer: Option<String>,
+    /// The measured value
+    #[arg(long, allow_hyphen_values = true)]
+    value: Option<String>,
+    /// What was said (required, non-empty)
+    #[arg(long)]
+    note: Option<String>,
+    /// When it was reported [default: today]
+    #[arg(long)]
+    date: Option<String>,
+    /// Join this review (meeting) by id
+    #[arg(long, conflicts_with = "kind")]
+    review: Option<i64>,
+    /// The kind of meeting [default: weekly]
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Who ran the meeting (an engineer handle)
+    #[arg(long)]
+    reviewer: Option<String>,
+    /// CATEGORY:TEXT, e.g. 'power:grid interconnect permit' (repeatable)
+    #[arg(long = "blocker")]
+    blockers: Vec<String>,
+}
+
+pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let today = ctx.clock.today;
+    // Validate every given flag before touching the database.
+    let metric = args.metric.as_deref().map(|m| validate::metric_ref("--metric", m)).transpose()?;
+    let engineer = args.engineer.as_deref().map(|e| validate::handle("--engineer", e)).transpose()?;
+    let value = args.value.as_deref().map(|v| validate::number("--value", v)).transpose()?;
+    let note = args.note.as_deref().map(|n| validate::note("--note", n)).transpose()?;
+    let date = args.date.as_deref().map(|d| validate::date("--date", d, today)).transpose()?.unwrap_or(today);
+    let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
+    let blockers: Vec<(String, String)> =
+        args.blockers.iter().map(|b| validate::blocker("--blocker", b)).collect::<Result<_, _>>()?;
+    let review = match args.review {
+        Some(id) => ReviewChoice::Id(id),
+        None => ReviewChoice::Day { kind: args.kind.map(Into::into).unwrap_or(ReviewKind::Weekly), reviewer },
+    };
+
+    let missing: Vec<&str> = [
+        ("--metric", metric.is_none()),
+        ("--engineer", engineer.is_none()),
+        ("--value", value.is_none()),
+        ("--note", note.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(f, m)| m.then_some(f))
+    .collect();
+
+    let mut store = ctx.open()?;
+    if missing.is_empty() {
+        let (project, metric) = metric.expect("checked");
+        let p = NewPoint {
+            date,
+            project,
+            metric,
+            engineer: engineer.expect("checked"),
+            value: value.expect("checked"),
+            note: note.expect("checked"),
+            review,
+            blockers,
+        };
+        let (id, rid) = store.log(&p)?;
+        confirm(out, &p, id, rid);
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(UserError::new(format!("missing {} (no terminal to ask on)", missing.join(", ")))
+            .hint("give every flag, e.g. limfac log --metric P/M --engineer H --value 1 --note '...'")
+            .into());
+    }
+    let given = Given { metric, engineer, value, note, blockers };
+    interactive(&mut store, out, date, review, given)
+}
+
+fn confirm(out: &Output, p: &NewPoint, id: i64, review: i64) {
+    let blockers = if p.blockers.is_empty() { String::new() } else { format!(", {} blocker(s)", p.blockers.len()) };
+    out.note(format!(
+        "logged point {id}: {}/{} = {} by {} on {} (review {review}{blockers})",
+        p.project,
+        p.metric,
+        num(p.value),
+        p.engineer,
+        p.date
+    ));
+}
+
+/// Flags that were given, so the prompts only ask for the rest.
+struct Given {
+    metric: Option<(String, String)>,
+    engineer: Option<String>,
+    value: Option<f64>,
+    note: Option<String>,
+    blockers: Vec<(String, String)>,
+}
+
+fn aborted() -> anyhow::Error {
+    UserError::new("log aborted; nothing was written for this point").into()
+}
+
+fn interactive(
+    store: &mut Store,
+    out: &Output,
+    date: chrono::NaiveDate,
+    mut review: ReviewChoice,
+    mut given: Given,
+) -> Result<()> {
+    use dialoguer::{theme::ColorfulTheme, Confirm, Editor, FuzzySelect, Input};
+    let theme = ColorfulTheme::default();
+    let metrics = store.metrics(None)?;
+    let engineers = store.engineers()?;
+    if metrics.is_empty() || engineers.is_empty() {
+        return Err(UserError::new("there is nothing to log against yet")
+            .hint("add a metric (limfac metric add) and an engineer (limfac engineer add) first")
+            .into());
+    }
+    loop {
+        let (project, metric) = match given.metric.take() {
+            Some(m) => m,
+            None => {
+                let items: Vec<String> = metrics
+                    .iter()
+                    .map(|m| match &m.name {
+                        Some(n) => format!("{}  ({n})", m.key()),
+                        None => m.key(),
+                    })
+                    .collect();
+                let i = FuzzySelect::with_theme(&theme)
+                    .with_prompt("metric (type to search)")
+                    .items(&items)
+                    .default(0)
+                    .interact_opt()
+                    .map_err(|_| aborted())?
+                    .ok_or_else(aborted)?;
+                (metrics[i].project.clone(), metrics[i].metric.clone())
+            }
+        };
+        let engineer = match given.engineer.take() {
+            Some(e) => e,
+            None => {
+                let items: Vec<String> = engineers.iter().map(|e| format!("{}  ({})", e.handle, e.name)).collect();
+                let i = FuzzySelect::with_theme(&theme)
+                    .with_prompt("engineer (type to search)")
+                    .items(&items)
+                    .default(0)
+                    .interact_opt()
+                    .map_err(|_| aborted())?
+                    .ok_or_else(aborted)?;
+                engineers[i].handle.clone()
+            }
+        };
+        let value = match given.value.take() {
+            Some(v) => v,
+            None => {
+                let m = store.metric(&project, &metric)?;
+                let last = store
+                    .last_value(&project, &metric)?
+                    .map(|(d, v)| format!("last {} on {d}, ", num(v)))
+                    .unwrap_or_default();
+                let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+                let prompt = format!("value ({last}target {}{unit} {})", num(m.target), m.direction);
+                let s: String = Input::with_theme(&theme)
+                    .with_prompt(prompt)
+                    .validate_with(|s: &String| validate::number("value", s.trim()).map(|_| ()).map_err(|e| e.message))
+                    .interact_text()
+                    .map_err(|_| aborted())?;
+                validate::number("value", s.trim())?
+            }
+        };
+        let note = match given.note.take() {
+            Some(n) => n,
+            None => {
+                let text = if std::env::var_os("EDITOR").is_some_and(|e| !e.is_empty()) {
+                    Editor::new().edit("").map_err(|_| aborted())?.unwrap_or_default()
+                } else {
+                    Input::<String>::with_theme(&theme)
+                        .with_prompt("note (what was said)")
+                        .validate_with(|s: &String| validate::note("note", s).map(|_| ()).map_err(|e| e.message))
+                        .interact_text()
+                        .map_err(|_| aborted())?
+                };
+                validate::note("note", &text)?
+            }
+        };
+        let mut blockers = std::mem::take(&mut given.blockers);
+        loop {
+            let s: String = Input::with_theme(&theme)
+                .with_prompt("blocker as CATEGORY:TEXT (empty for none)")
+                .allow_empty(true)
+                .validate_with(|s: &String| {
+                    if s.trim().is_empty() {
+                        Ok(())
+                    } else {
+                        validate::blocker("blocker", s).map(|_| ()).map_err(|e| e.message)
+                    }
+                })
+                .interact_text()
+                .map_err(|_| aborted())?;
+            if s.trim().is_empty() {
+                break;
+            }
+            blockers.push(validate::blocker("blocker", &s)?);
+        }
+        let p = NewPoint { date, project, metric, engineer, value, note, review: review.clone(), blockers };
+        let (id, rid) = store.log(&p)?;
+        confirm(out, &p, id, rid);
+        review = ReviewChoice::Id(rid);
+        let again = Confirm::with_theme(&theme)
+            .with_prompt("log another point for this review?")
+            .default(true)
+            .interact_opt()
+            .unwrap_or(None)
+            .unwrap_or(false);
+        if !again {
+            return Ok(());
+        }
+    }
+}

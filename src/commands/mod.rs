@@ -1,0 +1,106 @@
+//! One file per subcommand. Each is thin: parse and validate arguments, load
+//! from the store, call the pure core, render.
+
+pub mod backup;
+pub mod blocker;
+
+pub mod doctor;
+pub mod engineer;
+pub mod export;
+pub mod import;
+pub mod log;
+pub mod metric;
+pub mod project;
+pub mod review;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::Command;
+use crate::clock::Clock;
+use crate::output::Output;
+use crate::store::Store;
+
+/// The environment variable naming the database.
+pub const DB_VAR: &str = "LIMFAC_DB";
+
+/// What every command may need: where the data is and what day it is.
+pub struct Ctx {
+    /// `--db` as given on the command line.
+    pub db: Option<PathBuf>,
+    pub clock: Clock,
+    pub quiet: bool,
+}
+
+impl Ctx {
+    pub fn new(db: Option<PathBuf>, quiet: bool) -> Result<Ctx> {
+        let clock = Clock::from_env().map_err(crate::error::UserError::new)?;
+        Ok(Ctx { db, clock, quiet })
+    }
+
+    /// `--db`, else `$LIMFAC_DB`, else `limfac.db` in the platform data folder.
+    pub fn db_path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.db {
+            return Ok(p.clone());
+        }
+        if let Some(p) = std::env::var_os(DB_VAR).filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "limfac")
+            .context("cannot find a home folder for the database; pass --db PATH or set LIMFAC_DB")?;
+        Ok(dirs.data_dir().join("limfac.db"))
+    }
+
+    pub fn open(&self) -> Result<Store> {
+        let path = self.db_path()?;
+        Store::open(&path, self.clock)
+    }
+}
+
+pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    match command {
+        Command::Project(a) => project::run(a, ctx, out),
+        Command::Engineer(a) => engineer::run(a, ctx, out),
+        Command::Metric(a) => metric::run(a, ctx, out),
+        Command::Review(a) => review::run(a, ctx, out),
+        Command::Log(a) => log::run(a, ctx, out),
+        Command::Blocker(a) => blocker::run(a, ctx, out),
+        Command::Import(a) => import::run(a, ctx, out),
+        Command::Export(a) => export::run(a, ctx, out),
+
+        Command::Backup(a) => backup::run(a, ctx, out),
+        Command::Doctor(a) => doctor::run(a, ctx, out),
+    }
+}
+
+/// Writes `bytes` to a new or replaced file readable only by its owner,
+/// refusing a missing folder or a directory with a clear error.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.is_dir() {
+        crate::user_bail!("--out {} is a directory; give a file name", path.display());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            crate::user_bail!("--out {}: the folder {} does not exist", path.display(), dir.display());
+        }
+    }
+    // Write to a temporary sibling and rename, so a reader never sees half a file.
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp{}",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

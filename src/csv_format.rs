@@ -1,0 +1,259 @@
+//! The import/export CSV format (SPEC §3): reading rows with every field
+//! validated, and writing them back so that export → import round-trips.
+//!
+//! Columns, in any order: `date,project,metric,engineer,value,note` required;
+//! `blocker` (one `CATEGORY:TEXT` per line of the cell), `kind`, `reviewer`,
+//! and, for `--create-missing`, `target,direction,tolerance,unit` optional.
+
+use std::io::{Read, Write};
+
+use chrono::NaiveDate;
+
+use crate::error::UserError;
+use crate::model::{Direction, Metric, ReviewKind};
+use crate::store::{ImportRow, StoredPoint};
+use crate::validate;
+
+/// Every column the format knows, in export order.
+pub const COLUMNS: [&str; 13] = [
+    "date",
+    "project",
+    "metric",
+    "engineer",
+    "value",
+    "note",
+    "blocker",
+    "kind",
+    "reviewer",
+    "target",
+    "direction",
+    "tolerance",
+    "unit",
+];
+const REQUIRED: [&str; 6] = ["date", "project", "metric", "engineer", "value", "note"];
+
+/// Where each known column sits in the file.
+struct Layout {
+    index: [Option<usize>; 13],
+}
+
+impl Layout {
+    fn from_header(header: &csv::ByteRecord) -> Result<Layout, UserError> {
+        let mut index = [None; 13];
+        for (pos, raw) in header.iter().enumerate() {
+            let name = std::str::from_utf8(raw)
+                .map_err(|_| UserError::new(format!("line 1: column {} is not valid UTF-8", pos + 1)))?;
+            // A UTF-8 byte-order mark (as Excel writes) is not part of the name.
+            let name = name.strip_prefix('\u{feff}').unwrap_or(name).trim();
+            let Some(col) = COLUMNS.iter().position(|c| *c == name) else {
+                return Err(UserError::new(format!("line 1: unknown column {}", validate::show(name)))
+                    .hint(format!("known columns: {}", COLUMNS.join(","))));
+            };
+            if index[col].is_some() {
+                return Err(UserError::new(format!("line 1: column '{name}' appears twice")));
+            }
+            index[col] = Some(pos);
+        }
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|c| index[COLUMNS.iter().position(|x| x == c).unwrap()].is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(UserError::new(format!("line 1: missing required column(s) {}", missing.join(", ")))
+                .hint(format!("the header must include {}", REQUIRED.join(","))));
+        }
+        Ok(Layout { index })
+    }
+}
+
+/// Reads a CSV import file, yielding validated rows; the first bad row ends
+/// the stream with an error naming its line, column and value.
+pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Result<ImportRow, UserError>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut layout: Option<Layout> = None;
+    let mut record = csv::ByteRecord::new();
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        loop {
+            let line = reader.position().line();
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => {
+                    if layout.is_none() {
+                        failed = true;
+                        return Some(Err(UserError::new("the file is empty: no header row")
+                            .hint(format!("the first line must name the columns, e.g. {}", REQUIRED.join(",")))));
+                    }
+                    return None;
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(UserError::new(format!("line {line}: the CSV is malformed ({e})"))
+                        .hint("check for a quote left open")));
+                }
+            }
+            let Some(lay) = &layout else {
+                match Layout::from_header(&record) {
+                    Ok(l) => layout = Some(l),
+                    Err(e) => {
+                        failed = true;
+                        return Some(Err(e));
+                    }
+                }
+                continue;
+            };
+            let line = record.position().map(|p| p.line()).unwrap_or(line);
+            // A wholly blank line (common at the end of hand-edited files) is skipped.
+            if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+                continue;
+            }
+            let result = parse_row(lay, &record, line, today);
+            if result.is_err() {
+                failed = true;
+            }
+            return Some(result);
+        }
+    })
+}
+
+fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -> Result<ImportRow, UserError> {
+    let at = |e: UserError, col: &str| {
+        let mut u = UserError::new(format!("line {line}, column {col}: {}", e.message));
+        u.hints = e.hints;
+        u
+    };
+    let field = |col: usize| -> Result<Option<&str>, UserError> {
+        let Some(pos) = lay.index[col] else { return Ok(None) };
+        let raw = rec.get(pos).ok_or_else(|| {
+            UserError::new(format!(
+                "line {line}: the row has {} fields but column '{}' is field {}",
+                rec.len(),
+                COLUMNS[col],
+                pos + 1
+            ))
+        })?;
+        let s = std::str::from_utf8(raw).map_err(|_| {
+            UserError::new(format!("line {line}, column {}: the text is not valid UTF-8", COLUMNS[col]))
+        })?;
+        Ok(Some(s))
+    };
+    let required = |col: usize| -> Result<&str, UserError> { Ok(field(col)?.expect("required column present")) };
+    let optional = |col: usize| -> Result<Option<&str>, UserError> { Ok(field(col)?.filter(|s| !s.is_empty())) };
+
+    let date = validate::date("date", required(0)?, today).map_err(|e| at(e, "date"))?;
+    let project = validate::slug("project", required(1)?).map_err(|e| at(e, "project"))?;
+    let metric = validate::slug("metric", required(2)?).map_err(|e| at(e, "metric"))?;
+    let engineer = validate::handle("engineer", required(3)?).map_err(|e| at(e, "engineer"))?;
+    let value = validate::number("value", required(4)?).map_err(|e| at(e, "value"))?;
+    let note = validate::note("note", required(5)?).map_err(|e| at(e, "note"))?;
+    let mut blockers = Vec::new();
+    if let Some(cell) = optional(6)? {
+        for part in cell.split('\n').map(|p| p.trim_end_matches('\r')).filter(|p| !p.trim().is_empty()) {
+            blockers.push(validate::blocker("blocker", part).map_err(|e| at(e, "blocker"))?);
+        }
+    }
+    let kind = optional(7)?
+        .map(|k| k.parse::<ReviewKind>().map_err(|e| at(UserError::new(format!("kind {e}")), "kind")))
+        .transpose()?;
+    let reviewer = optional(8)?.map(|h| validate::handle("reviewer", h).map_err(|e| at(e, "reviewer"))).transpose()?;
+    let target = optional(9)?.map(|v| validate::number("target", v).map_err(|e| at(e, "target"))).transpose()?;
+    let direction = optional(10)?
+        .map(|d| d.parse::<Direction>().map_err(|e| at(UserError::new(format!("direction {e}")), "direction")))
+        .transpose()?;
+    let tolerance =
+        optional(11)?.map(|v| validate::tolerance("tolerance", v).map_err(|e| at(e, "tolerance"))).transpose()?;
+    let unit = optional(12)?.map(|u| validate::text("unit", u).map_err(|e| at(e, "unit"))).transpose()?;
+    Ok(ImportRow {
+        line,
+        date,
+        project,
+        metric,
+        engineer,
+        value,
+        note,
+        blockers,
+        kind,
+        reviewer,
+        target,
+        direction,
+        tolerance,
+        unit,
+    })
+}
+
+/// Writes points in the import format, with each metric's definition on
+/// every row so that importing into an empty database with
+/// `--create-missing` recreates the metrics too.
+pub fn write_rows<W: Write>(out: W, points: &[StoredPoint], metrics: &[Metric]) -> csv::Result<()> {
+    let by_key: std::collections::HashMap<(&str, &str), &Metric> =
+        metrics.iter().map(|m| ((m.project.as_str(), m.metric.as_str()), m)).collect();
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    for p in points {
+        let m = by_key.get(&(p.project.as_str(), p.metric.as_str()));
+        w.write_record([
+            p.date.format("%Y-%m-%d").to_string(),
+            p.project.clone(),
+            p.metric.clone(),
+            p.engineer.clone(),
+            p.value.to_string(),
+            p.note.clone(),
+            p.blockers.join("\n"),
+            p.kind.clone().unwrap_or_default(),
+            p.reviewer.clone().unwrap_or_default(),
+            m.map(|m| m.target.to_string()).unwrap_or_default(),
+            m.map(|m| m.direction.to_string()).unwrap_or_default(),
+            m.map(|m| m.tolerance.to_string()).unwrap_or_default(),
+            m.and_then(|m| m.unit.clone()).unwrap_or_default(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn rows(s: &str) -> Vec<Result<ImportRow, UserError>> {
+        read_rows(s.as_bytes(), today()).collect()
+    }
+
+    #[test]
+    fn columns_in_any_order_with_bom_and_crlf() {
+        let r = rows("\u{feff}note,value,engineer,metric,project,date\r\n\"a, \"\"b\"\"\",1.5,al,m,p,2026-01-05\r\n");
+        assert_eq!(r.len(), 1);
+        let row = r[0].as_ref().unwrap();
+        assert_eq!(row.note, "a, \"b\"");
+        assert_eq!(row.value, 1.5);
+        assert_eq!(row.line, 2);
+    }
+
+    #[test]
+    fn bad_rows_name_line_column_and_value() {
+        let r = rows("date,project,metric,engineer,value,note\n2026-01-05,p,m,al,1,ok\n2026-02-30,p,m,al,1,ok\n");
+        let e = r[1].as_ref().unwrap_err();
+        assert!(e.message.contains("line 3, column date"), "{}", e.message);
+        assert!(e.message.contains("2026-02-30"), "{}", e.message);
+    }
+
+    #[test]
+    fn header_problems() {
+        let e = rows("date,project,metric,engineer,value\n")[0].clone().unwrap_err();
+        assert!(e.message.contains("missing required column(s) note"), "{}", e.message);
+        let e = rows("date,project,metric,engineer,value,note,note\n")[0].clone().unwrap_err();
+        assert!(e.message.contains("twice"));
+        let e = rows("date,project,metric,engineer,value,note,colour\n")[0].clone().unwrap_err();
+        assert!(e.message.contains("unknown column 'colour'"));
+        let e = rows("")[0].clone().unwrap_err();
+        assert!(e.message.contains("empty"));
+    }
+}

@@ -1,0 +1,432 @@
+//! Projects, engineers, metrics, reviews and deadlines: the named things data
+//! points refer to, with lookups that answer an unknown name with a hint.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{date_col, iso, Store};
+use crate::error::UserError;
+use crate::model::{Deadline, Direction, Engineer, Metric, Project, Review, ReviewKind};
+use crate::suggest::closest;
+
+/// Changes to an existing project; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectEdit {
+    pub name: Option<String>,
+    pub priority: Option<u8>,
+    pub owner: Option<String>,
+    pub add_depends_on: Vec<String>,
+    pub remove_depends_on: Vec<String>,
+}
+
+pub(super) fn project_id(tx: &rusqlite::Connection, slug: &str) -> Result<i64> {
+    let id: Option<i64> = tx.query_row("SELECT id FROM project WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
+    match id {
+        Some(id) => Ok(id),
+        None => {
+            let names = column(tx, "SELECT slug FROM project")?;
+            Err(UserError::new(format!("project '{slug}' does not exist"))
+                .maybe_hint(closest(slug, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
+                .hint("list projects with: limfac project list")
+                .into())
+        }
+    }
+}
+
+pub(super) fn engineer_id(tx: &rusqlite::Connection, handle: &str) -> Result<i64> {
+    let id: Option<i64> =
+        tx.query_row("SELECT id FROM engineer WHERE handle = ?1", [handle], |r| r.get(0)).optional()?;
+    match id {
+        Some(id) => Ok(id),
+        None => {
+            let names = column(tx, "SELECT handle FROM engineer")?;
+            Err(UserError::new(format!("engineer '{handle}' does not exist"))
+                .maybe_hint(closest(handle, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
+                .hint(format!("add them with: limfac engineer add {handle} --name NAME"))
+                .into())
+        }
+    }
+}
+
+pub(super) fn metric_id(tx: &rusqlite::Connection, project: &str, metric: &str) -> Result<i64> {
+    let pid = project_id(tx, project)?;
+    let id: Option<i64> = tx
+        .query_row("SELECT id FROM metric WHERE project_id = ?1 AND slug = ?2", params![pid, metric], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => Ok(id),
+        None => {
+            let names =
+                column(tx, "SELECT p.slug || '/' || m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
+            let wanted = format!("{project}/{metric}");
+            Err(UserError::new(format!("metric '{wanted}' does not exist"))
+                .maybe_hint(closest(&wanted, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
+                .hint("list metrics with: limfac metric list")
+                .into())
+        }
+    }
+}
+
+fn column(conn: &rusqlite::Connection, sql: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let v = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// True when following `edges` from `from` reaches `to`.
+fn reaches(edges: &HashMap<i64, Vec<i64>>, from: i64, to: i64) -> bool {
+    let mut seen = HashSet::new();
+    let mut stack = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if seen.insert(n) {
+            stack.extend(edges.get(&n).into_iter().flatten().copied());
+        }
+    }
+    false
+}
+
+fn dependency_edges(tx: &Transaction<'_>) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut edges: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut stmt = tx.prepare("SELECT project_id, depends_on_id FROM project_dependency")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (a, b) = row?;
+        edges.entry(a).or_default().push(b);
+    }
+    Ok(edges)
+}
+
+fn add_dependency(tx: &Transaction<'_>, project: &str, pid: i64, dep: &str) -> Result<()> {
+    let did = project_id(tx, dep)?;
+    if did == pid {
+        crate::user_bail!("--depends-on '{dep}': a project cannot depend on itself");
+    }
+    let edges = dependency_edges(tx)?;
+    if reaches(&edges, did, pid) {
+        return Err(UserError::new(format!(
+            "--depends-on '{dep}' would make a cycle: '{dep}' already depends on '{project}'"
+        ))
+        .hint("dependencies must form a tree of prerequisites; remove the other edge first")
+        .into());
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO project_dependency (project_id, depends_on_id) VALUES (?1, ?2)",
+        params![pid, did],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    pub fn add_project(&mut self, p: &Project) -> Result<()> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM project WHERE slug = ?1)", [&p.slug], |r| r.get(0))?;
+        if exists {
+            return Err(UserError::new(format!("project '{}' already exists", p.slug))
+                .hint(format!("change it with: limfac project edit {}", p.slug))
+                .into());
+        }
+        tx.execute(
+            "INSERT INTO project (slug, name, priority, owner, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![p.slug, p.name, p.priority, p.owner, stamp],
+        )?;
+        let pid = tx.last_insert_rowid();
+        for dep in &p.depends_on {
+            add_dependency(&tx, &p.slug, pid, dep)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn edit_project(&mut self, slug: &str, edit: &ProjectEdit) -> Result<()> {
+        let tx = self.write()?;
+        let pid = project_id(&tx, slug)?;
+        if let Some(name) = &edit.name {
+            tx.execute("UPDATE project SET name = ?1 WHERE id = ?2", params![name, pid])?;
+        }
+        if let Some(priority) = edit.priority {
+            tx.execute("UPDATE project SET priority = ?1 WHERE id = ?2", params![priority, pid])?;
+        }
+        if let Some(owner) = &edit.owner {
+            tx.execute("UPDATE project SET owner = ?1 WHERE id = ?2", params![owner, pid])?;
+        }
+        for dep in &edit.remove_depends_on {
+            let did = project_id(&tx, dep)?;
+            tx.execute(
+                "DELETE FROM project_dependency WHERE project_id = ?1 AND depends_on_id = ?2",
+                params![pid, did],
+            )?;
+        }
+        for dep in &edit.add_depends_on {
+            add_dependency(&tx, slug, pid, dep)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        let mut deps: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT d.project_id, p.slug FROM project_dependency d JOIN project p ON p.id = d.depends_on_id ORDER BY p.slug",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, slug) = row?;
+            deps.entry(id).or_default().push(slug);
+        }
+        let mut stmt =
+            self.conn.prepare("SELECT id, slug, name, priority, owner FROM project ORDER BY priority, slug")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Project {
+                    slug: r.get(1)?,
+                    name: r.get(2)?,
+                    priority: r.get(3)?,
+                    owner: r.get(4)?,
+                    depends_on: Vec::new(),
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, mut p) = row?;
+            p.depends_on = deps.remove(&id).unwrap_or_default();
+            out.push(p);
+        }
+        Ok(out)
+    }
+
+    /// One project, or an error with a hint naming the closest slug.
+    pub fn project(&self, slug: &str) -> Result<Project> {
+        project_id(&self.conn, slug)?;
+        Ok(self.projects()?.into_iter().find(|p| p.slug == slug).expect("exists"))
+    }
+
+    pub fn add_engineer(&mut self, e: &Engineer) -> Result<()> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM engineer WHERE handle = ?1)", [&e.handle], |r| r.get(0))?;
+        if exists {
+            return Err(UserError::new(format!("engineer '{}' already exists", e.handle))
+                .hint(format!("change them with: limfac engineer edit {}", e.handle))
+                .into());
+        }
+        let boss = e.reports_to.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
+        tx.execute(
+            "INSERT INTO engineer (handle, name, reports_to, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![e.handle, e.name, boss, stamp],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes an engineer's name or manager; a reporting line that would loop
+    /// back to the engineer is refused.
+    pub fn edit_engineer(&mut self, handle: &str, name: Option<&str>, reports_to: Option<&str>) -> Result<()> {
+        let tx = self.write()?;
+        let id = engineer_id(&tx, handle)?;
+        if let Some(name) = name {
+            tx.execute("UPDATE engineer SET name = ?1 WHERE id = ?2", params![name, id])?;
+        }
+        if let Some(boss) = reports_to {
+            let bid = engineer_id(&tx, boss)?;
+            // Walk up from the new manager; meeting the engineer means a loop.
+            let mut cur = Some(bid);
+            let mut steps = 0;
+            while let Some(c) = cur {
+                if c == id {
+                    return Err(UserError::new(format!(
+                        "--reports-to '{boss}' would make a reporting loop through '{handle}'"
+                    ))
+                    .hint("an engineer cannot (indirectly) manage their own manager")
+                    .into());
+                }
+                cur = tx.query_row("SELECT reports_to FROM engineer WHERE id = ?1", [c], |r| r.get(0))?;
+                steps += 1;
+                if steps > 10_000 {
+                    break;
+                }
+            }
+            tx.execute("UPDATE engineer SET reports_to = ?1 WHERE id = ?2", params![bid, id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn engineers(&self) -> Result<Vec<Engineer>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.handle, e.name, b.handle FROM engineer e LEFT JOIN engineer b ON b.id = e.reports_to ORDER BY e.handle",
+        )?;
+        let v = stmt
+            .query_map([], |r| Ok(Engineer { handle: r.get(0)?, name: r.get(1)?, reports_to: r.get(2)? }))?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    pub fn engineer(&self, handle: &str) -> Result<Engineer> {
+        engineer_id(&self.conn, handle)?;
+        Ok(self.engineers()?.into_iter().find(|e| e.handle == handle).expect("exists"))
+    }
+
+    pub fn add_metric(&mut self, m: &Metric) -> Result<()> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let pid = project_id(&tx, &m.project)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM metric WHERE project_id = ?1 AND slug = ?2)",
+            params![pid, m.metric],
+            |r| r.get(0),
+        )?;
+        if exists {
+            crate::user_bail!("metric '{}' already exists", m.key());
+        }
+        insert_metric(&tx, pid, m, &stamp)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every metric (or one project's), ordered by project priority then name.
+    pub fn metrics(&self, project: Option<&str>) -> Result<Vec<Metric>> {
+        if let Some(p) = project {
+            project_id(&self.conn, p)?;
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance
+             FROM metric m JOIN project p ON p.id = m.project_id
+             WHERE ?1 IS NULL OR p.slug = ?1
+             ORDER BY p.priority, p.slug, m.slug",
+        )?;
+        let v = stmt
+            .query_map([project], |r| {
+                let dir: String = r.get(5)?;
+                Ok(Metric {
+                    project: r.get(0)?,
+                    metric: r.get(1)?,
+                    name: r.get(2)?,
+                    unit: r.get(3)?,
+                    target: r.get(4)?,
+                    direction: dir.parse().unwrap_or(Direction::Down),
+                    tolerance: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    pub fn metric(&self, project: &str, metric: &str) -> Result<Metric> {
+        metric_id(&self.conn, project, metric)?;
+        Ok(self.metrics(Some(project))?.into_iter().find(|m| m.metric == metric).expect("exists"))
+    }
+
+    pub fn add_review(
+        &mut self,
+        date: NaiveDate,
+        kind: ReviewKind,
+        reviewer: Option<&str>,
+        notes: Option<&str>,
+    ) -> Result<i64> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let rid = reviewer.map(|h| engineer_id(&tx, h)).transpose()?;
+        tx.execute(
+            "INSERT INTO review (date, kind, reviewer_id, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![iso(date), kind.as_str(), rid, notes, stamp],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn reviews(&self) -> Result<Vec<(Review, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.date, r.kind, e.handle, r.notes,
+                    (SELECT count(*) FROM point p WHERE p.review_id = r.id)
+             FROM review r LEFT JOIN engineer e ON e.id = r.reviewer_id
+             ORDER BY r.date DESC, r.id DESC",
+        )?;
+        let v = stmt.query_map([], |r| Ok((review_row(r)?, r.get(5)?)))?.collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    pub fn review(&self, id: i64) -> Result<Review> {
+        let r = self
+            .conn
+            .query_row(
+                "SELECT r.id, r.date, r.kind, e.handle, r.notes
+                 FROM review r LEFT JOIN engineer e ON e.id = r.reviewer_id WHERE r.id = ?1",
+                [id],
+                review_row,
+            )
+            .optional()?;
+        r.ok_or_else(|| {
+            UserError::new(format!("review {id} does not exist")).hint("list reviews with: limfac review list").into()
+        })
+    }
+
+    /// Records a deadline (a new row: earlier ones on the same scope stay as
+    /// the history of slips).
+    pub fn set_deadline(&mut self, d: &Deadline) -> Result<i64> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let pid = project_id(&tx, &d.project)?;
+        let mid = d.metric.as_deref().map(|m| metric_id(&tx, &d.project, m)).transpose()?;
+        tx.execute(
+            "INSERT INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![pid, mid, iso(d.due), d.probability, d.reason, iso(d.set_on), stamp],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every deadline ever set, oldest first.
+    pub fn deadlines(&self) -> Result<Vec<Deadline>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.id, p.slug, m.slug, d.due, d.probability, d.reason, d.set_on
+             FROM deadline d JOIN project p ON p.id = d.project_id LEFT JOIN metric m ON m.id = d.metric_id
+             ORDER BY d.id",
+        )?;
+        let v = stmt
+            .query_map([], |r| {
+                Ok(Deadline {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    metric: r.get(2)?,
+                    due: date_col(r, 3)?,
+                    probability: r.get(4)?,
+                    reason: r.get(5)?,
+                    set_on: date_col(r, 6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+}
+
+pub(super) fn insert_metric(tx: &rusqlite::Connection, pid: i64, m: &Metric, stamp: &str) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![pid, m.metric, m.name, m.unit, m.target, m.direction.as_str(), m.tolerance, stamp],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn review_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Review> {
+    let kind: String = r.get(2)?;
+    Ok(Review {
+        id: r.get(0)?,
+        date: date_col(r, 1)?,
+        kind: kind.parse().unwrap_or(ReviewKind::Weekly),
+        reviewer: r.get(3)?,
+        notes: r.get(4)?,
+    })
+}

@@ -1,0 +1,256 @@
+//! The only module that speaks SQL.
+//!
+//! [`Store`] opens (creating with safe permissions) and upgrades the SQLite
+//! file, and offers a narrow surface of reads and writes in limfac's own
+//! terms. Every write runs in one `BEGIN IMMEDIATE` transaction so that it is
+//! all-or-nothing and concurrent writers queue on the busy timeout instead of
+//! failing with "database is locked".
+
+mod entities;
+mod import;
+pub mod migrations;
+mod points;
+
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use entities::ProjectEdit;
+pub use import::{ImportRow, ImportSummary};
+pub use points::{BlockerFilter, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
+
+use crate::clock::Clock;
+
+/// Errors callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "database {path} was written by a newer limfac (schema version {found}; this build knows up to {supported})"
+    )]
+    TooNew { path: String, found: i64, supported: i64 },
+    #[error("{path} is not a limfac database (it has tables but no limfac schema version)")]
+    Foreign { path: String },
+}
+
+/// How long a writer waits for another before giving up. Generous, because
+/// eight people logging at once should queue, never fail.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    clock: Clock,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it (folder 0700, file 0600) and
+    /// its schema when missing, and upgrading an older schema. A database from
+    /// a newer limfac is refused before anything is written to it.
+    pub fn open(path: &Path, clock: Clock) -> Result<Store> {
+        create_private_file(path)?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .with_context(|| format!("cannot open database {}", path.display()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut store = Store { conn, path: path.to_path_buf(), clock };
+        // Checked before any pragma that writes (journal_mode changes the header).
+        store.refuse_newer()?;
+        store
+            .conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .context("cannot configure the database")?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// The schema version stored in the file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn refuse_newer(&self) -> Result<()> {
+        let found = self.schema_version()?;
+        if found > migrations::LATEST {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found,
+                supported: migrations::LATEST,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        if self.schema_version()? == migrations::LATEST {
+            return Ok(());
+        }
+        // IMMEDIATE: two processes opening a fresh file at once must not both
+        // create the schema; the second waits, then sees the version and stops.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == 0 {
+            let tables: i64 =
+                tx.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0))?;
+            if tables > 0 {
+                return Err(StoreError::Foreign { path: self.path.display().to_string() }.into());
+            }
+            tx.execute_batch(migrations::SCHEMA).context("cannot create the schema")?;
+            tx.pragma_update(None, "user_version", migrations::LATEST)?;
+        } else {
+            for (i, step) in migrations::STEPS.iter().enumerate() {
+                let from = i as i64 + 1;
+                if version <= from {
+                    tx.execute_batch(step).with_context(|| format!("cannot upgrade the schema from version {from}"))?;
+                }
+            }
+            tx.pragma_update(None, "user_version", migrations::LATEST)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Starts a write transaction that takes the write lock at once.
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Copies the live database to `dest` with SQLite's online backup API, so
+    /// the copy is consistent even while another process writes. The copy is
+    /// created 0600.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            crate::user_bail!("--out {} already exists; choose a new file name", dest.display());
+        }
+        create_private_file(dest)?;
+        let mut out = Connection::open(dest)?;
+        let result = (|| -> Result<()> {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            drop(out);
+            let _ = fs::remove_file(dest);
+            return Err(e.context(format!("backup to {} failed", dest.display())));
+        }
+        // Keep the copy a single self-contained file.
+        out.execute_batch("PRAGMA journal_mode = DELETE;")?;
+        Ok(())
+    }
+
+    /// Health checks for `doctor`.
+    pub fn doctor(&self) -> Result<Doctor> {
+        let integrity: Vec<String> =
+            self.conn.prepare("PRAGMA integrity_check")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let fk: i64 = self.conn.prepare("PRAGMA foreign_key_check")?.query_map([], |_| Ok(()))?.count() as i64;
+        let mut counts = Vec::new();
+        for table in ["project", "engineer", "metric", "review", "point", "blocker", "deadline"] {
+            let n: i64 = self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+            counts.push((table.to_string(), n));
+        }
+        Ok(Doctor {
+            path: self.path.display().to_string(),
+            schema_version: self.schema_version()?,
+            supported_version: migrations::LATEST,
+            integrity,
+            foreign_key_violations: fk,
+            counts,
+        })
+    }
+
+    /// The query plan SQLite picks for `sql`, for tests that hot queries use
+    /// their indexes.
+    pub fn explain(&self, sql: &str) -> Result<String> {
+        let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(3))?.collect::<Result<_, _>>()?;
+        Ok(rows.join("\n"))
+    }
+}
+
+/// What `doctor` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Doctor {
+    pub path: String,
+    pub schema_version: i64,
+    pub supported_version: i64,
+    pub integrity: Vec<String>,
+    pub foreign_key_violations: i64,
+    pub counts: Vec<(String, i64)>,
+}
+
+impl Doctor {
+    pub fn healthy(&self) -> bool {
+        self.integrity == ["ok"] && self.foreign_key_violations == 0 && self.schema_version == self.supported_version
+    }
+}
+
+/// Creates `path` as an empty file readable only by its owner (and its folder
+/// 0700) unless it exists. Doing this before SQLite opens the file means the
+/// notes about people are never readable by others, not even for a moment.
+pub fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        }
+    }
+    if path.is_dir() {
+        crate::user_bail!("{} is a directory; give a file path", path.display());
+    }
+    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+/// Fast parse of a date column known to hold `YYYY-MM-DD` (written by us).
+fn parse_stored_date(s: &str) -> rusqlite::Result<NaiveDate> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    if b.len() == 10 {
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                return Ok(date);
+            }
+        }
+    }
+    Err(rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("bad stored date {s:?}").into(),
+    ))
+}
+
+fn date_col(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
+    let s: String = row.get(idx)?;
+    parse_stored_date(&s)
+}
+
+fn opt_date_col(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| parse_stored_date(&s)).transpose()
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}

@@ -1,0 +1,352 @@
+//! Data points, the reviews they join, blockers, and the bulk reads the core
+//! works from.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension};
+
+use super::entities::{engineer_id, metric_id, project_id};
+use super::{date_col, iso, opt_date_col, Store};
+use crate::error::UserError;
+use crate::model::{Blocker, Observation, ReviewKind, Snapshot};
+
+/// Which meeting a new point belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewChoice {
+    /// An existing review by id.
+    Id(i64),
+    /// That day's review of this kind and reviewer, created on first use.
+    Day { kind: ReviewKind, reviewer: Option<String> },
+}
+
+/// A data point to record, already validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPoint {
+    pub date: NaiveDate,
+    pub project: String,
+    pub metric: String,
+    pub engineer: String,
+    pub value: f64,
+    pub note: String,
+    pub review: ReviewChoice,
+    /// (category, text) pairs opened with this point.
+    pub blockers: Vec<(String, String)>,
+}
+
+/// A stored point with its ids, as shown by `review show` and exports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredPoint {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub project: String,
+    pub metric: String,
+    pub engineer: String,
+    pub value: f64,
+    pub note: String,
+    pub review: Option<i64>,
+    pub kind: Option<String>,
+    pub reviewer: Option<String>,
+    /// Blockers first cited with this point, as `CATEGORY:TEXT`.
+    pub blockers: Vec<String>,
+}
+
+/// A review an engineer spoke in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpokeIn {
+    pub review: i64,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub reviewer: Option<String>,
+    /// How many points they reported in it.
+    pub points: i64,
+}
+
+/// Which blockers to list.
+#[derive(Debug, Clone, Default)]
+pub struct BlockerFilter {
+    pub include_resolved: bool,
+    pub project: Option<String>,
+    pub engineer: Option<String>,
+}
+
+/// Finds that day's review of `kind` by `reviewer_id`, creating it on first use.
+pub(super) fn day_review(
+    tx: &rusqlite::Connection,
+    date: &str,
+    kind: ReviewKind,
+    reviewer_id: Option<i64>,
+    stamp: &str,
+) -> Result<i64> {
+    let found: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM review WHERE date = ?1 AND kind = ?2 AND reviewer_id IS ?3 ORDER BY id LIMIT 1",
+            params![date, kind.as_str(), reviewer_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO review (date, kind, reviewer_id, notes, created_at) VALUES (?1, ?2, ?3, NULL, ?4)",
+        params![date, kind.as_str(), reviewer_id, stamp],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    /// Records one data point and its blockers in one transaction. Returns
+    /// the point's id and the review it joined.
+    pub fn log(&mut self, p: &NewPoint) -> Result<(i64, i64)> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        let mid = metric_id(&tx, &p.project, &p.metric)?;
+        let pid = project_id(&tx, &p.project)?;
+        let eid = engineer_id(&tx, &p.engineer)?;
+        let date = iso(p.date);
+        let rid = match &p.review {
+            ReviewChoice::Id(id) => {
+                let exists: bool =
+                    tx.query_row("SELECT EXISTS (SELECT 1 FROM review WHERE id = ?1)", [id], |r| r.get(0))?;
+                if !exists {
+                    return Err(UserError::new(format!("--review {id} does not exist"))
+                        .hint("list reviews with: limfac review list")
+                        .into());
+                }
+                *id
+            }
+            ReviewChoice::Day { kind, reviewer } => {
+                let reviewer_id = reviewer.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
+                day_review(&tx, &date, *kind, reviewer_id, &stamp)?
+            }
+        };
+        tx.execute(
+            "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![date, mid, eid, p.value, p.note, rid, stamp],
+        )?;
+        let point_id = tx.last_insert_rowid();
+        for (cat, text) in &p.blockers {
+            tx.execute(
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![cat, text, pid, mid, eid, point_id, date],
+            )?;
+        }
+        tx.commit()?;
+        Ok((point_id, rid))
+    }
+
+    /// Points with their notes, optionally only one review's, in date order.
+    pub fn points(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+        let mut blockers: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut stmt =
+            self.conn.prepare("SELECT point_id, category, text FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+            let (pid, cat, text) = row?;
+            blockers.entry(pid).or_default().push(format!("{cat}:{text}"));
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT pt.id, pt.date, p.slug, m.slug, e.handle, pt.value, pt.note, pt.review_id, r.kind, rv.handle
+             FROM point pt
+             JOIN metric m ON m.id = pt.metric_id
+             JOIN project p ON p.id = m.project_id
+             JOIN engineer e ON e.id = pt.engineer_id
+             LEFT JOIN review r ON r.id = pt.review_id
+             LEFT JOIN engineer rv ON rv.id = r.reviewer_id
+             WHERE ?1 IS NULL OR pt.review_id = ?1
+             ORDER BY pt.date, pt.id",
+        )?;
+        let v = stmt
+            .query_map([review], |r| {
+                let id: i64 = r.get(0)?;
+                Ok(StoredPoint {
+                    id,
+                    date: date_col(r, 1)?,
+                    project: r.get(2)?,
+                    metric: r.get(3)?,
+                    engineer: r.get(4)?,
+                    value: r.get(5)?,
+                    note: r.get(6)?,
+                    review: r.get(7)?,
+                    kind: r.get(8)?,
+                    reviewer: r.get(9)?,
+                    blockers: blockers.remove(&id).unwrap_or_default(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    /// The latest reading of a metric, for the interactive prompt.
+    pub fn last_value(&self, project: &str, metric: &str) -> Result<Option<(NaiveDate, f64)>> {
+        let mid = metric_id(&self.conn, project, metric)?;
+        let r = self
+            .conn
+            .query_row(
+                "SELECT date, value FROM point WHERE metric_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
+                [mid],
+                |r| Ok((date_col(r, 0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(r)
+    }
+
+    pub fn add_blocker(
+        &mut self,
+        project: &str,
+        metric: Option<&str>,
+        engineer: Option<&str>,
+        category: &str,
+        text: &str,
+        opened: NaiveDate,
+    ) -> Result<i64> {
+        let tx = self.write()?;
+        let pid = project_id(&tx, project)?;
+        let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
+        let eid = engineer.map(|h| engineer_id(&tx, h)).transpose()?;
+        tx.execute(
+            "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![category, text, pid, mid, eid, iso(opened)],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn resolve_blocker(&mut self, id: i64, on: NaiveDate) -> Result<()> {
+        let tx = self.write()?;
+        let row: Option<(String, Option<String>)> = tx
+            .query_row("SELECT opened, resolved FROM blocker WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            None => {
+                return Err(UserError::new(format!("blocker {id} does not exist"))
+                    .hint("list open blockers with: limfac blocker list")
+                    .into())
+            }
+            Some((_, Some(done))) => crate::user_bail!("blocker {id} was already resolved on {done}"),
+            Some((opened, None)) if iso(on) < opened => {
+                crate::user_bail!("--date {on} is before blocker {id} was opened ({opened})")
+            }
+            Some(_) => {}
+        }
+        tx.execute("UPDATE blocker SET resolved = ?1 WHERE id = ?2", params![iso(on), id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn blockers(&self, f: &BlockerFilter) -> Result<Vec<Blocker>> {
+        if let Some(p) = &f.project {
+            project_id(&self.conn, p)?;
+        }
+        if let Some(e) = &f.engineer {
+            engineer_id(&self.conn, e)?;
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT b.id, b.category, b.text, p.slug, m.slug, e.handle, b.opened, b.resolved
+             FROM blocker b JOIN project p ON p.id = b.project_id
+             LEFT JOIN metric m ON m.id = b.metric_id
+             LEFT JOIN engineer e ON e.id = b.engineer_id
+             WHERE (?1 OR b.resolved IS NULL) AND (?2 IS NULL OR p.slug = ?2) AND (?3 IS NULL OR e.handle = ?3)
+             ORDER BY b.category, b.opened, b.id",
+        )?;
+        let v = stmt
+            .query_map(params![f.include_resolved, f.project, f.engineer], |r| {
+                Ok(Blocker {
+                    id: r.get(0)?,
+                    category: r.get(1)?,
+                    text: r.get(2)?,
+                    project: r.get(3)?,
+                    metric: r.get(4)?,
+                    engineer: r.get(5)?,
+                    opened: date_col(r, 6)?,
+                    resolved: opt_date_col(r, 7)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    /// Everything the pure core needs, observations without their notes.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let projects = self.projects()?;
+        let engineers = self.engineers()?;
+        let metrics = self.metrics(None)?;
+        // Map database ids to positions in the vectors above.
+        let mut metric_pos: HashMap<i64, u32> = HashMap::new();
+        {
+            let mut stmt =
+                self.conn.prepare("SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
+            let index: HashMap<(String, String), usize> =
+                metrics.iter().enumerate().map(|(i, m)| ((m.project.clone(), m.metric.clone()), i)).collect();
+            for row in
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            {
+                let (id, p, m) = row?;
+                if let Some(&i) = index.get(&(p, m)) {
+                    metric_pos.insert(id, i as u32);
+                }
+            }
+        }
+        let mut engineer_pos: HashMap<i64, u32> = HashMap::new();
+        {
+            let index: HashMap<&str, usize> =
+                engineers.iter().enumerate().map(|(i, e)| (e.handle.as_str(), i)).collect();
+            let mut stmt = self.conn.prepare("SELECT id, handle FROM engineer")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+                let (id, h) = row?;
+                if let Some(&i) = index.get(h.as_str()) {
+                    engineer_pos.insert(id, i as u32);
+                }
+            }
+        }
+        let mut observations = Vec::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let mid: i64 = r.get(0)?;
+                let eid: i64 = r.get(1)?;
+                let date = {
+                    let s = r.get_ref(2)?.as_str()?;
+                    super::parse_stored_date(s)?
+                };
+                observations.push(Observation {
+                    metric: metric_pos[&mid],
+                    engineer: engineer_pos[&eid],
+                    date,
+                    value: r.get(3)?,
+                });
+            }
+        }
+        observations.sort_by_key(|o| (o.metric, o.date));
+        let blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
+        let deadlines = self.deadlines()?;
+        Ok(Snapshot { projects, engineers, metrics, observations, blockers, deadlines })
+    }
+
+    /// Reviews an engineer spoke in, newest first.
+    pub fn reviews_of(&self, handle: &str) -> Result<Vec<SpokeIn>> {
+        let eid = engineer_id(&self.conn, handle)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.date, r.kind, rv.handle, count(*)
+             FROM point pt JOIN review r ON r.id = pt.review_id LEFT JOIN engineer rv ON rv.id = r.reviewer_id
+             WHERE pt.engineer_id = ?1 GROUP BY r.id ORDER BY r.date DESC, r.id DESC",
+        )?;
+        let v = stmt
+            .query_map([eid], |r| {
+                Ok(SpokeIn {
+                    review: r.get(0)?,
+                    date: date_col(r, 1)?,
+                    kind: r.get(2)?,
+                    reviewer: r.get(3)?,
+                    points: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+}
