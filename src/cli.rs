@@ -47,6 +47,7 @@ pub enum Command {
     Blocker(commands::blocker::BlockerArgs),
     Import(commands::import::ImportArgs),
     Export(commands::export::ExportArgs),
+    Demo(commands::demo::DemoArgs),
 
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),

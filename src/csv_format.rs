@@ -67,10 +67,51 @@ impl Layout {
     }
 }
 
+/// Counts the newlines that pass through a reader, so that a record's line
+/// number can be computed exactly: the csv crate's own line counter is off by
+/// one for CRLF files and counts skipped blank lines lazily.
+struct LineCounter<R> {
+    inner: R,
+    state: std::rc::Rc<std::cell::RefCell<Newlines>>,
+}
+
+#[derive(Default)]
+struct Newlines {
+    read: u64,
+    /// Offsets of newlines not yet passed by a query, oldest first.
+    pending: std::collections::VecDeque<u64>,
+    /// Newlines already passed by a query.
+    passed: u64,
+}
+
+impl Newlines {
+    /// Newlines strictly before byte `pos` (queries never go backwards).
+    fn before(&mut self, pos: u64) -> u64 {
+        while self.pending.front().is_some_and(|&p| p < pos) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        let base = st.read;
+        st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
+        st.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads a CSV import file, yielding validated rows; the first bad row ends
 /// the stream with an error naming its line, column and value.
 pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Result<ImportRow, UserError>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let state = std::rc::Rc::new(std::cell::RefCell::new(Newlines::default()));
+    let counted = LineCounter { inner: input, state: state.clone() };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(counted);
     let mut layout: Option<Layout> = None;
     let mut record = csv::ByteRecord::new();
     let mut failed = false;
@@ -79,7 +120,6 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
             return None;
         }
         loop {
-            let line = reader.position().line();
             match reader.read_byte_record(&mut record) {
                 Ok(false) => {
                     if layout.is_none() {
@@ -92,10 +132,19 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 Ok(true) => {}
                 Err(e) => {
                     failed = true;
+                    let line = e.position().map(|p| p.line()).unwrap_or_else(|| reader.position().line());
                     return Some(Err(UserError::new(format!("line {line}: the CSV is malformed ({e})"))
                         .hint("check for a quote left open")));
                 }
             }
+            // The record ends just before the reader's position (its
+            // terminator, or part of it, already consumed): its last line is
+            // one more than the newlines before that, its first line fewer by
+            // the newlines inside its quoted fields.
+            let end = reader.position().byte().saturating_sub(1);
+            let last_line = state.borrow_mut().before(end) + 1;
+            let inside: u64 = record.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum();
+            let line = last_line.saturating_sub(inside);
             let Some(lay) = &layout else {
                 match Layout::from_header(&record) {
                     Ok(l) => layout = Some(l),
@@ -106,7 +155,6 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 }
                 continue;
             };
-            let line = record.position().map(|p| p.line()).unwrap_or(line);
             // A wholly blank line (common at the end of hand-edited files) is skipped.
             if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
                 continue;
@@ -235,6 +283,18 @@ mod tests {
         assert_eq!(row.note, "a, \"b\"");
         assert_eq!(row.value, 1.5);
         assert_eq!(row.line, 2);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_crlf_and_quoted_newlines() {
+        let body = "date,project,metric,engineer,value,note\r\n\r\n2026-01-05,p,m,al,1,\"two\r\nlines\"\r\n2026-01-06,p,m,al,x,bad\r\n";
+        let r = rows(body);
+        assert_eq!(r[0].as_ref().unwrap().line, 3);
+        let e = r[1].as_ref().unwrap_err();
+        assert!(e.message.starts_with("line 5, column value"), "{}", e.message);
+        let r = rows("date,project,metric,engineer,value,note\n\n\n2026-01-05,p,m,al,1,n\n2026-01-06,p,m,al,1,n");
+        assert_eq!(r[0].as_ref().unwrap().line, 4);
+        assert_eq!(r[1].as_ref().unwrap().line, 5);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod csv_format;
+pub mod demo_data;
 pub mod error;
 pub mod model;
 pub mod output;

@@ -101,10 +101,12 @@ where
     let mut t = Table::new();
     // A rule under the header, no boxes, plain ASCII so that pipes stay clean.
     let style = comfy_table::TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '));
-    t.load_style(style)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(if io::stdout().is_terminal() { terminal_width() } else { 100 })
-        .set_header(header);
+    t.load_style(style).set_header(header);
+    // Wrap to the terminal's width; in a pipe keep each row on one line so
+    // that grep and cut see whole rows.
+    if io::stdout().is_terminal() {
+        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(terminal_width());
+    }
     t
 }
 

@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use clap::Args;
 
-use super::review::KindArg;
+use super::review::parse_kind;
 use super::Ctx;
 use crate::error::UserError;
 use crate::model::ReviewKind;
@@ -47,9 +47,9 @@ pub struct LogArgs {
     /// Join this review (meeting) by id
     #[arg(long, conflicts_with = "kind")]
     review: Option<i64>,
-    /// The kind of meeting [default: weekly]
-    #[arg(long, value_enum)]
-    kind: Option<KindArg>,
+    /// The kind of meeting: weekly, skip-level or deep-dive [default: weekly]
+    #[arg(long, value_name = "KIND")]
+    kind: Option<String>,
     /// Who ran the meeting (an engineer handle)
     #[arg(long)]
     reviewer: Option<String>,
@@ -69,9 +69,10 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
     let blockers: Vec<(String, String)> =
         args.blockers.iter().map(|b| validate::blocker("--blocker", b)).collect::<Result<_, _>>()?;
+    let kind = args.kind.as_deref().map(parse_kind).transpose()?;
     let review = match args.review {
         Some(id) => ReviewChoice::Id(id),
-        None => ReviewChoice::Day { kind: args.kind.map(Into::into).unwrap_or(ReviewKind::Weekly), reviewer },
+        None => ReviewChoice::Day { kind: kind.unwrap_or(ReviewKind::Weekly), reviewer },
     };
 
     let missing: Vec<&str> = [

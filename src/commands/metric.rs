@@ -1,9 +1,10 @@
 //! `limfac metric`: what converges, as `PROJECT/METRIC` with a target.
 
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::Ctx;
+use crate::error::UserError;
 use crate::model::{Direction, Metric};
 use crate::output::{num, table, Output};
 use crate::validate;
@@ -22,21 +23,6 @@ pub struct MetricArgs {
     cmd: MetricCmd,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum DirectionArg {
-    Down,
-    Up,
-}
-
-impl From<DirectionArg> for Direction {
-    fn from(d: DirectionArg) -> Direction {
-        match d {
-            DirectionArg::Down => Direction::Down,
-            DirectionArg::Up => Direction::Up,
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 enum MetricCmd {
     /// Add a metric to a project
@@ -46,10 +32,11 @@ enum MetricCmd {
         /// The value that means done
         #[arg(long, allow_hyphen_values = true)]
         target: String,
-        #[arg(long, value_enum)]
-        direction: DirectionArg,
+        /// down (the value must fall to the target) or up (rise to it)
+        #[arg(long, value_name = "down|up")]
+        direction: String,
         /// Done when within this distance of the target
-        #[arg(long, default_value = "0")]
+        #[arg(long, default_value = "0", allow_hyphen_values = true)]
         tolerance: String,
         #[arg(long)]
         unit: Option<String>,
@@ -75,7 +62,7 @@ pub fn run(args: MetricArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 name: name.map(|n| validate::text("--name", &n)).transpose()?,
                 unit: unit.map(|u| validate::text("--unit", &u)).transpose()?,
                 target: validate::number("--target", &target)?,
-                direction: direction.into(),
+                direction: direction.parse::<Direction>().map_err(|e| UserError::new(format!("--direction {e}")))?,
                 tolerance: validate::tolerance("--tolerance", &tolerance)?,
             };
             let mut store = ctx.open()?;

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod blocker;
+pub mod demo;
 
 pub mod doctor;
 pub mod engineer;
@@ -68,6 +69,7 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Blocker(a) => blocker::run(a, ctx, out),
         Command::Import(a) => import::run(a, ctx, out),
         Command::Export(a) => export::run(a, ctx, out),
+        Command::Demo(a) => demo::run(a, ctx, out),
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),

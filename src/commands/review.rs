@@ -1,9 +1,10 @@
 //! `limfac review`: meetings, and the points heard in each.
 
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::Ctx;
+use crate::error::UserError;
 use crate::model::ReviewKind;
 use crate::output::{num, table, Output};
 use crate::validate;
@@ -21,21 +22,9 @@ pub struct ReviewArgs {
     cmd: ReviewCmd,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    Weekly,
-    SkipLevel,
-    DeepDive,
-}
-
-impl From<KindArg> for ReviewKind {
-    fn from(k: KindArg) -> ReviewKind {
-        match k {
-            KindArg::Weekly => ReviewKind::Weekly,
-            KindArg::SkipLevel => ReviewKind::SkipLevel,
-            KindArg::DeepDive => ReviewKind::DeepDive,
-        }
-    }
+/// Parses `--kind`; a bad value is a data error (exit 1) naming the choices.
+pub fn parse_kind(s: &str) -> Result<ReviewKind, UserError> {
+    s.parse::<ReviewKind>().map_err(|e| UserError::new(format!("--kind {e}")))
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,8 +34,9 @@ enum ReviewCmd {
         /// The meeting's date [default: today]
         #[arg(long)]
         date: Option<String>,
-        #[arg(long, value_enum, default_value = "weekly")]
-        kind: KindArg,
+        /// weekly, skip-level or deep-dive
+        #[arg(long, default_value = "weekly", value_name = "KIND")]
+        kind: String,
         /// Who ran it (an engineer handle)
         #[arg(long)]
         reviewer: Option<String>,
@@ -73,9 +63,10 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
             let reviewer = reviewer.map(|r| validate::handle("--reviewer", &r)).transpose()?;
             let notes = notes.map(|n| validate::long_text("--notes", &n)).transpose()?;
+            let kind = parse_kind(&kind)?;
             let mut store = ctx.open()?;
-            let id = store.add_review(date, kind.into(), reviewer.as_deref(), notes.as_deref())?;
-            out.note(format!("added review {id} ({date}, {})", ReviewKind::from(kind)));
+            let id = store.add_review(date, kind, reviewer.as_deref(), notes.as_deref())?;
+            out.note(format!("added review {id} ({date}, {kind})"));
             if !out.quiet {
                 out.line(id.to_string())?;
             }

@@ -1,0 +1,139 @@
+//! Shared helpers for the integration tests: a temp-dir database and the real
+//! binary run against it with a pinned clock.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The date every test lives on, unless it says otherwise.
+pub const TODAY: &str = "2026-11-29";
+
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts exit 1 with an `error:` first line containing `needle`.
+    pub fn fails_with(self, needle: &str) -> Run {
+        assert_eq!(self.code, 1, "expected exit 1\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        let first = self.stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error: "), "first stderr line is not an error: {:?}", self.stderr);
+        assert!(first.contains(needle), "error line {first:?} lacks {needle:?}");
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        self
+    }
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("limfac.db");
+        TestDb { dir, path }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = assert_cmd::cargo::cargo_bin_cmd!("limfac");
+        c.env("LIMFAC_DB", &self.path)
+            .env("LIMFAC_NOW", TODAY)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("EDITOR")
+            .current_dir(self.dir.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, None)
+    }
+
+    pub fn run_with(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let mut c = self.cmd();
+        c.args(args);
+        if let Some(input) = stdin {
+            c.write_stdin(input.to_vec());
+        }
+        let o = c.output().expect("runs");
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// The whole database as JSON, to compare before and after a refused command.
+    pub fn dump(&self) -> String {
+        self.run(&["export", "--format", "json"]).ok().stdout
+    }
+
+    /// Runs a command that must be refused, and checks it changed nothing.
+    pub fn refused(&self, args: &[&str], needle: &str) -> Run {
+        let before = self.dump();
+        let r = self.run(args).fails_with(needle);
+        assert_eq!(before, self.dump(), "database changed after refused command {args:?}");
+        r
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A small organization: two projects, a metric each, three engineers.
+    pub fn seeded() -> TestDb {
+        let db = TestDb::new();
+        for args in [
+            &["project", "add", "power", "--name", "Power", "--priority", "1"][..],
+            &["project", "add", "chips", "--name", "Chips", "--priority", "2"],
+            &[
+                "project",
+                "add",
+                "orbital",
+                "--name",
+                "Orbital compute",
+                "--depends-on",
+                "power",
+                "--depends-on",
+                "chips",
+            ],
+            &["engineer", "add", "boss", "--name", "The Boss"],
+            &["engineer", "add", "alice", "--name", "Alice", "--reports-to", "boss"],
+            &["engineer", "add", "wang-xm", "--name", "王小明", "--reports-to", "alice"],
+            &[
+                "metric",
+                "add",
+                "power/output",
+                "--target",
+                "120",
+                "--direction",
+                "up",
+                "--unit",
+                "kW",
+                "--tolerance",
+                "2",
+            ],
+            &["metric", "add", "chips/defects", "--target", "0.1", "--direction", "down", "--unit", "per cm2"],
+        ] {
+            db.run(args).ok();
+        }
+        db
+    }
+}
+
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+}
