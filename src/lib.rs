@@ -6,6 +6,7 @@
 //! `deadlines`, `demo_data`), one module that speaks SQL (`store`), rendering
 //! (`render`, `chart`), and thin commands (`commands`) wired up by `cli`.
 
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod commands;
