@@ -48,6 +48,10 @@ pub enum Command {
     Import(commands::import::ImportArgs),
     Export(commands::export::ExportArgs),
     Demo(commands::demo::DemoArgs),
+    Forecast(commands::forecast::ForecastArgs),
+    Report(commands::report::ReportArgs),
+    Deadline(commands::deadline::DeadlineArgs),
+    Calibration(commands::calibration::CalibrationArgs),
 
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),

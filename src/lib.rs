@@ -6,15 +6,24 @@
 //! `deadlines`, `demo_data`), one module that speaks SQL (`store`), rendering
 //! (`render`, `chart`), and thin commands (`commands`) wired up by `cli`.
 
+pub mod analysis;
 pub mod chart;
+pub mod chart_data;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod config;
 pub mod csv_format;
+pub mod deadlines;
 pub mod demo_data;
 pub mod error;
+pub mod forecast;
+pub mod ics;
+pub mod limiting;
 pub mod model;
 pub mod output;
+pub mod render;
+pub mod report;
 pub mod store;
 pub mod suggest;
 pub mod validate;

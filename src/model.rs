@@ -253,3 +253,26 @@ impl Snapshot {
         self.metrics.iter().position(|m| m.project == project && m.metric == metric)
     }
 }
+
+/// Keeps only the metrics marked in `keep` (and their observations), so that
+/// a command can forecast part of the organization.
+pub fn restrict_metrics(mut snapshot: Snapshot, keep: &[bool]) -> Snapshot {
+    let mut new_index = vec![u32::MAX; snapshot.metrics.len()];
+    let mut next = 0u32;
+    for (i, k) in keep.iter().enumerate() {
+        if *k {
+            new_index[i] = next;
+            next += 1;
+        }
+    }
+    let mut i = 0;
+    snapshot.metrics.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    snapshot.observations.retain(|o| keep[o.metric as usize]);
+    for o in &mut snapshot.observations {
+        o.metric = new_index[o.metric as usize];
+    }
+    snapshot
+}

@@ -67,6 +67,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let note = args.note.as_deref().map(|n| validate::note("--note", n)).transpose()?;
     let date = args.date.as_deref().map(|d| validate::date("--date", d, today)).transpose()?.unwrap_or(today);
     let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
+    let reviewer = reviewer.or_else(|| ctx.settings.reviewer.clone());
     let blockers: Vec<(String, String)> =
         args.blockers.iter().map(|b| validate::blocker("--blocker", b)).collect::<Result<_, _>>()?;
     let kind = args.kind.as_deref().map(parse_kind).transpose()?;

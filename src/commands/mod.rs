@@ -3,15 +3,19 @@
 
 pub mod backup;
 pub mod blocker;
+pub mod calibration;
+pub mod deadline;
 pub mod demo;
 
 pub mod doctor;
 pub mod engineer;
 pub mod export;
+pub mod forecast;
 pub mod import;
 pub mod log;
 pub mod metric;
 pub mod project;
+pub mod report;
 pub mod review;
 
 use std::path::PathBuf;
@@ -32,12 +36,14 @@ pub struct Ctx {
     pub db: Option<PathBuf>,
     pub clock: Clock,
     pub quiet: bool,
+    pub settings: crate::config::Settings,
 }
 
 impl Ctx {
     pub fn new(db: Option<PathBuf>, quiet: bool) -> Result<Ctx> {
         let clock = Clock::from_env().map_err(crate::error::UserError::new)?;
-        Ok(Ctx { db, clock, quiet })
+        let settings = crate::config::load()?;
+        Ok(Ctx { db, clock, quiet, settings })
     }
 
     /// `--db`, else `$LIMFAC_DB`, else `limfac.db` in the platform data folder.
@@ -70,17 +76,18 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Import(a) => import::run(a, ctx, out),
         Command::Export(a) => export::run(a, ctx, out),
         Command::Demo(a) => demo::run(a, ctx, out),
+        Command::Forecast(a) => forecast::run(a, ctx, out),
+        Command::Report(a) => report::run(a, ctx, out),
+        Command::Deadline(a) => deadline::run(a, ctx, out),
+        Command::Calibration(a) => calibration::run(a, ctx, out),
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),
     }
 }
 
-/// Writes `bytes` to a new or replaced file readable only by its owner,
-/// refusing a missing folder or a directory with a clear error.
-pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+/// Refuses an output path that is a directory or in a folder that does not exist.
+pub fn check_out_path(path: &std::path::Path) -> Result<()> {
     if path.is_dir() {
         crate::user_bail!("--out {} is a directory; give a file name", path.display());
     }
@@ -89,6 +96,15 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
             crate::user_bail!("--out {}: the folder {} does not exist", path.display(), dir.display());
         }
     }
+    Ok(())
+}
+
+/// Writes `bytes` to a new or replaced file readable only by its owner,
+/// refusing a missing folder or a directory with a clear error.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    check_out_path(path)?;
     // Write to a temporary sibling and rename, so a reader never sees half a file.
     let tmp = path.with_file_name(format!(
         ".{}.tmp{}",

@@ -1,0 +1,190 @@
+//! Forecasting a whole organization as of a date: every metric's forecast,
+//! the deadlines that apply, and the limiting-factor analysis. `forecast`,
+//! `report`, `chart` and `deadline` all start here so that they agree.
+//!
+//! Pure: takes a [`Snapshot`], returns plain data.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::forecast::{self, Forecast, MetricSpec, Options, Reading, Status};
+use crate::limiting::{self, Analysis};
+use crate::model::{Deadline, Direction, Metric, Snapshot};
+
+/// The default forecast horizon: three years past the as-of date.
+pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
+
+/// One metric's forecast as SPEC §3 prints it (`forecast --json`), plus a few
+/// extra fields (name, unit, trend, p_never) that people find useful.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricView {
+    pub project: String,
+    pub metric: String,
+    pub status: Status,
+    pub model: String,
+    pub n_points: usize,
+    pub last_date: Option<NaiveDate>,
+    pub last_value: Option<f64>,
+    pub target: f64,
+    pub direction: Direction,
+    pub tolerance: f64,
+    pub p10: Option<NaiveDate>,
+    pub p50: Option<NaiveDate>,
+    pub p80: Option<NaiveDate>,
+    pub p90: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+    pub p_on_time: Option<f64>,
+    pub off_path: bool,
+    pub reason: String,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub trend_per_week: Option<f64>,
+    pub p_never: f64,
+}
+
+/// The state of everything as of one date.
+pub struct Outlook {
+    pub as_of: NaiveDate,
+    /// One per `snapshot.metrics`, same order.
+    pub forecasts: Vec<Forecast>,
+    pub views: Vec<MetricView>,
+    pub analysis: Analysis,
+}
+
+/// The readings of metric `m` dated on or before `as_of`.
+pub fn readings(snapshot: &Snapshot, m: usize, as_of: NaiveDate) -> Vec<Reading> {
+    snapshot
+        .observations_of(m)
+        .iter()
+        .filter(|o| o.date <= as_of)
+        .map(|o| Reading { date: o.date, value: o.value })
+        .collect()
+}
+
+pub fn spec(m: &Metric) -> MetricSpec {
+    MetricSpec { target: m.target, direction: m.direction, tolerance: m.tolerance }
+}
+
+/// Forecasts every metric as of `as_of` (in parallel), each with its own fixed seed.
+pub fn forecast_all(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Vec<Forecast> {
+    let jobs: Vec<(MetricSpec, Vec<Reading>, Options)> = snapshot
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut opts = Options::new(as_of, forecast::seed_for(&m.key()));
+            opts.horizon_days = horizon_days;
+            (spec(m), readings(snapshot, i, as_of), opts)
+        })
+        .collect();
+    forecast::forecast_many(&jobs)
+}
+
+/// The deadline in force on each scope (`PROJECT` or `PROJECT/METRIC`) as of
+/// a date: the latest one set on or before it.
+pub fn active_deadlines(deadlines: &[Deadline], as_of: NaiveDate) -> HashMap<String, NaiveDate> {
+    let known: Vec<Deadline> = deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
+    crate::deadlines::active(&known).into_iter().map(|d| (d.scope(), d.due)).collect()
+}
+
+/// When each metric and project got done according to the readings up to
+/// `as_of`, keyed by scope (`PROJECT/METRIC` or `PROJECT`); absent when not done.
+pub fn done_dates(snapshot: &Snapshot, as_of: NaiveDate) -> HashMap<String, NaiveDate> {
+    let mut out = HashMap::new();
+    let mut metric_done: HashMap<&str, Vec<Option<NaiveDate>>> = HashMap::new();
+    for (i, m) in snapshot.metrics.iter().enumerate() {
+        let series: Vec<(NaiveDate, f64)> = readings(snapshot, i, as_of).iter().map(|r| (r.date, r.value)).collect();
+        let done = crate::deadlines::metric_done_on(m, &series);
+        if let Some(d) = done {
+            out.insert(m.key(), d);
+        }
+        metric_done.entry(m.project.as_str()).or_default().push(done);
+    }
+    // Projects in dependency order: a project is done when its metrics and its
+    // dependencies are (memoised; dependencies are acyclic by construction).
+    fn project(
+        slug: &str,
+        snapshot: &Snapshot,
+        metric_done: &HashMap<&str, Vec<Option<NaiveDate>>>,
+        memo: &mut HashMap<String, Option<NaiveDate>>,
+        depth: usize,
+    ) -> Option<NaiveDate> {
+        if let Some(d) = memo.get(slug) {
+            return *d;
+        }
+        let deps: Vec<Option<NaiveDate>> = match snapshot.projects.iter().find(|p| p.slug == slug) {
+            Some(p) if depth < 64 => {
+                p.depends_on.iter().map(|d| project(d, snapshot, metric_done, memo, depth + 1)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let own = metric_done.get(slug).cloned().unwrap_or_default();
+        let done = crate::deadlines::project_done_on(&own, &deps);
+        memo.insert(slug.to_string(), done);
+        done
+    }
+    let mut memo = HashMap::new();
+    for p in &snapshot.projects {
+        if let Some(d) = project(&p.slug, snapshot, &metric_done, &mut memo, 0) {
+            out.insert(p.slug.clone(), d);
+        }
+    }
+    out
+}
+
+/// Forecasts, deadlines and the limiting factor as of `as_of`.
+pub fn outlook(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Outlook {
+    let forecasts = forecast_all(snapshot, as_of, horizon_days);
+    outlook_from(snapshot, as_of, forecasts)
+}
+
+/// Like [`outlook`], for forecasts already computed.
+pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Forecast>) -> Outlook {
+    let deadlines = active_deadlines(&snapshot.deadlines, as_of);
+    let project_deadlines: HashMap<String, NaiveDate> =
+        snapshot.projects.iter().filter_map(|p| deadlines.get(&p.slug).map(|d| (p.slug.clone(), *d))).collect();
+    let views = snapshot
+        .metrics
+        .iter()
+        .zip(&forecasts)
+        .map(|(m, f)| {
+            // A metric's own deadline, else its project's (SPEC §3).
+            let deadline = deadlines.get(&m.key()).or_else(|| deadlines.get(&m.project)).copied();
+            let p_on_time = deadline.and_then(|d| f.p_done_by(as_of, d));
+            MetricView {
+                project: m.project.clone(),
+                metric: m.metric.clone(),
+                status: f.status,
+                model: f.model.clone(),
+                n_points: f.n_points,
+                last_date: f.last_date,
+                last_value: f.last_value,
+                target: m.target,
+                direction: m.direction,
+                tolerance: m.tolerance,
+                p10: f.p10,
+                p50: f.p50,
+                p80: f.p80,
+                p90: f.p90,
+                deadline,
+                p_on_time,
+                off_path: f.status != Status::Done && p_on_time.is_some_and(|p| p < 0.05),
+                reason: f.reason.clone(),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                trend_per_week: f.trend_per_week,
+                p_never: f.p_never,
+            }
+        })
+        .collect();
+    let analysis = limiting::analyze(&limiting::Inputs {
+        projects: &snapshot.projects,
+        metrics: &snapshot.metrics,
+        forecasts: &forecasts,
+        project_deadlines: &project_deadlines,
+        as_of,
+    });
+    Outlook { as_of, forecasts, views, analysis }
+}

@@ -1,0 +1,119 @@
+//! What goes into each chart, taken from a snapshot and its outlook: the
+//! bridge between the forecasting core and the chart renderer.
+//!
+//! Pure: plain data in, plain chart descriptions out.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::analysis::Outlook;
+use crate::chart::{FeverChart, FeverProject, MetricChart, Series};
+use crate::forecast::Status;
+use crate::model::{Direction, Snapshot};
+
+/// The chart of metric `m` (an index into `snapshot.metrics`).
+pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight: bool) -> MetricChart {
+    let metric = &snapshot.metrics[m];
+    let f = &outlook.forecasts[m];
+    let view = &outlook.views[m];
+    let mut by_engineer: BTreeMap<&str, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for o in snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of) {
+        let e = &snapshot.engineers[o.engineer as usize];
+        by_engineer.entry(e.name.as_str()).or_default().push((o.date, o.value));
+    }
+    let title = match &metric.name {
+        Some(n) => format!("{} — {n}", metric.key()),
+        None => metric.key(),
+    };
+    MetricChart {
+        title,
+        unit: metric.unit.clone(),
+        status: f.status.as_str().to_string(),
+        reason: f.reason.clone(),
+        direction_up: metric.direction == Direction::Up,
+        target: metric.target,
+        tolerance: metric.tolerance,
+        series: by_engineer.into_iter().map(|(e, points)| Series { engineer: e.to_string(), points }).collect(),
+        curve: f.curve.iter().map(|c| (c.date, c.value)).collect(),
+        fan: f.fan.iter().map(|p| (p.date, p.p10, p.p50, p.p90)).collect(),
+        p50: f.p50,
+        p80: f.p80,
+        deadline: view.deadline,
+        as_of: outlook.as_of,
+        highlight,
+    }
+}
+
+/// Small multiples of one project's metrics, its limiting metric highlighted.
+pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> Vec<MetricChart> {
+    let limiting =
+        outlook.analysis.projects.iter().find(|p| p.project == project).and_then(|p| p.limiting_metric.clone());
+    (0..snapshot.metrics.len())
+        .filter(|&m| snapshot.metrics[m].project == project)
+        .map(|m| metric_chart(snapshot, outlook, m, limiting.as_deref() == Some(snapshot.metrics[m].key().as_str())))
+        .collect()
+}
+
+/// Share of the gap closed for a project: for each of its metrics, how much
+/// of the gap at its first reading is closed by its latest, averaged.
+fn gap_closed(snapshot: &Snapshot, project: &str, as_of: NaiveDate) -> f64 {
+    let mut shares = Vec::new();
+    for (m, metric) in snapshot.metrics.iter().enumerate().filter(|(_, x)| x.project == project) {
+        let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= as_of).collect();
+        let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
+        let g0 = metric.direction.gap(first.value, metric.target) - metric.tolerance;
+        let g1 = metric.direction.gap(last.value, metric.target) - metric.tolerance;
+        let share = if g1 <= 0.0 {
+            1.0
+        } else if g0 <= 0.0 {
+            0.0
+        } else {
+            1.0 - g1 / g0
+        };
+        shares.push(share.clamp(0.0, 1.0));
+    }
+    if shares.is_empty() {
+        0.0
+    } else {
+        shares.iter().sum::<f64>() / shares.len() as f64
+    }
+}
+
+/// Schedule risk: 1 − P(on time) with a deadline; without one, the chance of
+/// not finishing within 26 weeks.
+fn schedule_risk(outlook: &Outlook, project: &str, snapshot: &Snapshot) -> f64 {
+    let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
+    if p.status == Status::Done {
+        return 0.0;
+    }
+    if let Some(on_time) = p.p_on_time {
+        return 1.0 - on_time;
+    }
+    // Without a deadline: the slowest of the project's own metrics by 26 weeks out.
+    let horizon = outlook.as_of + chrono::Days::new(182);
+    (0..snapshot.metrics.len())
+        .filter(|&m| snapshot.metrics[m].project == project)
+        .filter_map(|m| outlook.forecasts[m].p_done_by(outlook.as_of, horizon))
+        .map(|p| 1.0 - p)
+        .fold(0.0, f64::max)
+}
+
+/// The fever chart: every project at (gap closed, schedule risk) now, with a
+/// trail through the earlier outlooks given (oldest first).
+pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[Outlook]) -> FeverChart {
+    let projects = snapshot
+        .projects
+        .iter()
+        .map(|p| FeverProject {
+            label: p.slug.clone(),
+            closed: gap_closed(snapshot, &p.slug, now.as_of),
+            risk: schedule_risk(now, &p.slug, snapshot),
+            trail: earlier
+                .iter()
+                .map(|o| (gap_closed(snapshot, &p.slug, o.as_of), schedule_risk(o, &p.slug, snapshot)))
+                .collect(),
+        })
+        .collect();
+    FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }
+}

@@ -1,0 +1,101 @@
+//! `limfac forecast`: is each metric converging, and when will it be done?
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Ctx;
+use crate::analysis::{self, MetricView};
+use crate::forecast::Status;
+use crate::output::{num, table, Color, Output};
+use crate::validate;
+
+/// Forecast metrics: status (done, converging, stalled, diverging,
+/// insufficient data), the 50% and 80% completion dates, the trend per week
+/// and why.
+///
+/// p50 is the date by which the metric reaches its target with even odds:
+/// the most aggressive deadline that is still honest. A quantile is empty when
+/// the chance of never finishing within three years is too high for it.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac forecast\n  limfac forecast chips\n  limfac forecast chips/yield-pct --as-of 2026-10-01 --json"
+)]
+pub struct ForecastArgs {
+    /// PROJECT or PROJECT/METRIC [default: everything]
+    scope: Option<String>,
+    /// Judge as if this were today, using only points dated on or before it
+    #[arg(long)]
+    as_of: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let as_of = args.as_of.as_deref().map(|d| validate::date("--as-of", d, ctx.clock.today)).transpose()?;
+    let as_of = as_of.unwrap_or(ctx.clock.today);
+    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
+    let store = ctx.open()?;
+    // Unknown names fail with a hint before any work.
+    match &scope {
+        Some((p, Some(m))) => drop(store.metric(p, m)?),
+        Some((p, None)) => drop(store.project(p)?),
+        None => {}
+    }
+    let mut snapshot = store.snapshot()?;
+    if let Some((p, m)) = &scope {
+        // Forecast only what is asked; the limiting-factor analysis is not needed here.
+        let keep: Vec<bool> =
+            snapshot.metrics.iter().map(|x| x.project == *p && m.as_ref().is_none_or(|m| x.metric == *m)).collect();
+        snapshot = crate::model::restrict_metrics(snapshot, &keep);
+    }
+    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);
+    if args.json {
+        return out.json(&outlook.views);
+    }
+    print(out, &outlook.views)
+}
+
+/// A status with its symbol, coloured on a terminal.
+pub fn status_cell(out: &Output, s: Status) -> String {
+    let label = crate::render::status_label(s.as_str());
+    let color = match s {
+        Status::Done => Color::Green,
+        Status::Converging => Color::Blue,
+        Status::Stalled => Color::Yellow,
+        Status::Diverging => Color::Red,
+        Status::InsufficientData => Color::Dim,
+    };
+    out.paint(label, color)
+}
+
+fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {
+    let mut t = table(["metric", "status", "last", "target", "p50", "p80", "trend/wk", "why"]);
+    for v in views {
+        let unit = v.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+        t.add_row(vec![
+            format!("{}/{}", v.project, v.metric),
+            status_cell(out, v.status),
+            v.last_value.map(num).unwrap_or_else(|| "—".into()),
+            format!("{}{unit}", num(v.target)),
+            v.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            v.p80.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            v.trend_per_week.map(|t| format!("{:+}", num(t))).unwrap_or_else(|| "—".into()),
+            v.reason.clone(),
+        ]);
+    }
+    out.table(&t)?;
+    let off: Vec<&MetricView> = views.iter().filter(|v| v.off_path).collect();
+    for v in off {
+        out.line(out.paint(
+            &format!(
+                "OFF PATH: {}/{} has a {:.0}% chance of meeting its {} deadline",
+                v.project,
+                v.metric,
+                v.p_on_time.unwrap_or(0.0) * 100.0,
+                v.deadline.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            Color::Red,
+        ))?;
+    }
+    Ok(())
+}

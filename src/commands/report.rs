@@ -1,0 +1,155 @@
+//! `limfac report`: the weekly limiting-factor report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{Days, NaiveDate, Weekday};
+use clap::{Args, ValueEnum};
+
+use super::{write_private, Ctx};
+use crate::analysis;
+use crate::chart::{self, Format};
+use crate::chart_data;
+use crate::error::UserError;
+use crate::output::Output;
+use crate::render::{self, Charts};
+use crate::report::{self, Report};
+use crate::validate;
+
+/// The weekly report: the one limiting factor and why, what changed since
+/// last week, off-path alarms, projects with their 50%/80% dates and chance
+/// of meeting their deadline, where to spend review time, open blockers, and
+/// who has not been heard from.
+///
+/// Markdown goes to standard output by default; HTML is one self-contained
+/// file (inline CSS and charts, no network requests).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac report\n  limfac report --week 2026-W47 --format html --out week47.html\n  limfac report --format json | jq .limiting_factor"
+)]
+pub struct ReportArgs {
+    /// Judge as if this were today
+    #[arg(long, conflicts_with = "week")]
+    as_of: Option<String>,
+    /// The week to report on, YYYY-Www (as of its Sunday, or today if earlier)
+    #[arg(long)]
+    week: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    format: ReportFormat,
+    /// Write here instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Your own Markdown or HTML template (minijinja syntax), instead of the built-in one
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// Count skip-level depth from this engineer [default: the top of the org chart]
+    #[arg(long)]
+    reviewer: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let today = ctx.clock.today;
+    let as_of = match (&args.as_of, &args.week) {
+        (Some(d), _) => validate::date("--as-of", d, today)?,
+        (None, Some(w)) => {
+            let monday = validate::parse_iso_week(w).ok_or_else(|| {
+                UserError::new(format!("--week {} is not an ISO week", validate::show(w)))
+                    .hint("use YYYY-Www, e.g. 2026-W48")
+            })?;
+            if monday > today {
+                crate::user_bail!("--week {w} has not started yet (today is {today})");
+            }
+            let sunday = chrono::NaiveDate::from_isoywd_opt(
+                chrono::Datelike::iso_week(&monday).year(),
+                chrono::Datelike::iso_week(&monday).week(),
+                Weekday::Sun,
+            )
+            .unwrap_or(monday);
+            sunday.min(today)
+        }
+        (None, None) => today,
+    };
+    let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
+    let template = match (&args.template, args.format) {
+        (Some(_), ReportFormat::Json) => crate::user_bail!("--template does not apply to --format json"),
+        (Some(path), _) => {
+            Some(std::fs::read_to_string(path).with_context(|| format!("cannot read template {}", path.display()))?)
+        }
+        (None, _) => ctx.settings.report_template.clone(),
+    };
+    if let Some(path) = &args.out {
+        // Fail before the work, not after.
+        super::check_out_path(path)?;
+    }
+    let store = ctx.open()?;
+    if let Some(r) = &reviewer {
+        store.engineer(r)?;
+    }
+    let snapshot = store.snapshot()?;
+    let (report, charts) =
+        build(&snapshot, as_of, reviewer.as_deref(), ctx.settings.horizon_days, args.format == ReportFormat::Html)?;
+    let text = match args.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Md => render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts)
+            .context("cannot render the report template")?,
+        ReportFormat::Html => render::render(&report, template.as_deref().unwrap_or(render::HTML), true, &charts)
+            .context("cannot render the report template")?,
+    };
+    match &args.out {
+        Some(path) => {
+            write_private(path, text.as_bytes())?;
+            out.note(format!("wrote the {} report to {}", report.week, path.display()));
+        }
+        None => out.raw(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// The report as of `as_of` (and the week before, for what changed), plus
+/// its charts when `with_charts`.
+pub fn build(
+    snapshot: &crate::model::Snapshot,
+    as_of: NaiveDate,
+    reviewer: Option<&str>,
+    horizon_days: i64,
+    with_charts: bool,
+) -> Result<(Report, Charts)> {
+    let now = analysis::outlook(snapshot, as_of, horizon_days);
+    let previous = as_of.checked_sub_days(Days::new(7)).map(|d| analysis::outlook(snapshot, d, horizon_days));
+    let report = report::build(snapshot, &now, previous.as_ref(), reviewer);
+    let mut charts = Charts::default();
+    if with_charts {
+        if let Some(lf) = &now.analysis.limiting_factor {
+            if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
+                let c = chart_data::metric_chart(snapshot, &now, m, true);
+                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?));
+            }
+        }
+        // The trail: three and two weeks ago, then last week's outlook (already computed).
+        let mut trail: Vec<_> = [21u64, 14]
+            .into_iter()
+            .filter_map(|d| as_of.checked_sub_days(Days::new(d)))
+            .map(|d| analysis::outlook(snapshot, d, horizon_days))
+            .collect();
+        trail.extend(previous);
+        let fever = chart_data::fever_chart(snapshot, &now, &trail);
+        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?));
+    }
+    Ok((report, charts))
+}
+
+/// SVG bytes as text for inline embedding, without the XML declaration.
+fn svg(bytes: Vec<u8>) -> String {
+    let s = String::from_utf8_lossy(&bytes).into_owned();
+    match s.find("<svg") {
+        Some(i) => s[i..].to_string(),
+        None => s,
+    }
+}

@@ -1,0 +1,122 @@
+//! Settings: built-in defaults, overridden by the user's config file.
+//!
+//! The file is TOML at `$LIMFAC_CONFIG`, else `config.toml` in the platform
+//! config folder (`~/.config/limfac/` on Linux). Every setting remembers
+//! where its value came from, for `limfac config show`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::DEFAULT_HORIZON_DAYS;
+use crate::error::UserError;
+use crate::validate;
+
+pub const CONFIG_VAR: &str = "LIMFAC_CONFIG";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    reviewer: Option<String>,
+    horizon_days: Option<i64>,
+    report_template: Option<PathBuf>,
+}
+
+/// The effective settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// The config file read (or looked for).
+    pub file: Option<PathBuf>,
+    /// Default reviewer for `log` and the report's skip-level depth.
+    pub reviewer: Option<String>,
+    /// How far ahead forecasts look, in days.
+    pub horizon_days: i64,
+    /// The report template's path and contents, when configured.
+    pub report_template_path: Option<PathBuf>,
+    #[serde(skip)]
+    pub report_template: Option<String>,
+    /// (setting, value, where it came from) for `config show`.
+    pub sources: Vec<(String, String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            file: None,
+            reviewer: None,
+            horizon_days: DEFAULT_HORIZON_DAYS,
+            report_template_path: None,
+            report_template: None,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// Where the config file is looked for.
+pub fn path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(CONFIG_VAR).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "limfac").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Loads the settings: defaults, then the file if it exists.
+pub fn load() -> Result<Settings> {
+    let file = path();
+    let mut s = Settings { file: file.clone(), ..Settings::default() };
+    let parsed = match &file {
+        Some(p) if p.is_file() => Some(read(p)?),
+        _ => None,
+    };
+    let origin = |set: bool| -> String {
+        match (&file, set) {
+            (Some(p), true) => p.display().to_string(),
+            _ => "default".to_string(),
+        }
+    };
+    let parsed = parsed.unwrap_or_default();
+    if let Some(r) = &parsed.reviewer {
+        s.reviewer = Some(validate::handle("reviewer (config)", r)?);
+    }
+    if let Some(h) = parsed.horizon_days {
+        if !(28..=3650).contains(&h) {
+            return Err(UserError::new(format!("horizon_days {h} in the config file is out of range"))
+                .hint("use 28 to 3650 days")
+                .into());
+        }
+        s.horizon_days = h;
+    }
+    if let Some(t) = &parsed.report_template {
+        let t = match (file.as_deref().and_then(Path::parent), t.is_relative()) {
+            (Some(dir), true) => dir.join(t),
+            _ => t.clone(),
+        };
+        s.report_template =
+            Some(std::fs::read_to_string(&t).with_context(|| format!("cannot read report_template {}", t.display()))?);
+        s.report_template_path = Some(t);
+    }
+    s.sources = vec![
+        (
+            "reviewer".into(),
+            s.reviewer.clone().unwrap_or_else(|| "(top of the org chart)".into()),
+            origin(parsed.reviewer.is_some()),
+        ),
+        ("horizon_days".into(), s.horizon_days.to_string(), origin(parsed.horizon_days.is_some())),
+        (
+            "report_template".into(),
+            s.report_template_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(built in)".into()),
+            origin(parsed.report_template.is_some()),
+        ),
+    ];
+    Ok(s)
+}
+
+fn read(p: &Path) -> Result<File> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        UserError::new(format!("config {} is not valid: {}", p.display(), e.message()))
+            .hint("settings: reviewer = \"handle\", horizon_days = 1095, report_template = \"path\"")
+            .into()
+    })
+}

@@ -1,0 +1,306 @@
+//! The weekly limiting-factor report as data (SPEC §3 "Report JSON"): built
+//! from this week's and last week's outlooks, rendered elsewhere.
+//!
+//! Pure: plain data in, plain data out.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::analysis::{MetricView, Outlook};
+use crate::forecast::Status;
+use crate::limiting::{Attention, LimitingFactor};
+use crate::model::Snapshot;
+
+/// Engineers silent this long (or longer) are listed under coverage.
+pub const SILENT_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitingView {
+    pub project: String,
+    pub metric: String,
+    pub criticality: f64,
+    pub status: Status,
+    pub p50: Option<NaiveDate>,
+    pub reason: String,
+    /// The important project it holds back.
+    pub holds_back: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectRow {
+    pub project: String,
+    pub name: String,
+    pub priority: u8,
+    pub status: Status,
+    pub p50: Option<NaiveDate>,
+    pub p80: Option<NaiveDate>,
+    pub deadline: Option<NaiveDate>,
+    pub p_on_time: Option<f64>,
+    pub off_path: bool,
+    pub limiting_metric: Option<String>,
+    pub metrics: Vec<MetricView>,
+}
+
+/// A deadline that, on the current path, will not be met.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OffPath {
+    /// `PROJECT` or `PROJECT/METRIC`.
+    pub scope: String,
+    pub deadline: NaiveDate,
+    pub p_on_time: f64,
+    pub status: Status,
+    pub p50: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub engineer: String,
+    pub name: String,
+    pub last_heard: Option<NaiveDate>,
+    pub weeks_silent: Option<i64>,
+    /// How many levels below the reviewer they sit, where the org chart says.
+    pub levels_below_reviewer: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockerRow {
+    pub id: i64,
+    pub category: String,
+    pub text: String,
+    pub project: String,
+    pub metric: Option<String>,
+    pub engineer: Option<String>,
+    pub opened: NaiveDate,
+    pub weeks_open: i64,
+    /// On the limiting factor's metric or project: evidence beside it.
+    pub on_limiting_path: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub as_of: NaiveDate,
+    pub week: String,
+    pub limiting_factor: Option<LimitingView>,
+    pub limiting_factor_previous: Option<LimitingView>,
+    /// One sentence: how the limiting factor changed since the week before.
+    pub change: String,
+    pub off_path: Vec<OffPath>,
+    pub projects: Vec<ProjectRow>,
+    pub attention: Vec<Attention>,
+    pub coverage: Vec<Coverage>,
+    pub blockers: Vec<BlockerRow>,
+    /// Who the report is for (skip-level depth is counted from them).
+    pub reviewer: Option<String>,
+}
+
+/// `YYYY-Www` of a date.
+pub fn iso_week(d: NaiveDate) -> String {
+    let w = d.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+fn view(lf: &LimitingFactor, snapshot: &Snapshot) -> LimitingView {
+    LimitingView {
+        project: lf.project.clone(),
+        metric: lf.metric.clone(),
+        criticality: lf.criticality,
+        status: lf.status,
+        p50: lf.p50,
+        reason: lf.reason.clone(),
+        holds_back: lf.holds_back.clone(),
+        name: snapshot.metric_index(&lf.project, &lf.metric).and_then(|i| snapshot.metrics[i].name.clone()),
+    }
+}
+
+/// The reviewer: the one given, else the top of the org chart when there is
+/// exactly one person at the top who has reports.
+pub fn default_reviewer(snapshot: &Snapshot) -> Option<String> {
+    let bosses: HashSet<&str> = snapshot.engineers.iter().filter_map(|e| e.reports_to.as_deref()).collect();
+    let tops: Vec<&str> = snapshot
+        .engineers
+        .iter()
+        .filter(|e| e.reports_to.is_none() && bosses.contains(e.handle.as_str()))
+        .map(|e| e.handle.as_str())
+        .collect();
+    match tops.as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
+}
+
+/// Levels between `handle` and `reviewer` in the org chart (1 = direct report).
+pub fn levels_below(snapshot: &Snapshot, handle: &str, reviewer: &str) -> Option<u32> {
+    let boss: HashMap<&str, Option<&str>> =
+        snapshot.engineers.iter().map(|e| (e.handle.as_str(), e.reports_to.as_deref())).collect();
+    let mut cur = handle;
+    let mut depth = 0u32;
+    while cur != reviewer {
+        cur = (*boss.get(cur)?)?;
+        depth += 1;
+        if depth as usize > snapshot.engineers.len() {
+            return None;
+        }
+    }
+    Some(depth)
+}
+
+/// Builds the report from this week's outlook and the one a week earlier.
+pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, reviewer: Option<&str>) -> Report {
+    let as_of = now.as_of;
+    let lf = now.analysis.limiting_factor.as_ref().map(|l| view(l, snapshot));
+    let prev = previous.and_then(|p| p.analysis.limiting_factor.as_ref()).map(|l| view(l, snapshot));
+    let change = change_sentence(lf.as_ref(), prev.as_ref());
+
+    let mut projects = Vec::new();
+    let mut off_path = Vec::new();
+    for outlook in &now.analysis.projects {
+        let p = &snapshot.projects[snapshot.project_index(&outlook.project).expect("project exists")];
+        let metrics: Vec<MetricView> = now.views.iter().filter(|v| v.project == p.slug).cloned().collect();
+        if outlook.off_path {
+            off_path.push(OffPath {
+                scope: p.slug.clone(),
+                deadline: outlook.deadline.expect("off path has a deadline"),
+                p_on_time: outlook.p_on_time.unwrap_or(0.0),
+                status: outlook.status,
+                p50: outlook.p50,
+            });
+        }
+        for v in metrics.iter().filter(|v| v.off_path) {
+            // A metric inheriting its project's deadline is already covered by the project alarm.
+            if outlook.off_path && outlook.deadline == v.deadline {
+                continue;
+            }
+            off_path.push(OffPath {
+                scope: format!("{}/{}", v.project, v.metric),
+                deadline: v.deadline.expect("off path has a deadline"),
+                p_on_time: v.p_on_time.unwrap_or(0.0),
+                status: v.status,
+                p50: v.p50,
+            });
+        }
+        projects.push(ProjectRow {
+            project: p.slug.clone(),
+            name: p.name.clone(),
+            priority: p.priority,
+            status: outlook.status,
+            p50: outlook.p50,
+            p80: outlook.p80,
+            deadline: outlook.deadline,
+            p_on_time: outlook.p_on_time,
+            off_path: outlook.off_path,
+            limiting_metric: outlook.limiting_metric.clone(),
+            metrics,
+        });
+    }
+
+    let reviewer = reviewer.map(str::to_string).or_else(|| default_reviewer(snapshot));
+    Report {
+        as_of,
+        week: iso_week(as_of),
+        coverage: coverage(snapshot, now, reviewer.as_deref()),
+        blockers: blockers(snapshot, as_of, lf.as_ref()),
+        limiting_factor: lf,
+        limiting_factor_previous: prev,
+        change,
+        off_path,
+        projects,
+        attention: now.analysis.attention.clone(),
+        reviewer,
+    }
+}
+
+fn change_sentence(now: Option<&LimitingView>, prev: Option<&LimitingView>) -> String {
+    let key = |v: &LimitingView| format!("{}/{}", v.project, v.metric);
+    match (now, prev) {
+        (None, None) => "There is no limiting factor this week or last: nothing unfinished can be forecast.".into(),
+        (Some(n), None) => format!("{} is the limiting factor; last week there was none.", key(n)),
+        (None, Some(p)) => format!("{} was last week's limiting factor; nothing limits this week.", key(p)),
+        (Some(n), Some(p)) if key(n) == key(p) => {
+            format!("Unchanged since last week: {} is still the limiting factor.", key(n))
+        }
+        (Some(n), Some(p)) if n.project != p.project => {
+            format!("Changed: the limiting factor moved from {} to {} ({} → {}).", p.project, n.project, key(p), key(n))
+        }
+        (Some(n), Some(p)) => {
+            format!("Changed within {}: from {} to {}.", n.project, key(p), key(n))
+        }
+    }
+}
+
+/// Engineers on unfinished projects not heard from for two weeks or more.
+fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> Vec<Coverage> {
+    let active: HashSet<&str> =
+        now.analysis.projects.iter().filter(|p| p.status != Status::Done).map(|p| p.project.as_str()).collect();
+    let mut last: HashMap<u32, NaiveDate> = HashMap::new();
+    let mut on_active: HashSet<u32> = HashSet::new();
+    for o in snapshot.observations.iter().filter(|o| o.date <= now.as_of) {
+        let e = last.entry(o.engineer).or_insert(o.date);
+        *e = (*e).max(o.date);
+        if active.contains(snapshot.metrics[o.metric as usize].project.as_str()) {
+            on_active.insert(o.engineer);
+        }
+    }
+    let mut out: Vec<Coverage> = on_active
+        .into_iter()
+        .filter_map(|i| {
+            let heard = last[&i];
+            let silent = (now.as_of - heard).num_days();
+            (silent >= SILENT_DAYS).then(|| {
+                let e = &snapshot.engineers[i as usize];
+                Coverage {
+                    engineer: e.handle.clone(),
+                    name: e.name.clone(),
+                    last_heard: Some(heard),
+                    weeks_silent: Some(silent / 7),
+                    levels_below_reviewer: reviewer.and_then(|r| levels_below(snapshot, &e.handle, r)),
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.last_heard.cmp(&b.last_heard).then_with(|| a.engineer.cmp(&b.engineer)));
+    out
+}
+
+/// Open blockers as of the date: those on the limiting factor's path first,
+/// then by category and age.
+fn blockers(snapshot: &Snapshot, as_of: NaiveDate, lf: Option<&LimitingView>) -> Vec<BlockerRow> {
+    let mut out: Vec<BlockerRow> = snapshot
+        .blockers
+        .iter()
+        .filter(|b| b.opened <= as_of && b.resolved.is_none_or(|r| r > as_of))
+        .map(|b| BlockerRow {
+            id: b.id,
+            category: b.category.clone(),
+            text: b.text.clone(),
+            project: b.project.clone(),
+            metric: b.metric.clone(),
+            engineer: b.engineer.clone(),
+            opened: b.opened,
+            weeks_open: (as_of - b.opened).num_days() / 7,
+            on_limiting_path: lf
+                .is_some_and(|l| b.project == l.project && b.metric.as_ref().is_none_or(|m| *m == l.metric)),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.on_limiting_path
+            .cmp(&a.on_limiting_path)
+            .then_with(|| a.category.cmp(&b.category))
+            .then_with(|| a.opened.cmp(&b.opened))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks() {
+        assert_eq!(iso_week(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()), "2026-W48");
+        assert_eq!(iso_week(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()), "2026-W53");
+    }
+}
