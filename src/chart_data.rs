@@ -55,12 +55,16 @@ pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> 
         .collect()
 }
 
-/// Share of the gap closed for a project: for each of its metrics, how much
-/// of the gap at its first reading is closed by its latest, averaged.
-fn gap_closed(snapshot: &Snapshot, project: &str, as_of: NaiveDate) -> f64 {
+/// Share of the gap closed for a project and everything it depends on: for
+/// each metric on its path, how much of the gap at its first reading is
+/// closed by its latest, averaged.
+fn gap_closed(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> f64 {
+    let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
     let mut shares = Vec::new();
-    for (m, metric) in snapshot.metrics.iter().enumerate().filter(|(_, x)| x.project == project) {
-        let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= as_of).collect();
+    for (key, _) in &p.criticality {
+        let Some(m) = snapshot.metrics.iter().position(|x| x.key() == *key) else { continue };
+        let metric = &snapshot.metrics[m];
+        let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of).collect();
         let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
         let g0 = metric.direction.gap(first.value, metric.target) - metric.tolerance;
         let g1 = metric.direction.gap(last.value, metric.target) - metric.tolerance;
@@ -80,9 +84,9 @@ fn gap_closed(snapshot: &Snapshot, project: &str, as_of: NaiveDate) -> f64 {
     }
 }
 
-/// Schedule risk: 1 − P(on time) with a deadline; without one, the chance of
-/// not finishing within 26 weeks.
-fn schedule_risk(outlook: &Outlook, project: &str, snapshot: &Snapshot) -> f64 {
+/// Schedule risk: 1 − P(on time) with a deadline; without one, the chance
+/// that the project (its dependencies included) is not done within 26 weeks.
+fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
     let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
     if p.status == Status::Done {
         return 0.0;
@@ -90,13 +94,8 @@ fn schedule_risk(outlook: &Outlook, project: &str, snapshot: &Snapshot) -> f64 {
     if let Some(on_time) = p.p_on_time {
         return 1.0 - on_time;
     }
-    // Without a deadline: the slowest of the project's own metrics by 26 weeks out.
     let horizon = outlook.as_of + chrono::Days::new(182);
-    (0..snapshot.metrics.len())
-        .filter(|&m| snapshot.metrics[m].project == project)
-        .filter_map(|m| outlook.forecasts[m].p_done_by(outlook.as_of, horizon))
-        .map(|p| 1.0 - p)
-        .fold(0.0, f64::max)
+    p.p_done_by(outlook.as_of, horizon).map(|d| 1.0 - d).unwrap_or(1.0)
 }
 
 /// The fever chart: every project at (gap closed, schedule risk) now, with a
@@ -107,12 +106,9 @@ pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[Outlook]) -> F
         .iter()
         .map(|p| FeverProject {
             label: p.slug.clone(),
-            closed: gap_closed(snapshot, &p.slug, now.as_of),
-            risk: schedule_risk(now, &p.slug, snapshot),
-            trail: earlier
-                .iter()
-                .map(|o| (gap_closed(snapshot, &p.slug, o.as_of), schedule_risk(o, &p.slug, snapshot)))
-                .collect(),
+            closed: gap_closed(snapshot, now, &p.slug),
+            risk: schedule_risk(now, &p.slug),
+            trail: earlier.iter().map(|o| (gap_closed(snapshot, o, &p.slug), schedule_risk(o, &p.slug))).collect(),
         })
         .collect();
     FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }

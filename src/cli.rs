@@ -52,6 +52,7 @@ pub enum Command {
     Report(commands::report::ReportArgs),
     Deadline(commands::deadline::DeadlineArgs),
     Calibration(commands::calibration::CalibrationArgs),
+    Chart(commands::chart::ChartArgs),
 
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),

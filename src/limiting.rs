@@ -40,6 +40,22 @@ pub struct ProjectOutlook {
     pub off_path: bool,
     /// Metrics on the path without enough data to forecast.
     pub unknown_metrics: Vec<String>,
+    /// The project's completion on each simulated path (days after as-of;
+    /// `None` = not within the horizon). Empty when nothing can be forecast.
+    #[serde(skip)]
+    pub samples: Vec<Option<i32>>,
+}
+
+impl ProjectOutlook {
+    /// P(the project is done on or before `date`), from the joint simulation.
+    pub fn p_done_by(&self, as_of: NaiveDate, date: NaiveDate) -> Option<f64> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        let limit = (date - as_of).num_days();
+        let hits = self.samples.iter().filter(|d| d.is_some_and(|d| i64::from(d) <= limit)).count();
+        Some(hits as f64 / self.samples.len() as f64)
+    }
 }
 
 /// The organization's limiting factor.
@@ -182,16 +198,6 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
         let status = project_status(path.iter().map(|&m| inp.forecasts[m].status));
         let done = status == Status::Done;
         let deadline = inp.project_deadlines.get(&project.slug).copied();
-        let p_on_time = match deadline {
-            Some(due) if !completion.is_empty() => {
-                let limit = (due - inp.as_of).num_days();
-                Some(
-                    completion.iter().filter(|d| d.is_some_and(|d| i64::from(d) <= limit)).count() as f64
-                        / completion.len() as f64,
-                )
-            }
-            _ => None,
-        };
         let p_never = if completion.is_empty() {
             1.0
         } else {
@@ -208,10 +214,14 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             limiting_metric: if done { None } else { criticality.first().filter(|c| c.1 > 0.0).map(|c| c.0.clone()) },
             criticality,
             deadline,
-            p_on_time,
-            off_path: !done && p_on_time.is_some_and(|p| p < 0.05),
+            p_on_time: None,
+            off_path: false,
             unknown_metrics,
+            samples: completion,
         });
+        let last = projects.last_mut().expect("just pushed");
+        last.p_on_time = deadline.and_then(|due| last.p_done_by(inp.as_of, due));
+        last.off_path = !done && last.p_on_time.is_some_and(|p| p < 0.05);
     }
     let limiting_factor = choose(inp, &projects);
     let attention = attention(&projects, limiting_factor.as_ref(), inp.as_of);

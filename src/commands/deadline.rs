@@ -105,22 +105,7 @@ fn chance(outlook: &Outlook, snapshot: &Snapshot, project: &str, metric: Option<
             let i = snapshot.metric_index(project, m)?;
             outlook.forecasts[i].p_done_by(outlook.as_of, due)
         }
-        None => {
-            // The project's chance comes from the joint simulation: run the
-            // analysis again with this deadline in place (forecasts reused).
-            let mut with = snapshot.clone();
-            with.deadlines.push(Deadline {
-                id: i64::MAX,
-                project: project.to_string(),
-                metric: None,
-                due,
-                probability: None,
-                reason: None,
-                set_on: outlook.as_of,
-            });
-            let o = analysis::outlook_from(&with, outlook.as_of, outlook.forecasts.clone());
-            o.analysis.projects.iter().find(|p| p.project == project)?.p_on_time
-        }
+        None => outlook.analysis.projects.iter().find(|p| p.project == project)?.p_done_by(outlook.as_of, due),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod blocker;
 pub mod calibration;
+pub mod chart;
 pub mod deadline;
 pub mod demo;
 
@@ -80,6 +81,7 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Report(a) => report::run(a, ctx, out),
         Command::Deadline(a) => deadline::run(a, ctx, out),
         Command::Calibration(a) => calibration::run(a, ctx, out),
+        Command::Chart(a) => chart::run(a, ctx, out),
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),

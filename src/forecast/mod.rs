@@ -372,7 +372,10 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
         Shape::Linear if best.process_share() > 0.5 => "random_walk".into(),
         sh => sh.name().into(),
     };
-    let central = best.central();
+    // The chart's curve is the least-squares fit itself: the GLS correction
+    // used for the simulation can move a nonlinear fit's rate parameter far
+    // from the readings, which reads as nonsense on a chart.
+    let central = best.curve;
     let last = s.dates[n - 1];
     fc.curve = s
         .dates

@@ -1,0 +1,93 @@
+//! `limfac chart`: see the curve, not the numbers.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::Days;
+use clap::Args;
+
+use super::{write_private, Ctx};
+use crate::analysis;
+use crate::chart::{self, Format};
+use crate::chart_data;
+use crate::error::UserError;
+use crate::output::Output;
+use crate::validate;
+
+/// Draw a convergence chart as PNG or SVG (chosen by the file extension).
+///
+/// PROJECT/METRIC: each engineer's readings, the target band, the fitted
+/// curve and the p10–p90 fan, the p50/p80 dates and the deadline.
+/// PROJECT: small multiples of its metrics, the limiting one highlighted.
+/// --fever: every project at (share of the gap closed, schedule risk), with
+/// the trail of the last weeks.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac chart chips/yield-pct --out yield.png\n  limfac chart chips --out chips.svg\n  limfac chart --fever --out fever.png"
+)]
+pub struct ChartArgs {
+    /// PROJECT/METRIC or PROJECT
+    #[arg(required_unless_present = "fever", conflicts_with = "fever")]
+    scope: Option<String>,
+    /// The fever chart of all projects
+    #[arg(long)]
+    fever: bool,
+    /// FILE.png or FILE.svg
+    #[arg(long)]
+    out: PathBuf,
+    /// Judge as if this were today
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+pub fn format_of(path: &Path) -> Result<Format> {
+    Format::from_path(path).ok_or_else(|| {
+        UserError::new(format!("--out {} must end in .png or .svg", path.display()))
+            .hint("the extension chooses the format")
+            .into()
+    })
+}
+
+pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let format = format_of(&args.out)?;
+    super::check_out_path(&args.out)?;
+    let as_of = args.as_of.as_deref().map(|d| validate::date("--as-of", d, ctx.clock.today)).transpose()?;
+    let as_of = as_of.unwrap_or(ctx.clock.today);
+    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
+    let store = ctx.open()?;
+    match &scope {
+        Some((p, Some(m))) => drop(store.metric(p, m)?),
+        Some((p, None)) => drop(store.project(p)?),
+        None => {}
+    }
+    let snapshot = store.snapshot()?;
+    let horizon = ctx.settings.horizon_days;
+    let bytes = match &scope {
+        Some((p, Some(m))) => {
+            // One metric: forecast just it (no organization-wide analysis needed).
+            let i = snapshot.metric_index(p, m).expect("checked");
+            let keep: Vec<bool> = (0..snapshot.metrics.len()).map(|j| j == i).collect();
+            let one = crate::model::restrict_metrics(snapshot, &keep);
+            let outlook = analysis::outlook(&one, as_of, horizon);
+            chart::metric(&chart_data::metric_chart(&one, &outlook, 0, false), format)?
+        }
+        Some((p, None)) => {
+            let outlook = analysis::outlook(&snapshot, as_of, horizon);
+            let charts = chart_data::project_charts(&snapshot, &outlook, p);
+            let name = &snapshot.projects[snapshot.project_index(p).expect("checked")].name;
+            chart::dashboard(&format!("{p} — {name} (as of {as_of})"), &charts, format)?
+        }
+        None => {
+            let outlook = analysis::outlook(&snapshot, as_of, horizon);
+            let trail: Vec<_> = [28u64, 21, 14, 7]
+                .into_iter()
+                .filter_map(|d| as_of.checked_sub_days(Days::new(d)))
+                .map(|d| analysis::outlook(&snapshot, d, horizon))
+                .collect();
+            chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail), format)?
+        }
+    };
+    write_private(&args.out, &bytes)?;
+    out.note(format!("wrote {}", args.out.display()));
+    Ok(())
+}
