@@ -188,3 +188,43 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
     });
     Outlook { as_of, forecasts, views, analysis }
 }
+
+/// The 10/50/80% completion dates of a metric or (jointly simulated) project.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Odds {
+    pub p10: Option<NaiveDate>,
+    pub p50: Option<NaiveDate>,
+    pub p80: Option<NaiveDate>,
+}
+
+/// The odds of `PROJECT` (`metric = None`) or `PROJECT/METRIC`; None for an unknown scope.
+pub fn odds(outlook: &Outlook, snapshot: &Snapshot, project: &str, metric: Option<&str>) -> Odds {
+    let none = Odds { p10: None, p50: None, p80: None };
+    match metric {
+        Some(m) => match snapshot.metric_index(project, m) {
+            Some(i) => {
+                let f = &outlook.forecasts[i];
+                Odds { p10: f.p10, p50: f.p50, p80: f.p80 }
+            }
+            None => none,
+        },
+        None => match outlook.analysis.projects.iter().find(|p| p.project == project) {
+            Some(p) => Odds { p10: p.p10, p50: p.p50, p80: p.p80 },
+            None => none,
+        },
+    }
+}
+
+/// P(the scope is done by `due`), as of the outlook's date.
+pub fn chance(
+    outlook: &Outlook,
+    snapshot: &Snapshot,
+    project: &str,
+    metric: Option<&str>,
+    due: NaiveDate,
+) -> Option<f64> {
+    match metric {
+        Some(m) => outlook.forecasts[snapshot.metric_index(project, m)?].p_done_by(outlook.as_of, due),
+        None => outlook.analysis.projects.iter().find(|p| p.project == project)?.p_done_by(outlook.as_of, due),
+    }
+}

@@ -8,11 +8,11 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{write_private, Ctx};
-use crate::analysis::{self, Outlook};
+use crate::analysis;
 use crate::deadlines::{self, Outcome};
 use crate::error::UserError;
 use crate::ics;
-use crate::model::{Deadline, Snapshot};
+use crate::model::Deadline;
 use crate::output::{table, Color, Output};
 use crate::validate;
 
@@ -77,38 +77,6 @@ pub fn run(args: DeadlineArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
 }
 
-/// The 10/50/80% dates and the chance of a given date, for a metric or a project.
-struct Odds {
-    p10: Option<NaiveDate>,
-    p50: Option<NaiveDate>,
-    p80: Option<NaiveDate>,
-}
-
-fn odds(outlook: &Outlook, snapshot: &Snapshot, project: &str, metric: Option<&str>) -> Odds {
-    match metric {
-        Some(m) => {
-            let i = snapshot.metric_index(project, m).expect("metric exists");
-            let f = &outlook.forecasts[i];
-            Odds { p10: f.p10, p50: f.p50, p80: f.p80 }
-        }
-        None => {
-            let p = outlook.analysis.projects.iter().find(|p| p.project == project).expect("project exists");
-            Odds { p10: p.p10, p50: p.p50, p80: p.p80 }
-        }
-    }
-}
-
-/// P(done by `due`) for the scope, as of the outlook's date.
-fn chance(outlook: &Outlook, snapshot: &Snapshot, project: &str, metric: Option<&str>, due: NaiveDate) -> Option<f64> {
-    match metric {
-        Some(m) => {
-            let i = snapshot.metric_index(project, m)?;
-            outlook.forecasts[i].p_done_by(outlook.as_of, due)
-        }
-        None => outlook.analysis.projects.iter().find(|p| p.project == project)?.p_done_by(outlook.as_of, due),
-    }
-}
-
 fn set(
     ctx: &Ctx,
     out: &mut Output,
@@ -130,7 +98,7 @@ fn set(
     }
     let snapshot = store.snapshot()?;
     let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);
-    let odds = odds(&outlook, &snapshot, &project, metric.as_deref());
+    let odds = analysis::odds(&outlook, &snapshot, &project, metric.as_deref());
     let due = match (use_p50, chosen) {
         (true, _) => odds.p50.ok_or_else(|| {
             let status = match &metric {
@@ -146,7 +114,7 @@ fn set(
     if due < as_of {
         crate::user_bail!("deadline {due} for {scope} is before {as_of}; a deadline must be in the future");
     }
-    let probability = chance(&outlook, &snapshot, &project, metric.as_deref(), due);
+    let probability = analysis::chance(&outlook, &snapshot, &project, metric.as_deref(), due);
     let previous = deadlines::active(&snapshot.deadlines)
         .into_iter()
         .find(|d| d.project == project && d.metric == metric)
@@ -198,7 +166,7 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
             let p_on_time = if outcome.is_resolved() {
                 None
             } else {
-                chance(&outlook, &snapshot, &d.project, d.metric.as_deref(), d.due)
+                analysis::chance(&outlook, &snapshot, &d.project, d.metric.as_deref(), d.due)
             };
             ActiveRow {
                 scope: d.scope(),
@@ -284,7 +252,8 @@ fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
         .filter_map(|h| {
             let d = h.active();
             let open = !deadlines::resolve(d.due, done.get(&h.scope).copied(), today).is_resolved();
-            let now = if open { chance(&outlook, &snapshot, &d.project, d.metric.as_deref(), d.due) } else { None };
+            let now =
+                if open { analysis::chance(&outlook, &snapshot, &d.project, d.metric.as_deref(), d.due) } else { None };
             ics::event_for(h, now)
         })
         .collect();

@@ -7,8 +7,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Ctx;
-use crate::demo_data::{self, Dataset};
-use crate::model::Project;
+use crate::analysis;
+use crate::chart::{self, Format};
+use crate::chart_data;
+use crate::demo_data::{self, Dataset, DemoDue};
+use crate::model::{Deadline, Project};
 use crate::output::Output;
 use crate::store::{BlockerFilter, ImportRow, Store};
 
@@ -37,12 +40,100 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         crate::user_bail!("--db {} is a directory; give a file name", path.display());
     }
     remove_database(&path)?;
+    if let Some(dir) = &args.out {
+        if dir.exists() && !dir.is_dir() {
+            crate::user_bail!("--out {} is not a folder", dir.display());
+        }
+    }
     let data = demo_data::dataset(ctx.clock.today);
     let mut store = Store::open(&path, ctx.clock)?;
     load(&mut store, &data)?;
-    let _ = args.out;
-    summarize(out, &path, &data)?;
+    set_deadlines(&mut store, &data, ctx.settings.horizon_days)?;
+    let snapshot = store.snapshot()?;
+    let horizon = ctx.settings.horizon_days;
+    let charts = match &args.out {
+        Some(dir) => write_charts(&snapshot, dir, ctx.clock.today, horizon)?,
+        None => Vec::new(),
+    };
+    summarize(out, &path, &data, &charts)?;
+    // End with what the tool is for: this week's report on the demo data.
+    let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, horizon, false)?;
+    out.line("")?;
+    out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     Ok(())
+}
+
+/// Sets the demo's deadlines in order, each as of the day it was set, so
+/// that their recorded chances are what limfac would have said then.
+fn set_deadlines(store: &mut Store, data: &Dataset, horizon: i64) -> Result<()> {
+    let mut cache: Option<(chrono::NaiveDate, crate::analysis::Outlook)> = None;
+    for d in &data.deadlines {
+        let snapshot = store.snapshot()?;
+        if cache.as_ref().is_none_or(|(day, _)| *day != d.set_on) {
+            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon)));
+        }
+        let (_, outlook) = cache.as_ref().expect("just set");
+        let metric = d.metric.as_deref();
+        let due = match d.due {
+            DemoDue::P50 => match analysis::odds(outlook, &snapshot, &d.project, metric).p50 {
+                Some(p50) => p50,
+                None => continue,
+            },
+            DemoDue::Date(date) => date,
+        };
+        let probability = analysis::chance(outlook, &snapshot, &d.project, metric, due);
+        store.set_deadline(&Deadline {
+            id: 0,
+            project: d.project.clone(),
+            metric: d.metric.clone(),
+            due,
+            probability,
+            reason: Some(d.reason.clone()),
+            set_on: d.set_on,
+        })?;
+    }
+    Ok(())
+}
+
+/// A chart for every metric, a dashboard per project and the fever chart.
+fn write_charts(
+    snapshot: &crate::model::Snapshot,
+    dir: &Path,
+    as_of: chrono::NaiveDate,
+    horizon: i64,
+) -> Result<Vec<PathBuf>> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let outlook = analysis::outlook(snapshot, as_of, horizon);
+    let mut written = Vec::new();
+    let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
+        let path = dir.join(name);
+        super::write_private(&path, &bytes)?;
+        written.push(path);
+        Ok(())
+    };
+    let limiting = outlook.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
+    for (i, m) in snapshot.metrics.iter().enumerate() {
+        let highlight = limiting.as_deref() == Some(m.key().as_str());
+        let c = chart_data::metric_chart(snapshot, &outlook, i, highlight);
+        write(format!("{}--{}.png", m.project, m.metric), chart::metric(&c, Format::Png)?)?;
+    }
+    for p in &snapshot.projects {
+        let charts = chart_data::project_charts(snapshot, &outlook, &p.slug);
+        let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
+        write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
+    }
+    let trail: Vec<_> = [28u64, 21, 14, 7]
+        .into_iter()
+        .filter_map(|d| as_of.checked_sub_days(chrono::Days::new(d)))
+        .map(|d| analysis::outlook(snapshot, d, horizon))
+        .collect();
+    write("fever.png".to_string(), chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail), Format::Png)?)?;
+    Ok(written)
 }
 
 /// Deletes a database and its WAL side files.
@@ -131,7 +222,7 @@ fn in_dependency_order(projects: &[Project]) -> Vec<&Project> {
     out
 }
 
-fn summarize(out: &mut Output, path: &Path, data: &Dataset) -> Result<()> {
+fn summarize(out: &mut Output, path: &Path, data: &Dataset, charts: &[PathBuf]) -> Result<()> {
     let db = path.display().to_string();
     let db_arg = if db.contains(' ') { format!("'{db}'") } else { db.clone() };
     out.line(format!(
@@ -142,9 +233,23 @@ fn summarize(out: &mut Output, path: &Path, data: &Dataset) -> Result<()> {
         data.points.len(),
         demo_data::WEEKS
     ))?;
+    if let Some(first) = charts.first() {
+        let dir = first.parent().map(|d| d.display().to_string()).unwrap_or_default();
+        out.line(format!(
+            "Wrote {} charts to {dir}/: one per metric, a dashboard per project, and fever.png.",
+            charts.len()
+        ))?;
+    }
     out.line("")?;
     out.line("Try next:")?;
-    for c in ["project list", "metric list", "review list", "blocker list", "engineer show wang-xm"] {
+    for c in [
+        "forecast",
+        "chart chips --out chips.png",
+        "deadline history",
+        "calibration",
+        "engineer show wang-xm",
+        "report --format html --out report.html",
+    ] {
         out.line(format!("  limfac --db {db_arg} {c}"))?;
     }
     Ok(())
