@@ -1,6 +1,7 @@
 //! One file per subcommand. Each is thin: parse and validate arguments, load
 //! from the store, call the pure core, render.
 
+pub mod backtest;
 pub mod backup;
 pub mod blocker;
 pub mod calibration;
@@ -82,6 +83,7 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Deadline(a) => deadline::run(a, ctx, out),
         Command::Calibration(a) => calibration::run(a, ctx, out),
         Command::Chart(a) => chart::run(a, ctx, out),
+        Command::Backtest(a) => backtest::run(a, ctx, out),
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),

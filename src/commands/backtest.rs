@@ -1,0 +1,141 @@
+//! `limfac backtest`: should you trust the forecasts on your own data?
+
+use anyhow::Result;
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::analysis;
+use crate::forecast::{self, BacktestSummary, Truth};
+use crate::output::{table, Output};
+use crate::validate;
+
+/// Replay each metric's history as of every past week with at least four
+/// readings, forecast from what was known then, and compare with what
+/// happened: how often the truth fell on or before p50 (should be about 50%)
+/// and p80 (about 80%), how often inside p10–p90 (about 80%), and the median
+/// error of p50 in weeks.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  limfac backtest\n  limfac backtest chips --json")]
+pub struct BacktestArgs {
+    /// PROJECT or PROJECT/METRIC [default: everything]
+    scope: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    project: String,
+    metric: String,
+    #[serde(flatten)]
+    summary: BacktestSummary,
+}
+
+#[derive(Serialize)]
+struct Total {
+    forecasts: usize,
+    p50_hit_rate: Option<f64>,
+    p80_hit_rate: Option<f64>,
+    p10_p90_coverage: Option<f64>,
+    median_p50_error_weeks: Option<f64>,
+    evaluable_p50: usize,
+    evaluable_p80: usize,
+    evaluable_p10_p90: usize,
+}
+
+fn rate(hit: usize, n: usize) -> Option<f64> {
+    (n > 0).then(|| hit as f64 / n as f64)
+}
+
+pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
+    let store = ctx.open()?;
+    match &scope {
+        Some((p, Some(m))) => drop(store.metric(p, m)?),
+        Some((p, None)) => drop(store.project(p)?),
+        None => {}
+    }
+    let snapshot = store.snapshot()?;
+    let today = ctx.clock.today;
+    let horizon = ctx.settings.horizon_days;
+    let chosen: Vec<usize> = (0..snapshot.metrics.len())
+        .filter(|&i| {
+            let m = &snapshot.metrics[i];
+            scope.as_ref().is_none_or(|(p, mm)| m.project == *p && mm.as_ref().is_none_or(|mm| m.metric == *mm))
+        })
+        .collect();
+    let results: Vec<_> = chosen
+        .par_iter()
+        .map(|&i| {
+            let m = &snapshot.metrics[i];
+            let readings = analysis::readings(&snapshot, i, today);
+            let (cases, summary) =
+                forecast::backtest(&analysis::spec(m), &readings, horizon, forecast::seed_for(&m.key()));
+            (i, cases, summary)
+        })
+        .collect();
+    let mut errors: Vec<f64> = Vec::new();
+    let mut total = Total {
+        forecasts: 0,
+        p50_hit_rate: None,
+        p80_hit_rate: None,
+        p10_p90_coverage: None,
+        median_p50_error_weeks: None,
+        evaluable_p50: 0,
+        evaluable_p80: 0,
+        evaluable_p10_p90: 0,
+    };
+    let (mut h50, mut h80, mut inside) = (0, 0, 0);
+    let mut rows = Vec::new();
+    for (i, cases, s) in results {
+        for c in &cases {
+            if let (Truth::DoneOn(d), Some(p50)) = (c.truth, c.p50) {
+                errors.push((p50 - d).num_days().abs() as f64 / 7.0);
+            }
+        }
+        total.forecasts += s.forecasts;
+        total.evaluable_p50 += s.evaluable_p50;
+        total.evaluable_p80 += s.evaluable_p80;
+        total.evaluable_p10_p90 += s.evaluable_p10_p90;
+        h50 += s.hit_p50;
+        h80 += s.hit_p80;
+        inside += s.inside_p10_p90;
+        let m = &snapshot.metrics[i];
+        rows.push(Row { project: m.project.clone(), metric: m.metric.clone(), summary: s });
+    }
+    total.p50_hit_rate = rate(h50, total.evaluable_p50);
+    total.p80_hit_rate = rate(h80, total.evaluable_p80);
+    total.p10_p90_coverage = rate(inside, total.evaluable_p10_p90);
+    errors.sort_by(f64::total_cmp);
+    total.median_p50_error_weeks = (!errors.is_empty()).then(|| errors[errors.len() / 2]);
+    if args.json {
+        return out.json(&serde_json::json!({ "metrics": rows, "total": total }));
+    }
+    let pct =
+        |hit: usize, n: usize| rate(hit, n).map(|r| format!("{:.0}% of {n}", r * 100.0)).unwrap_or_else(|| "—".into());
+    let mut t = table(["metric", "forecasts", "≤ p50", "≤ p80", "in p10–p90", "p50 error (wk)"]);
+    for r in &rows {
+        let s = &r.summary;
+        t.add_row(vec![
+            format!("{}/{}", r.project, r.metric),
+            s.forecasts.to_string(),
+            pct(s.hit_p50, s.evaluable_p50),
+            pct(s.hit_p80, s.evaluable_p80),
+            pct(s.inside_p10_p90, s.evaluable_p10_p90),
+            s.median_p50_error_weeks.map(|e| format!("{e:.1}")).unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    t.add_row(vec![
+        "all".to_string(),
+        total.forecasts.to_string(),
+        pct(h50, total.evaluable_p50),
+        pct(h80, total.evaluable_p80),
+        pct(inside, total.evaluable_p10_p90),
+        total.median_p50_error_weeks.map(|e| format!("{e:.1}")).unwrap_or_else(|| "—".into()),
+    ]);
+    out.table(&t)?;
+    out.line("Well calibrated: about 50% on or before p50, 80% on or before p80, 80% inside p10–p90.")?;
+    Ok(())
+}
