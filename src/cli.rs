@@ -39,21 +39,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Log(commands::log::LogArgs),
     Project(commands::project::ProjectArgs),
     Engineer(commands::engineer::EngineerArgs),
     Metric(commands::metric::MetricArgs),
     Review(commands::review::ReviewArgs),
-    Log(commands::log::LogArgs),
     Blocker(commands::blocker::BlockerArgs),
+    Forecast(commands::forecast::ForecastArgs),
+    Report(commands::report::ReportArgs),
+    Chart(commands::chart::ChartArgs),
+    Deadline(commands::deadline::DeadlineArgs),
+    Calibration(commands::calibration::CalibrationArgs),
+    Backtest(commands::backtest::BacktestArgs),
     Import(commands::import::ImportArgs),
     Export(commands::export::ExportArgs),
     Demo(commands::demo::DemoArgs),
-    Forecast(commands::forecast::ForecastArgs),
-    Report(commands::report::ReportArgs),
-    Deadline(commands::deadline::DeadlineArgs),
-    Calibration(commands::calibration::CalibrationArgs),
-    Chart(commands::chart::ChartArgs),
-
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),
 }
