@@ -14,7 +14,9 @@
 //!    all, Theil–Sen says how fast. Only a significant move toward the target can be
 //!    `converging`; that keeps noise from ever being called convergence.
 //! 4. **Curves** ([`models`]): a line, an exponential approach to a floor, and an S-curve, each
-//!    fitted by least squares, then weighed by AICc rather than picked by hand.
+//!    fitted by least squares, then weighed by AICc rather than picked by hand; every shape the
+//!    data identify keeps a floor share of the simulated paths (AICc alone is overconfident on
+//!    short series, see `SHAPE_FLOOR`).
 //! 5. **Noise** ([`noise`]): for each curve, the scatter is split into measurement noise and a
 //!    random-walk process noise by an exact state-space likelihood, integrating over the split.
 //! 6. **Simulation** ([`simulate`]): future paths = curve + accumulating process noise, with
@@ -538,6 +540,10 @@ fn identified(curve: &models::Curve, nf: &noise::NoiseFit, span_weeks: f64, spre
     }
 }
 
+/// Share of the simulated paths spread evenly over the identified shapes, whatever their AICc
+/// weights (see [`fit_candidates`]).
+const SHAPE_FLOOR: f64 = 0.15;
+
 /// Fits every shape the data can support, with its noise model and AICc weight.
 fn fit_candidates(s: &Series) -> Vec<Candidate> {
     let n = s.gaps.len();
@@ -612,7 +618,16 @@ fn fit_candidates(s: &Series) -> Vec<Candidate> {
     }
     let mut out: Vec<Candidate> = cands.into_iter().map(|c| c.0).collect();
     if total > 0.0 {
-        out.iter_mut().for_each(|c| c.weight /= total);
+        // A floor on every fitted shape's share of the paths. AICc weights on 7–30 noisy
+        // points are overconfident: a line with a wandering (random-walk) residual routinely
+        // takes ~100% of the weight on a curve that is visibly decelerating, and the forecast
+        // then inherits the line's too-early dates. Mixing in a fixed share of each shape
+        // that the data identify keeps the bend's later (or never) completions in the tails.
+        // Measured on the calibration histories: overall miscalibration 0.31 -> 0.21, the
+        // exponential histories' p80/p90 hit rates .37/.67 -> .45/.79, false "converging"
+        // unchanged (the verdict needs a significant trend and P(done) > 50% either way).
+        let m = out.len() as f64;
+        out.iter_mut().for_each(|c| c.weight = (1.0 - SHAPE_FLOOR) * c.weight / total + SHAPE_FLOOR / m);
     } else if let Some(c) = out.first_mut() {
         c.weight = 1.0;
     }
