@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{self, Ctx};
 use crate::error::UserError;
@@ -56,10 +56,15 @@ pub enum Command {
     Demo(commands::demo::DemoArgs),
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),
+    Config(commands::config::ConfigArgs),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    // `COMPLETE=bash limfac ...` answers the shell's completion requests and exits.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -20,6 +20,7 @@ use crate::validate;
 #[command(after_help = "Examples:\n  limfac backtest\n  limfac backtest chips --json")]
 pub struct BacktestArgs {
     /// PROJECT or PROJECT/METRIC [default: everything]
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
     scope: Option<String>,
     #[arg(long)]
     json: bool,
@@ -66,9 +67,11 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             scope.as_ref().is_none_or(|(p, mm)| m.project == *p && mm.as_ref().is_none_or(|mm| m.metric == *mm))
         })
         .collect();
+    let bar = crate::output::progress(out, Some(chosen.len() as u64), "backtesting");
     let results: Vec<_> = chosen
         .par_iter()
         .map(|&i| {
+            bar.inc(1);
             let m = &snapshot.metrics[i];
             let readings = analysis::readings(&snapshot, i, today);
             let (cases, summary) =
@@ -76,6 +79,7 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             (i, cases, summary)
         })
         .collect();
+    bar.finish_and_clear();
     let mut errors: Vec<f64> = Vec::new();
     let mut total = Total {
         forecasts: 0,

@@ -25,6 +25,7 @@ enum BlockerCmd {
     /// Open a blocker on a project or one of its metrics
     Add {
         /// PROJECT or PROJECT/METRIC
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
         scope: String,
         /// CATEGORY:TEXT
         blocker: String,

@@ -27,7 +27,7 @@ use crate::validate;
 )]
 pub struct ChartArgs {
     /// PROJECT/METRIC or PROJECT
-    #[arg(required_unless_present = "fever", conflicts_with = "fever")]
+    #[arg(required_unless_present = "fever", conflicts_with = "fever", add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
     scope: Option<String>,
     /// The fever chart of all projects
     #[arg(long)]

@@ -38,6 +38,7 @@ enum DeadlineCmd {
     /// Set (or move) the deadline of a project or a metric
     Set {
         /// PROJECT or PROJECT/METRIC
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
         scope: String,
         /// Use today's 50% completion date
         #[arg(long, conflicts_with = "date", required_unless_present = "date")]

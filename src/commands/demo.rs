@@ -45,10 +45,13 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             crate::user_bail!("--out {} is not a folder", dir.display());
         }
     }
+    let bar = crate::output::progress(out, None, "building the demo…");
     let data = demo_data::dataset(ctx.clock.today);
     let mut store = Store::open(&path, ctx.clock)?;
     load(&mut store, &data)?;
+    bar.set_message("setting deadlines as of their day…");
     set_deadlines(&mut store, &data, ctx.settings.horizon_days)?;
+    bar.finish_and_clear();
     let snapshot = store.snapshot()?;
     let horizon = ctx.settings.horizon_days;
     let charts = match &args.out {

@@ -35,15 +35,16 @@ enum EngineerCmd {
         #[arg(long)]
         name: String,
         /// Their manager's handle
-        #[arg(long = "reports-to", value_name = "HANDLE")]
+        #[arg(long = "reports-to", value_name = "HANDLE", add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
         reports_to: Option<String>,
     },
     /// Change an engineer's name or manager (a reporting loop is refused)
     Edit {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
         handle: String,
         #[arg(long)]
         name: Option<String>,
-        #[arg(long = "reports-to", value_name = "HANDLE")]
+        #[arg(long = "reports-to", value_name = "HANDLE", add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
         reports_to: Option<String>,
     },
     /// List engineers
@@ -53,6 +54,7 @@ enum EngineerCmd {
     },
     /// Show one engineer
     Show {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
         handle: String,
         #[arg(long)]
         json: bool,

@@ -22,6 +22,7 @@ use crate::validate;
 )]
 pub struct ForecastArgs {
     /// PROJECT or PROJECT/METRIC [default: everything]
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
     scope: Option<String>,
     /// Judge as if this were today, using only points dated on or before it
     #[arg(long)]

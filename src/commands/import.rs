@@ -43,19 +43,17 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let mut store = ctx.open()?;
     let started = std::time::Instant::now();
     let rows = csv_format::read_rows(input, ctx.clock.today);
-    let quiet = out.quiet;
-    let mut progress = |n: u64| {
-        if !quiet && n.is_multiple_of(100_000) && n > 0 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            eprint!("\rimported {n} rows…");
-        }
-    };
-    let summary = store.import(rows, args.create_missing, &mut progress)?;
+    let bar = crate::output::progress(out, None, "importing rows…");
+    let mut progress = |n: u64| bar.set_position(n);
+    let summary = store.import(rows, args.create_missing, &mut progress);
+    bar.finish_and_clear();
+    let summary = summary?;
     if args.json {
         return out.json(&summary);
     }
     let secs = started.elapsed().as_secs_f64();
     out.note(format!(
-        "\rimported {} points and {} blockers from {} in {:.2} s{}",
+        "imported {} points and {} blockers from {} in {:.2} s{}",
         summary.points,
         summary.blockers,
         args.file.display(),

@@ -30,10 +30,10 @@ use crate::validate;
 )]
 pub struct LogArgs {
     /// PROJECT/METRIC
-    #[arg(long)]
+    #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::complete::metrics))]
     metric: Option<String>,
     /// Who reported it
-    #[arg(long)]
+    #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
     engineer: Option<String>,
     /// The measured value
     #[arg(long, allow_hyphen_values = true)]
@@ -50,8 +50,8 @@ pub struct LogArgs {
     /// The kind of meeting: weekly, skip-level or deep-dive [default: weekly]
     #[arg(long, value_name = "KIND")]
     kind: Option<String>,
-    /// Who ran the meeting (an engineer handle)
-    #[arg(long)]
+    /// Who ran the meeting (an engineer handle) [default: the configured reviewer]
+    #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::complete::engineers))]
     reviewer: Option<String>,
     /// CATEGORY:TEXT, e.g. 'power:grid interconnect permit' (repeatable)
     #[arg(long = "blocker")]

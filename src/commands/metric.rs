@@ -46,6 +46,7 @@ enum MetricCmd {
     },
     /// List metrics, optionally of one project
     List {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
         project: Option<String>,
         #[arg(long)]
         json: bool,

@@ -6,6 +6,8 @@ pub mod backup;
 pub mod blocker;
 pub mod calibration;
 pub mod chart;
+pub mod completions;
+pub mod config;
 pub mod deadline;
 pub mod demo;
 
@@ -84,6 +86,9 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Calibration(a) => calibration::run(a, ctx, out),
         Command::Chart(a) => chart::run(a, ctx, out),
         Command::Backtest(a) => backtest::run(a, ctx, out),
+        Command::Config(a) => config::run(a, ctx, out),
+        Command::Completions(a) => completions::completions(a, ctx, out),
+        Command::Man(a) => completions::man(a, ctx, out),
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),

@@ -36,11 +36,12 @@ enum ProjectCmd {
         #[arg(long)]
         owner: Option<String>,
         /// A project this one cannot finish without (repeatable)
-        #[arg(long = "depends-on", value_name = "SLUG")]
+        #[arg(long = "depends-on", value_name = "SLUG", add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
         depends_on: Vec<String>,
     },
     /// Change a project's name, priority, owner or dependencies
     Edit {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
         slug: String,
         #[arg(long)]
         name: Option<String>,
@@ -49,7 +50,7 @@ enum ProjectCmd {
         #[arg(long)]
         owner: Option<String>,
         /// Add a dependency (repeatable); a cycle is refused
-        #[arg(long = "depends-on", value_name = "SLUG")]
+        #[arg(long = "depends-on", value_name = "SLUG", add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
         depends_on: Vec<String>,
         /// Remove a dependency (repeatable)
         #[arg(long = "no-depends-on", value_name = "SLUG")]
@@ -62,6 +63,7 @@ enum ProjectCmd {
     },
     /// Show one project with its metrics and dependencies
     Show {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
         slug: String,
         #[arg(long)]
         json: bool,

@@ -59,9 +59,11 @@ impl Store {
         let mut store = Store { conn, path: path.to_path_buf(), clock };
         // Checked before any pragma that writes (journal_mode changes the header).
         store.refuse_newer()?;
+        store.refuse_foreign()?;
+        store.use_wal().context("cannot configure the database")?;
         store
             .conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .context("cannot configure the database")?;
         store.migrate()?;
         Ok(store)
@@ -81,7 +83,8 @@ impl Store {
     }
 
     fn refuse_newer(&self) -> Result<()> {
-        let found = self.schema_version()?;
+        // The first read: a file that is not SQLite (or is damaged) fails here.
+        let found = self.schema_version().with_context(|| format!("cannot read database {}", self.path.display()))?;
         if found > migrations::LATEST {
             return Err(StoreError::TooNew {
                 path: self.path.display().to_string(),
@@ -89,6 +92,41 @@ impl Store {
                 supported: migrations::LATEST,
             }
             .into());
+        }
+        Ok(())
+    }
+
+    /// Switches the file to WAL. When several processes open a new file at
+    /// once, SQLite answers "busy" to all but one without waiting (waiting
+    /// could deadlock), so keep trying for as long as a writer would wait.
+    fn use_wal(&self) -> rusqlite::Result<()> {
+        let give_up = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        && std::time::Instant::now() < give_up =>
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                other => return other.map(|_| ()),
+            }
+        }
+    }
+
+    /// Refuses another program's SQLite file (tables but no limfac version)
+    /// before anything, even the switch to WAL, is written to it.
+    fn refuse_foreign(&self) -> Result<()> {
+        // One statement, so both come from one snapshot: another process may
+        // be creating the schema of a new file at this very moment.
+        let (version, tables): (i64, i64) = self.conn.query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM sqlite_schema WHERE type = 'table')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if version == 0 && tables > 0 {
+            return Err(StoreError::Foreign { path: self.path.display().to_string() }.into());
         }
         Ok(())
     }
@@ -138,8 +176,15 @@ impl Store {
         let mut out = Connection::open(dest)?;
         let result = (|| -> Result<()> {
             let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-            backup.run_to_completion(256, Duration::from_millis(5), None)?;
-            Ok(())
+            // Every page in one step, under one read transaction: in WAL mode
+            // writers carry on meanwhile. In small steps, each write by another
+            // process restarted the copy, so a busy database was never copied.
+            loop {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => return Ok(()),
+                    _ => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
         })();
         if let Err(e) = result {
             drop(out);
@@ -253,4 +298,32 @@ fn opt_date_col(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<
 
 fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
+}
+
+/// What [`names_read_only`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Project,
+    Metric,
+    Engineer,
+}
+
+/// Names and their descriptions, for shell completion: opens the database
+/// read-only, and returns nothing when it does not exist (never creates it).
+pub fn names_read_only(path: &Path, kind: NameKind) -> Result<Vec<(String, Option<String>)>> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(Duration::from_millis(500))?;
+    let sql = match kind {
+        NameKind::Project => "SELECT slug, name FROM project ORDER BY slug",
+        NameKind::Metric => {
+            "SELECT p.slug || '/' || m.slug, m.name FROM metric m JOIN project p ON p.id = m.project_id ORDER BY 1"
+        }
+        NameKind::Engineer => "SELECT handle, name FROM engineer ORDER BY handle",
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(rows)
 }
