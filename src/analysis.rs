@@ -140,6 +140,16 @@ pub fn outlook(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Outl
     outlook_from(snapshot, as_of, forecasts)
 }
 
+/// Outlooks `weeks` weeks before `as_of`, in the order given (for the fever
+/// chart's trail: pass the oldest first).
+pub fn weeks_before(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64, weeks: &[u64]) -> Vec<Outlook> {
+    weeks
+        .iter()
+        .filter_map(|w| as_of.checked_sub_days(chrono::Days::new(7 * w)))
+        .map(|d| outlook(snapshot, d, horizon_days))
+        .collect()
+}
+
 /// Like [`outlook`], for forecasts already computed.
 pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Forecast>) -> Outlook {
     let deadlines = active_deadlines(&snapshot.deadlines, as_of);

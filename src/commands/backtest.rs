@@ -9,7 +9,6 @@ use super::Ctx;
 use crate::analysis;
 use crate::forecast::{self, BacktestSummary, Truth};
 use crate::output::{table, Output};
-use crate::validate;
 
 /// Replay each metric's history as of every past week with at least four
 /// readings, forecast from what was known then, and compare with what
@@ -51,22 +50,13 @@ fn rate(hit: usize, n: usize) -> Option<f64> {
 }
 
 pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
     let store = ctx.open()?;
-    match &scope {
-        Some((p, Some(m))) => drop(store.metric(p, m)?),
-        Some((p, None)) => drop(store.project(p)?),
-        None => {}
-    }
+    let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let snapshot = store.snapshot()?;
     let today = ctx.clock.today;
     let horizon = ctx.settings.horizon_days;
-    let chosen: Vec<usize> = (0..snapshot.metrics.len())
-        .filter(|&i| {
-            let m = &snapshot.metrics[i];
-            scope.as_ref().is_none_or(|(p, mm)| m.project == *p && mm.as_ref().is_none_or(|mm| m.metric == *mm))
-        })
-        .collect();
+    let chosen: Vec<usize> =
+        (0..snapshot.metrics.len()).filter(|&i| super::in_scope(&snapshot.metrics[i], &scope)).collect();
     let bar = crate::output::progress(out, Some(chosen.len() as u64), "backtesting");
     let results: Vec<_> = chosen
         .par_iter()

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::Days;
 use clap::Args;
 
 use super::{write_private, Ctx};
@@ -12,7 +11,6 @@ use crate::chart::{self, Format};
 use crate::chart_data;
 use crate::error::UserError;
 use crate::output::Output;
-use crate::validate;
 
 /// Draw a convergence chart as PNG or SVG (chosen by the file extension).
 ///
@@ -51,15 +49,9 @@ pub fn format_of(path: &Path) -> Result<Format> {
 pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let format = format_of(&args.out)?;
     super::check_out_path(&args.out)?;
-    let as_of = args.as_of.as_deref().map(|d| validate::date("--as-of", d, ctx.clock.today)).transpose()?;
-    let as_of = as_of.unwrap_or(ctx.clock.today);
-    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
+    let as_of = ctx.as_of(args.as_of.as_deref())?;
     let store = ctx.open()?;
-    match &scope {
-        Some((p, Some(m))) => drop(store.metric(p, m)?),
-        Some((p, None)) => drop(store.project(p)?),
-        None => {}
-    }
+    let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let snapshot = store.snapshot()?;
     let horizon = ctx.settings.horizon_days;
     let bytes = match &scope {
@@ -79,11 +71,7 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
         None => {
             let outlook = analysis::outlook(&snapshot, as_of, horizon);
-            let trail: Vec<_> = [28u64, 21, 14, 7]
-                .into_iter()
-                .filter_map(|d| as_of.checked_sub_days(Days::new(d)))
-                .map(|d| analysis::outlook(&snapshot, d, horizon))
-                .collect();
+            let trail = analysis::weeks_before(&snapshot, as_of, horizon, &[4, 3, 2, 1]);
             chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail), format)?
         }
     };

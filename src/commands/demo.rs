@@ -13,6 +13,7 @@ use crate::chart_data;
 use crate::demo_data::{self, Dataset, DemoDue};
 use crate::model::{Deadline, Project};
 use crate::output::Output;
+use crate::scale_data;
 use crate::store::{BlockerFilter, ImportRow, Store};
 
 /// Build the demo: a space-compute company whose limiting factor moves from
@@ -22,11 +23,23 @@ use crate::store::{BlockerFilter, ImportRow, Store};
 /// (replaced if it exists). It never reads $LIMFAC_DB, so your real database
 /// is safe.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  limfac demo\n  limfac --db /tmp/demo.db demo --out charts/")]
+#[command(
+    after_help = "Examples:\n  limfac demo\n  limfac --db /tmp/demo.db demo --out charts/\n  limfac --db /tmp/big.db demo --scale 1\n  limfac demo --scale 1 --csv big.csv"
+)]
 pub struct DemoArgs {
     /// Also write charts for every metric, the dashboards and the fever chart here
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "scale")]
     out: Option<PathBuf>,
+    /// Instead of the story, a large organization for measuring speed: at 1,
+    /// 400 projects, 500 engineers, 2,000 metrics and 1,000,000 data points
+    /// over five years of weekly reviews (N scales the organization; every
+    /// metric keeps 500 readings)
+    #[arg(long, value_name = "N")]
+    scale: Option<f64>,
+    /// With --scale: write the data points as an import CSV (every column,
+    /// for `import --create-missing`) instead of a database
+    #[arg(long, value_name = "FILE", requires = "scale")]
+    csv: Option<PathBuf>,
 }
 
 /// Where the demo writes: `--db`, else `limfac-demo.db` here — never `$LIMFAC_DB`.
@@ -35,6 +48,9 @@ fn demo_path(ctx: &Ctx) -> PathBuf {
 }
 
 pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    if let Some(n) = args.scale {
+        return run_scale(n, args.csv.as_deref(), ctx, out);
+    }
     let path = demo_path(ctx);
     if path.is_dir() {
         crate::user_bail!("--db {} is a directory; give a file name", path.display());
@@ -63,6 +79,153 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, horizon, false)?;
     out.line("")?;
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
+    Ok(())
+}
+
+/// `demo --scale N`: the large organization, to a database or a CSV file.
+fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    if !(n.is_finite() && n > 0.0 && n <= 20.0) {
+        crate::user_bail!("--scale {n} is out of range; use a number above 0 and at most 20 (1 = one million points)");
+    }
+    let started = std::time::Instant::now();
+    let data = scale_data::generate(n, ctx.clock.today);
+    if let Some(file) = csv {
+        super::check_out_path(file)?;
+        write_scale_csv(&data, file)?;
+        out.line(format!(
+            "Wrote {} data points ({} projects, {} engineers, {} metrics) to {} in {:.1} s.",
+            data.n_points(),
+            data.projects.len(),
+            data.engineers.len(),
+            data.metrics.len(),
+            file.display(),
+            started.elapsed().as_secs_f64()
+        ))?;
+        out.line(format!("Load it with: limfac --db NEW.db import {} --create-missing", file.display()))?;
+        return Ok(());
+    }
+    let path = demo_path(ctx);
+    if path.is_dir() {
+        crate::user_bail!("--db {} is a directory; give a file name", path.display());
+    }
+    remove_database(&path)?;
+    let mut store = Store::open(&path, ctx.clock)?;
+    load_scale(&mut store, &data)?;
+    let db = path.display().to_string();
+    out.line(format!(
+        "Wrote the scale demo to {db}: {} projects, {} engineers, {} metrics, {} data points over {} weeks in {:.1} s.",
+        data.projects.len(),
+        data.engineers.len(),
+        data.metrics.len(),
+        data.n_points(),
+        data.weeks,
+        started.elapsed().as_secs_f64()
+    ))?;
+    out.line("")?;
+    out.line("Try next:")?;
+    let metric = data.metrics.first().map(|m| m.key()).unwrap_or_default();
+    for c in ["forecast --json".to_string(), "report --format json".into(), format!("chart {metric} --out metric.png")]
+    {
+        out.line(format!("  limfac --db {db} {c}"))?;
+    }
+    Ok(())
+}
+
+/// Writes the scale organization through the store's ordinary paths: the
+/// entities one by one, the points by the bulk import.
+pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()> {
+    for e in in_reporting_order(&data.engineers) {
+        store.add_engineer(e)?;
+    }
+    for p in in_dependency_order(&data.projects) {
+        store.add_project(p)?;
+    }
+    for m in &data.metrics {
+        store.add_metric(m)?;
+    }
+    let rows = data.points().enumerate().map(|(i, p)| {
+        let m = &data.metrics[p.metric as usize];
+        Ok(ImportRow {
+            line: i as u64 + 2,
+            date: p.date,
+            project: m.project.clone(),
+            metric: m.metric.clone(),
+            engineer: data.engineers[p.engineer as usize].handle.clone(),
+            value: p.value,
+            note: scale_data::NOTES[p.note as usize].to_string(),
+            blockers: p
+                .blocker
+                .map(|b| {
+                    let (c, t) = scale_data::BLOCKERS[b as usize];
+                    vec![(c.to_string(), t.to_string())]
+                })
+                .unwrap_or_default(),
+            kind: Some(crate::model::ReviewKind::SkipLevel),
+            reviewer: Some(data.engineers[p.reviewer as usize].handle.clone()),
+            target: None,
+            direction: None,
+            tolerance: None,
+            unit: None,
+        })
+    });
+    store.import(rows, false, &mut |_| {})?;
+    // Goal projects carry deadlines, set four weeks ago, half a year out.
+    let today = store.clock().today;
+    for p in data.projects.iter().filter(|p| !p.depends_on.is_empty()).take(40) {
+        store.set_deadline(&Deadline {
+            id: 0,
+            project: p.slug.clone(),
+            metric: None,
+            due: today + chrono::Duration::days(182),
+            probability: None,
+            reason: Some("committed at the quarterly planning".into()),
+            set_on: today - chrono::Duration::days(28),
+        })?;
+    }
+    Ok(())
+}
+
+/// The scale data as an import CSV, every column (as `export` writes them).
+fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
+    use std::io::Write;
+    let f = std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+    w.write_record(crate::csv_format::COLUMNS)?;
+    let metric_cols: Vec<[String; 3]> =
+        data.metrics.iter().map(|m| [m.target.to_string(), m.direction.to_string(), m.tolerance.to_string()]).collect();
+    let mut value = String::new();
+    let mut date = String::new();
+    let mut blocker = String::new();
+    for p in data.points() {
+        use std::fmt::Write as _;
+        let m = &data.metrics[p.metric as usize];
+        let mc = &metric_cols[p.metric as usize];
+        value.clear();
+        write!(value, "{}", p.value)?;
+        date.clear();
+        write!(date, "{}", p.date.format("%Y-%m-%d"))?;
+        blocker.clear();
+        if let Some(b) = p.blocker {
+            let (c, t) = scale_data::BLOCKERS[b as usize];
+            write!(blocker, "{c}:{t}")?;
+        }
+        w.write_record([
+            date.as_str(),
+            &m.project,
+            &m.metric,
+            &data.engineers[p.engineer as usize].handle,
+            &value,
+            scale_data::NOTES[p.note as usize],
+            &blocker,
+            crate::model::ReviewKind::SkipLevel.as_str(),
+            &data.engineers[p.reviewer as usize].handle,
+            &mc[0],
+            &mc[1],
+            &mc[2],
+            m.unit.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", file.display(), e.error()))?.flush()?;
     Ok(())
 }
 
@@ -130,11 +293,7 @@ fn write_charts(
         let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
         write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
     }
-    let trail: Vec<_> = [28u64, 21, 14, 7]
-        .into_iter()
-        .filter_map(|d| as_of.checked_sub_days(chrono::Days::new(d)))
-        .map(|d| analysis::outlook(snapshot, d, horizon))
-        .collect();
+    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1]);
     write("fever.png".to_string(), chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail), Format::Png)?)?;
     Ok(written)
 }

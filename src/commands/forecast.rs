@@ -7,7 +7,6 @@ use super::Ctx;
 use crate::analysis::{self, MetricView};
 use crate::forecast::Status;
 use crate::output::{num, table, Color, Output};
-use crate::validate;
 
 /// Forecast metrics: status (done, converging, stalled, diverging,
 /// insufficient data), the 50% and 80% completion dates, the trend per week
@@ -32,21 +31,13 @@ pub struct ForecastArgs {
 }
 
 pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let as_of = args.as_of.as_deref().map(|d| validate::date("--as-of", d, ctx.clock.today)).transpose()?;
-    let as_of = as_of.unwrap_or(ctx.clock.today);
-    let scope = args.scope.as_deref().map(|s| validate::scope("scope", s)).transpose()?;
+    let as_of = ctx.as_of(args.as_of.as_deref())?;
     let store = ctx.open()?;
-    // Unknown names fail with a hint before any work.
-    match &scope {
-        Some((p, Some(m))) => drop(store.metric(p, m)?),
-        Some((p, None)) => drop(store.project(p)?),
-        None => {}
-    }
+    let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let mut snapshot = store.snapshot()?;
-    if let Some((p, m)) = &scope {
+    if scope.is_some() {
         // Forecast only what is asked; the limiting-factor analysis is not needed here.
-        let keep: Vec<bool> =
-            snapshot.metrics.iter().map(|x| x.project == *p && m.as_ref().is_none_or(|m| x.metric == *m)).collect();
+        let keep: Vec<bool> = snapshot.metrics.iter().map(|x| super::in_scope(x, &scope)).collect();
         snapshot = crate::model::restrict_metrics(snapshot, &keep);
     }
     let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);

@@ -67,6 +67,34 @@ impl Ctx {
         let path = self.db_path()?;
         Store::open(&path, self.clock)
     }
+
+    /// `--as-of`, parsed as people say dates, else today.
+    pub fn as_of(&self, given: Option<&str>) -> Result<chrono::NaiveDate> {
+        Ok(given
+            .map(|d| crate::validate::date("--as-of", d, self.clock.today))
+            .transpose()?
+            .unwrap_or(self.clock.today))
+    }
+}
+
+/// A `PROJECT` or `PROJECT/METRIC` argument.
+pub type Scope = (String, Option<String>);
+
+/// Parses an optional scope argument and checks that it names something that
+/// exists, so unknown names fail with a hint before any work.
+pub fn scope_arg(store: &Store, given: Option<&str>) -> Result<Option<Scope>> {
+    let scope = given.map(|s| crate::validate::scope("scope", s)).transpose()?;
+    match &scope {
+        Some((p, Some(m))) => drop(store.metric(p, m)?),
+        Some((p, None)) => drop(store.project(p)?),
+        None => {}
+    }
+    Ok(scope)
+}
+
+/// Whether metric `m` falls within an optional scope.
+pub fn in_scope(m: &crate::model::Metric, scope: &Option<Scope>) -> bool {
+    scope.as_ref().is_none_or(|(p, mm)| m.project == *p && mm.as_ref().is_none_or(|mm| m.metric == *mm))
 }
 
 pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {

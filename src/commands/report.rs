@@ -133,11 +133,7 @@ pub fn build(
             }
         }
         // The trail: three and two weeks ago, then last week's outlook (already computed).
-        let mut trail: Vec<_> = [21u64, 14]
-            .into_iter()
-            .filter_map(|d| as_of.checked_sub_days(Days::new(d)))
-            .map(|d| analysis::outlook(snapshot, d, horizon_days))
-            .collect();
+        let mut trail = analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2]);
         trail.extend(previous);
         let fever = chart_data::fever_chart(snapshot, &now, &trail);
         charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?));
