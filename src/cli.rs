@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{self, Ctx};
 use crate::error::UserError;
@@ -13,17 +13,23 @@ use crate::store::StoreError;
 
 const GUIDE: &str = "\
 The weekly loop:
-  after each meeting   limfac log --metric power/array-output --engineer wang-xm --value 84 --note '...'
-  before the review    limfac chart power --out power.png      (see what converges and what does not)
-  once a week          limfac report                           (the limiting factor, 50% deadlines)
+  after each meeting   limfac log
+                       (asks for metric, engineer, value and note)
+  before the review    limfac chart chips --out chips.png
+                       (see what converges and what does not)
+  once a week          limfac report
+                       (the limiting factor, 50% deadlines, alarms)
 
 New here? Try it on built-in demo data:
-  limfac demo          (writes limfac-demo.db here, then: limfac --db limfac-demo.db report)";
+  limfac demo
+  limfac --db limfac-demo.db report
+
+More: limfac --help, limfac COMMAND --help, limfac man";
 
 /// Weekly engineering reviews: is each piece of work converging, what is the
 /// one limiting factor this week, and which deadline has a 50% chance.
 #[derive(Debug, Parser)]
-#[command(name = "limfac", version, about, long_about = None, after_help = GUIDE, arg_required_else_help = true)]
+#[command(name = "limfac", version, about, long_about = None, after_help = GUIDE)]
 pub struct Cli {
     /// The database file [default: $LIMFAC_DB, else limfac.db in the platform data folder]
     #[arg(long, global = true, value_name = "PATH")]
@@ -61,11 +67,52 @@ pub enum Command {
     Man(commands::completions::ManArgs),
 }
 
+/// The command tree, with each nested subcommand (`project add`, ...)
+/// inheriting its parent's description and examples, so that every `--help`
+/// teaches: a summary line, what the thing is, and how to use it.
+pub fn command() -> clap::Command {
+    let mut root = Cli::command();
+    let names: Vec<String> = root.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        root = root.mut_subcommand(&name, |parent| {
+            let long = parent.get_long_about().map(|s| s.to_string());
+            let examples = parent.get_after_help().map(|s| s.to_string());
+            let kids: Vec<String> = parent.get_subcommands().map(|c| c.get_name().to_string()).collect();
+            let mut parent = parent;
+            for kid in kids {
+                let long = long.clone();
+                let examples = examples.clone();
+                parent = parent.mut_subcommand(&kid, move |mut c| {
+                    if c.get_long_about().is_none() {
+                        if let (Some(about), Some(long)) = (c.get_about().map(|a| a.to_string()), long) {
+                            c = c.long_about(format!("{about}.\n\n{long}"));
+                        }
+                    }
+                    if c.get_after_help().is_none() {
+                        if let Some(ex) = examples {
+                            c = c.after_help(ex);
+                        }
+                    }
+                    c
+                });
+            }
+            parent
+        });
+    }
+    root
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     // `COMPLETE=bash limfac ...` answers the shell's completion requests and exits.
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
-    let cli = match Cli::try_parse() {
+    clap_complete::CompleteEnv::with_factory(command).complete();
+    // No arguments: a short guide to the weekly loop, not a wall of options.
+    if std::env::args_os().len() == 1 {
+        println!("limfac: weekly reviews: convergence, the limiting factor, 50% deadlines.\n");
+        println!("{GUIDE}");
+        return ExitCode::SUCCESS;
+    }
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with exit 0, usage errors with 2.

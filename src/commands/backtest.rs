@@ -10,7 +10,9 @@ use crate::analysis;
 use crate::forecast::{self, BacktestSummary, Truth};
 use crate::output::{table, Output};
 
-/// Replay each metric's history as of every past week with at least four
+/// Should you trust the forecasts? Replay history and score them
+///
+/// Replays each metric's history as of every past week with at least four
 /// readings, forecast from what was known then, and compare with what
 /// happened: how often the truth fell on or before p50 (should be about 50%)
 /// and p80 (about 80%), how often inside p10–p90 (about 80%), and the median

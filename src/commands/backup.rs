@@ -8,8 +8,10 @@ use clap::Args;
 use super::Ctx;
 use crate::output::Output;
 
-/// Copy the database to FILE with SQLite's online backup API: consistent even
-/// while another limfac process is writing. The copy is readable only by you.
+/// Copy the database safely, even while others write
+///
+/// Uses SQLite's online backup API: the copy is consistent even while another
+/// limfac process is writing. The copy is readable only by you.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  limfac backup ~/backups/limfac-$(date +%F).db")]
 pub struct BackupArgs {

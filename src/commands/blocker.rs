@@ -8,9 +8,11 @@ use crate::output::{table, Output};
 use crate::store::BlockerFilter;
 use crate::validate;
 
-/// Blockers: what an engineer says is holding the work (power, chips,
-/// supplier, permits, people, ...). They are shown as evidence beside the
-/// limiting factor. `limfac log --blocker` opens them too.
+/// Blockers: what engineers say holds the work back
+///
+/// A blocker has a free category (power, chips, supplier, permits, people,
+/// ...) and a text. They are shown as evidence beside the limiting factor.
+/// `limfac log --blocker` opens them too.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  limfac blocker add power/array-output 'permits:grid interconnect permit pending' --engineer wang-xm\n  limfac blocker list\n  limfac blocker resolve 7 --date 2026-11-20"

@@ -8,6 +8,8 @@ use crate::analysis;
 use crate::deadlines;
 use crate::output::{table, Output};
 
+/// Are 50% deadlines met about half the time?
+///
 /// How often resolved deadlines were met, grouped by the chance they had when
 /// set. 50% deadlines should be met about half the time: met clearly more
 /// often means they are too soft (slack invites expansion), clearly less

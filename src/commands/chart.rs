@@ -12,8 +12,9 @@ use crate::chart_data;
 use crate::error::UserError;
 use crate::output::Output;
 
-/// Draw a convergence chart as PNG or SVG (chosen by the file extension).
+/// Draw a convergence chart (PNG or SVG)
 ///
+/// The file extension chooses the format.
 /// PROJECT/METRIC: each engineer's readings, the target band, the fitted
 /// curve and the p10–p90 fan, the p50/p80 dates and the deadline.
 /// PROJECT: small multiples of its metrics, the limiting one highlighted.

@@ -1,16 +1,16 @@
 //! `limfac completions` and `limfac man`: shell integration and a man page.
 
 use anyhow::Result;
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::env::Shells;
 
 use super::Ctx;
-use crate::cli::Cli;
 use crate::error::UserError;
 use crate::output::Output;
 
-/// Print the shell script that enables completion, names included: projects,
-/// metrics and engineers are read from your database as you type.
+/// Print a shell completion script (names included)
+///
+/// Projects, metrics and engineers are read from your database as you type.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Install:\n  bash:        echo 'source <(limfac completions bash)' >> ~/.bashrc\n  zsh:         echo 'source <(limfac completions zsh)' >> ~/.zshrc\n  fish:        limfac completions fish > ~/.config/fish/completions/limfac.fish\n  powershell:  limfac completions powershell | Out-String | Invoke-Expression"
@@ -34,15 +34,16 @@ pub fn completions(args: CompletionsArgs, _ctx: &Ctx, out: &mut Output) -> Resul
     Ok(())
 }
 
-/// Print limfac's man page (roff). Install with:
-/// limfac man > ~/.local/share/man/man1/limfac.1
+/// Print limfac's man page
+///
+/// The page is roff, for `man`.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  limfac man > ~/.local/share/man/man1/limfac.1 && man limfac")]
 pub struct ManArgs {}
 
 pub fn man(_args: ManArgs, _ctx: &Ctx, out: &mut Output) -> Result<()> {
     let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+    clap_mangen::Man::new(crate::cli::command()).render(&mut buf)?;
     out.raw(&buf)?;
     Ok(())
 }

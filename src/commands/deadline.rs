@@ -16,9 +16,11 @@ use crate::model::Deadline;
 use crate::output::{table, Color, Output};
 use crate::validate;
 
-/// Deadlines at 50% probability: the most aggressive date that still has
-/// even odds. Half of them will be missed, on purpose: a slack deadline
-/// expands the work to fill it.
+/// Deadlines at 50% probability: set, move, list, export
+///
+/// A deadline is the most aggressive date that still has even odds. Half of
+/// them will be missed, on purpose: a slack deadline expands the work to
+/// fill it.
 ///
 /// `set --p50` takes today's 50% date of the metric or of the whole project
 /// (its dependencies included); `set --date` records the chance the chosen

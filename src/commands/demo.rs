@@ -16,8 +16,10 @@ use crate::output::Output;
 use crate::scale_data;
 use crate::store::{BlockerFilter, ImportRow, Store};
 
-/// Build the demo: a space-compute company whose limiting factor moves from
-/// power to chips over 24 weeks of weekly reviews.
+/// Build a demo organization to try limfac on
+///
+/// A space-compute company whose limiting factor moves from power to chips
+/// over 24 weeks of weekly reviews.
 ///
 /// Writes to --db if given, else limfac-demo.db in the current folder
 /// (replaced if it exists). It never reads $LIMFAC_DB, so your real database

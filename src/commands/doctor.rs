@@ -7,8 +7,10 @@ use super::Ctx;
 use crate::error::UserError;
 use crate::output::{table, Output};
 
-/// Check the database: SQLite integrity, foreign keys, schema version, and
-/// how many of each thing it holds. Exits 1 when a check fails.
+/// Check the database's health
+///
+/// SQLite integrity, foreign keys, schema version, and how many of each
+/// thing it holds. Exits 1 when a check fails.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  limfac doctor")]
 pub struct DoctorArgs {

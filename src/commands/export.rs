@@ -11,7 +11,9 @@ use crate::csv_format;
 use crate::output::Output;
 use crate::store::BlockerFilter;
 
-/// Export data: CSV in the import format (export then import into an empty
+/// Export data as CSV (the import format) or JSON (everything)
+///
+/// CSV is the import format (export then import into an empty
 /// database with --create-missing round-trips every data point), or JSON of
 /// the whole database (projects, engineers, metrics, reviews, points,
 /// blockers, deadlines). Files are created readable only by you.

@@ -8,7 +8,9 @@ use crate::analysis::{self, MetricView};
 use crate::forecast::Status;
 use crate::output::{num, table, Color, Output};
 
-/// Forecast metrics: status (done, converging, stalled, diverging,
+/// Forecast metrics: converging or not, and when they will be done
+///
+/// For each metric: status (done, converging, stalled, diverging,
 /// insufficient data), the 50% and 80% completion dates, the trend per week
 /// and why.
 ///

@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::csv_format;
 use crate::output::Output;
 
-/// Import data points from a CSV file, all or nothing.
+/// Import data points from a CSV file, all or nothing
 ///
 /// Required columns (any order): date,project,metric,engineer,value,note.
 /// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,

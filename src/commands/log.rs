@@ -19,7 +19,7 @@ use crate::output::{num, Output};
 use crate::store::{NewPoint, ReviewChoice, Store};
 use crate::validate;
 
-/// Log a data point: what an engineer reported on a metric, with a note.
+/// Log what an engineer reported on a metric, with a note
 ///
 /// The point joins that day's review of the same kind and reviewer (created
 /// on first use) unless --review names one. Missing flags are asked for when

@@ -9,8 +9,10 @@ use crate::model::{Direction, Metric};
 use crate::output::{num, table, Output};
 use crate::validate;
 
-/// Metrics: what converges, always named PROJECT/METRIC, with a target and a
-/// direction (down: the value must fall to the target; up: rise to it).
+/// Metrics: what converges, named PROJECT/METRIC, with a target
+///
+/// A metric has a direction (down: the value must fall to the target; up:
+/// rise to it).
 ///
 /// A metric is done when its latest value is within --tolerance of the target
 /// (or past it).

@@ -16,10 +16,12 @@ use crate::render::{self, Charts};
 use crate::report::{self, Report};
 use crate::validate;
 
-/// The weekly report: the one limiting factor and why, what changed since
-/// last week, off-path alarms, projects with their 50%/80% dates and chance
-/// of meeting their deadline, where to spend review time, open blockers, and
-/// who has not been heard from.
+/// The weekly report: the one limiting factor, and where review time goes
+///
+/// The limiting factor and why, what changed since last week, off-path
+/// alarms, projects with their 50%/80% dates and chance of meeting their
+/// deadline, where to spend review time, open blockers, and who has not been
+/// heard from.
 ///
 /// Markdown goes to standard output by default; HTML is one self-contained
 /// file (inline CSS and charts, no network requests).
