@@ -117,9 +117,13 @@ pub struct Inputs<'a> {
     pub as_of: NaiveDate,
 }
 
-/// Priorities weigh work: priority 1 counts 5×, priority 5 once.
+/// Priorities weigh work steeply: each step up counts four times the one
+/// below (priority 1 = 256, priority 5 = 1). The limiting factor is about
+/// the most important work: a metric that holds back a priority-1 goal
+/// outranks one that alone holds back a priority-4 side project, even when
+/// the goal's fate is shared among many metrics.
 fn weight(priority: u8) -> f64 {
-    f64::from(6u8.saturating_sub(priority.clamp(1, 5)))
+    4f64.powi(5 - i32::from(priority.clamp(1, 5)))
 }
 
 /// A path's completion: days after as-of, `None` = not within the horizon.
@@ -192,7 +196,11 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
         let mut criticality: Vec<(String, f64)> = known
             .iter()
             .zip(&last_counts)
-            .map(|(&m, &c)| (inp.metrics[m].key(), if n_paths > 0 { c / n_paths as f64 } else { 0.0 }))
+            .map(|(&m, &c)| {
+                // Rounded: a share of 1,000 paths has no more digits worth showing.
+                let share = if n_paths > 0 { c / n_paths as f64 } else { 0.0 };
+                (inp.metrics[m].key(), (share * 1e4).round() / 1e4)
+            })
             .collect();
         criticality.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let status = project_status(path.iter().map(|&m| inp.forecasts[m].status));
@@ -363,6 +371,12 @@ fn reason(metric: &Metric, f: &Forecast, held: &ProjectOutlook, crit: f64) -> St
     format!("{} {what}: {holds}{deadline}.", metric.key())
 }
 
+/// Review time is shared more gently than blame: priority 1 counts 5×,
+/// priority 5 once, so that no unfinished project drops out of sight.
+fn attention_weight(priority: u8) -> f64 {
+    f64::from(6u8.saturating_sub(priority.clamp(1, 5)))
+}
+
 /// Review time follows the limiting factor: its project gets the most and a
 /// twice-weekly cadence; work at risk gets weekly reviews; work on track and
 /// low risk every other week; finished work monthly.
@@ -372,7 +386,7 @@ fn attention(outlooks: &[ProjectOutlook], lf: Option<&LimitingFactor>, as_of: Na
     }
     let raw: Vec<f64> = outlooks
         .iter()
-        .map(|p| if p.status == Status::Done { 0.1 } else { weight(p.priority) * (0.2 + risk(p, as_of)) })
+        .map(|p| if p.status == Status::Done { 0.1 } else { attention_weight(p.priority) * (0.2 + risk(p, as_of)) })
         .collect();
     let mut raw = raw;
     if let Some(lf) = lf {

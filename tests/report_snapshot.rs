@@ -1,0 +1,40 @@
+//! Snapshot of the demo's weekly report at a fixed date (insta): any change
+//! in what the report says shows up as a reviewed diff.
+//!
+//! Update after an intended change with `INSTA_UPDATE=always cargo test --test report_snapshot`
+//! and review the `.snap` diff before committing.
+
+mod common;
+
+use common::TestDb;
+
+#[test]
+fn demo_report_markdown() {
+    let db = TestDb::new();
+    let demo = db.file("demo.db");
+    let d = demo.to_str().unwrap();
+    db.cmd().args(["--quiet", "--db", d, "demo"]).assert().success();
+    let o = db.cmd().args(["--db", d, "report"]).output().unwrap();
+    assert!(o.status.success());
+    let md = String::from_utf8(o.stdout).unwrap();
+    // The demo's story: chips, not power, limits this week.
+    let lf = md.split("## The limiting factor").nth(1).unwrap();
+    let first = lf.lines().find(|l| l.starts_with("**")).unwrap();
+    assert!(first.starts_with("**chips/"), "{first}");
+    insta::assert_snapshot!("demo_report_2026_11_29", md);
+}
+
+#[test]
+fn demo_limiting_factor_moved_from_power_to_chips() {
+    let db = TestDb::new();
+    let demo = db.file("demo.db");
+    let d = demo.to_str().unwrap();
+    db.cmd().args(["--quiet", "--db", d, "demo"]).assert().success();
+    // Early in the demo's history, power is what limits.
+    let o = db.cmd().args(["--db", d, "report", "--format", "json", "--as-of", "2026-08-02"]).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["limiting_factor"]["project"], "power", "{:#}", r["limiting_factor"]);
+    let o = db.cmd().args(["--db", d, "report", "--format", "json"]).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["limiting_factor"]["project"], "chips", "{:#}", r["limiting_factor"]);
+}
