@@ -20,6 +20,7 @@ pub const CONFIG_VAR: &str = "LIMFAC_CONFIG";
 struct File {
     reviewer: Option<String>,
     horizon_days: Option<i64>,
+    weekly_risk: Option<f64>,
     report_template: Option<PathBuf>,
 }
 
@@ -32,6 +33,9 @@ pub struct Settings {
     pub reviewer: Option<String>,
     /// How far ahead forecasts look, in days.
     pub horizon_days: i64,
+    /// A project at this risk or more (1 − P(on time)) is reviewed weekly
+    /// rather than every other week.
+    pub weekly_risk: f64,
     /// The report template's path and contents, when configured.
     pub report_template_path: Option<PathBuf>,
     #[serde(skip)]
@@ -46,6 +50,7 @@ impl Default for Settings {
             file: None,
             reviewer: None,
             horizon_days: DEFAULT_HORIZON_DAYS,
+            weekly_risk: crate::limiting::DEFAULT_WEEKLY_RISK,
             report_template_path: None,
             report_template: None,
             sources: Vec::new(),
@@ -87,6 +92,14 @@ pub fn load() -> Result<Settings> {
         }
         s.horizon_days = h;
     }
+    if let Some(w) = parsed.weekly_risk {
+        if !(0.0..=1.0).contains(&w) {
+            return Err(UserError::new(format!("weekly_risk {w} in the config file is out of range"))
+                .hint("use a probability from 0 to 1, e.g. 0.3")
+                .into());
+        }
+        s.weekly_risk = w;
+    }
     if let Some(t) = &parsed.report_template {
         let t = match (file.as_deref().and_then(Path::parent), t.is_relative()) {
             (Some(dir), true) => dir.join(t),
@@ -103,6 +116,7 @@ pub fn load() -> Result<Settings> {
             origin(parsed.reviewer.is_some()),
         ),
         ("horizon_days".into(), s.horizon_days.to_string(), origin(parsed.horizon_days.is_some())),
+        ("weekly_risk".into(), s.weekly_risk.to_string(), origin(parsed.weekly_risk.is_some())),
         (
             "report_template".into(),
             s.report_template_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(built in)".into()),
@@ -116,7 +130,7 @@ fn read(p: &Path) -> Result<File> {
     let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?;
     toml::from_str(&text).map_err(|e| {
         UserError::new(format!("config {} is not valid: {}", p.display(), e.message()))
-            .hint("settings: reviewer = \"handle\", horizon_days = 1095, report_template = \"path\"")
+            .hint("settings: reviewer = \"handle\", horizon_days = 1095, weekly_risk = 0.3, report_template = \"path\"")
             .into()
     })
 }

@@ -104,8 +104,11 @@ impl Cadence {
 pub struct Analysis {
     pub projects: Vec<ProjectOutlook>,
     pub limiting_factor: Option<LimitingFactor>,
-    pub attention: Vec<Attention>,
 }
+
+/// When a project that is not the limiting factor is reviewed weekly rather
+/// than every other week: its risk is at least this (or it is off track).
+pub const DEFAULT_WEEKLY_RISK: f64 = 0.3;
 
 /// Inputs: the projects, the metrics with their forecasts (same order), and
 /// each project's active deadline.
@@ -232,8 +235,7 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
         last.off_path = !done && last.p_on_time.is_some_and(|p| p < 0.05);
     }
     let limiting_factor = choose(inp, &projects);
-    let attention = attention(&projects, limiting_factor.as_ref(), inp.as_of);
-    Analysis { projects, limiting_factor, attention }
+    Analysis { projects, limiting_factor }
 }
 
 fn sample(f: &Forecast, s: usize) -> Day {
@@ -380,7 +382,9 @@ fn attention_weight(priority: u8) -> f64 {
 /// Review time follows the limiting factor: its project gets the most and a
 /// twice-weekly cadence; work at risk gets weekly reviews; work on track and
 /// low risk every other week; finished work monthly.
-fn attention(outlooks: &[ProjectOutlook], lf: Option<&LimitingFactor>, as_of: NaiveDate) -> Vec<Attention> {
+pub fn attention(analysis: &Analysis, as_of: NaiveDate, weekly_risk: f64) -> Vec<Attention> {
+    let outlooks = &analysis.projects;
+    let lf = analysis.limiting_factor.as_ref();
     if outlooks.is_empty() {
         return Vec::new();
     }
@@ -405,7 +409,7 @@ fn attention(outlooks: &[ProjectOutlook], lf: Option<&LimitingFactor>, as_of: Na
                 Cadence::TwiceWeekly
             } else if p.status == Status::Done {
                 Cadence::Monthly
-            } else if risk(p, as_of) >= 0.3 || is_off_track(p.status) || p.off_path {
+            } else if risk(p, as_of) >= weekly_risk || is_off_track(p.status) || p.off_path {
                 Cadence::Weekly
             } else {
                 Cadence::EveryOtherWeek

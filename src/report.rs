@@ -148,7 +148,22 @@ pub fn levels_below(snapshot: &Snapshot, handle: &str, reviewer: &str) -> Option
 }
 
 /// Builds the report from this week's outlook and the one a week earlier.
-pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, reviewer: Option<&str>) -> Report {
+/// How the report is shaped beyond the data: who it is for and when a
+/// project deserves weekly attention.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy<'a> {
+    pub reviewer: Option<&'a str>,
+    pub weekly_risk: f64,
+}
+
+impl Default for Policy<'_> {
+    fn default() -> Self {
+        Policy { reviewer: None, weekly_risk: crate::limiting::DEFAULT_WEEKLY_RISK }
+    }
+}
+
+pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, policy: &Policy<'_>) -> Report {
+    let reviewer = policy.reviewer;
     let as_of = now.as_of;
     let lf = now.analysis.limiting_factor.as_ref().map(|l| view(l, snapshot));
     let prev = previous.and_then(|p| p.analysis.limiting_factor.as_ref()).map(|l| view(l, snapshot));
@@ -207,7 +222,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, rev
         change,
         off_path,
         projects,
-        attention: now.analysis.attention.clone(),
+        attention: crate::limiting::attention(&now.analysis, as_of, policy.weekly_risk),
         reviewer,
     }
 }

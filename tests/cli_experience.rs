@@ -114,7 +114,7 @@ fn completion_never_creates_a_database() {
 fn config_file_sets_reviewer_and_horizon_and_says_where_from() {
     let db = TestDb::seeded();
     let cfg = db.file("config.toml");
-    std::fs::write(&cfg, "reviewer = \"boss\"\nhorizon_days = 730\n").unwrap();
+    std::fs::write(&cfg, "reviewer = \"boss\"\nhorizon_days = 730\nweekly_risk = 0.5\n").unwrap();
     let run = |args: &[&str]| {
         let o = db.cmd().env("LIMFAC_CONFIG", &cfg).args(args).output().unwrap();
         (
@@ -125,7 +125,7 @@ fn config_file_sets_reviewer_and_horizon_and_says_where_from() {
     };
     let (code, out, _) = run(&["config", "show"]);
     assert_eq!(code, 0);
-    assert!(out.contains("boss") && out.contains("730") && out.contains("config.toml"), "{out}");
+    assert!(out.contains("boss") && out.contains("730") && out.contains("0.5") && out.contains("config.toml"), "{out}");
     assert!(out.contains("(built in)") && out.contains("default"), "{out}");
     // The default reviewer is used by log.
     let (code, _, err) =
@@ -137,6 +137,10 @@ fn config_file_sets_reviewer_and_horizon_and_says_where_from() {
     let (code, _, err) = run(&["config", "show"]);
     assert_eq!(code, 1);
     assert!(err.starts_with("error: config") && err.contains("unknown field"), "{err}");
+    std::fs::write(&cfg, "weekly_risk = 2\n").unwrap();
+    let (code, _, err) = run(&["project", "list"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("weekly_risk 2"), "{err}");
     std::fs::write(&cfg, "horizon_days = 5\n").unwrap();
     let (code, _, err) = run(&["project", "list"]);
     assert_eq!(code, 1);

@@ -8,8 +8,8 @@ use crate::output::{table, Output};
 
 /// Show the settings and where each came from
 ///
-/// The default reviewer, the forecast horizon and the report template, read
-/// from a TOML file in the platform config folder (or $LIMFAC_CONFIG).
+/// The default reviewer, the forecast horizon, the cadence threshold and the
+/// report template, read from a TOML file in the platform config folder (or $LIMFAC_CONFIG).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example config.toml:\n  reviewer = \"elena\"\n  horizon_days = 1095\n  weekly_risk = 0.3\n  report_template = \"my-report.md\""

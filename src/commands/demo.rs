@@ -78,7 +78,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     summarize(out, &path, &data, &charts)?;
     // End with what the tool is for: this week's report on the demo data.
-    let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, horizon, false)?;
+    let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false)?;
     out.line("")?;
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     Ok(())

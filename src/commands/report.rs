@@ -96,7 +96,7 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     let snapshot = store.snapshot()?;
     let (report, charts) =
-        build(&snapshot, as_of, reviewer.as_deref(), ctx.settings.horizon_days, args.format == ReportFormat::Html)?;
+        build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html)?;
     let text = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Md => render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts)
@@ -115,17 +115,21 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 }
 
 /// The report as of `as_of` (and the week before, for what changed), plus
-/// its charts when `with_charts`.
+/// its charts when `with_charts`. The reviewer is the one given, else the
+/// configured one, else the top of the org chart.
 pub fn build(
     snapshot: &crate::model::Snapshot,
     as_of: NaiveDate,
     reviewer: Option<&str>,
-    horizon_days: i64,
+    settings: &crate::config::Settings,
     with_charts: bool,
 ) -> Result<(Report, Charts)> {
+    let horizon_days = settings.horizon_days;
     let now = analysis::outlook(snapshot, as_of, horizon_days);
     let previous = as_of.checked_sub_days(Days::new(7)).map(|d| analysis::outlook(snapshot, d, horizon_days));
-    let report = report::build(snapshot, &now, previous.as_ref(), reviewer);
+    let policy =
+        report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };
+    let report = report::build(snapshot, &now, previous.as_ref(), &policy);
     let mut charts = Charts::default();
     if with_charts {
         if let Some(lf) = &now.analysis.limiting_factor {
