@@ -76,11 +76,13 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Some(dir) => write_charts(&snapshot, dir, ctx.clock.today, horizon)?,
         None => Vec::new(),
     };
-    summarize(out, &path, &data, &charts)?;
-    // End with what the tool is for: this week's report on the demo data.
+    // What the tool is for: this week's report on the demo data, then what
+    // was made and what to try next (last, so it is what stays on screen).
     let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false)?;
-    out.line("")?;
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
+    out.line("")?;
+    out.line("---")?;
+    summarize(out, &path, &data, &charts)?;
     Ok(())
 }
 
@@ -124,7 +126,7 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
         started.elapsed().as_secs_f64()
     ))?;
     out.line("")?;
-    out.line("Try next:")?;
+    out.line("Try next (limfac not on your PATH yet? `cargo install --path .` in the source folder):")?;
     let metric = data.metrics.first().map(|m| m.key()).unwrap_or_default();
     for c in ["forecast --json".to_string(), "report --format json".into(), format!("chart {metric} --out metric.png")]
     {
@@ -405,7 +407,7 @@ fn summarize(out: &mut Output, path: &Path, data: &Dataset, charts: &[PathBuf]) 
         ))?;
     }
     out.line("")?;
-    out.line("Try next:")?;
+    out.line("Try next (limfac not on your PATH yet? `cargo install --path .` in the source folder):")?;
     for c in [
         "forecast",
         "chart chips --out chips.png",
