@@ -55,6 +55,15 @@ pub struct OffPath {
     pub p50: Option<NaiveDate>,
 }
 
+/// A metric whose verdict changed since the week before.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusChange {
+    /// `PROJECT/METRIC`.
+    pub metric: String,
+    pub from: Status,
+    pub to: Status,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
     pub engineer: String,
@@ -87,6 +96,8 @@ pub struct Report {
     pub limiting_factor_previous: Option<LimitingView>,
     /// One sentence: how the limiting factor changed since the week before.
     pub change: String,
+    /// Metrics whose status changed since the week before.
+    pub status_changes: Vec<StatusChange>,
     pub off_path: Vec<OffPath>,
     pub projects: Vec<ProjectRow>,
     pub attention: Vec<Attention>,
@@ -212,7 +223,18 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
     }
 
     let reviewer = reviewer.map(str::to_string).or_else(|| default_reviewer(snapshot));
+    let status_changes = match previous {
+        Some(prev) => now
+            .views
+            .iter()
+            .zip(&prev.views)
+            .filter(|(a, b)| a.status != b.status)
+            .map(|(a, b)| StatusChange { metric: format!("{}/{}", a.project, a.metric), from: b.status, to: a.status })
+            .collect(),
+        None => Vec::new(),
+    };
     Report {
+        status_changes,
         as_of,
         week: iso_week(as_of),
         coverage: coverage(snapshot, now, reviewer.as_deref()),

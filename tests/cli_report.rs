@@ -104,8 +104,14 @@ fn when_the_limiting_metric_is_done_the_next_one_takes_over() {
     let change = r["change"].as_str().unwrap();
     assert!(change.starts_with("Changed"), "{change}");
     assert!(change.contains("b/slow") && change.contains("a/medium"), "{change}");
+    let changes = r["status_changes"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|c| c["metric"] == "b/slow" && c["to"] == "done"),
+        "the metric that got done is listed: {changes:?}"
+    );
     let md = db.run(&["report"]).ok().stdout;
     assert!(md.contains("Changed: the limiting factor moved from b to a"), "{md}");
+    assert!(md.contains("- b/slow:") && md.contains("→ ✓ done"), "{md}");
 }
 
 /// (c) a diverging metric on the goal's path outranks every converging one.
