@@ -16,16 +16,12 @@ use crate::model::Snapshot;
 /// Engineers silent this long (or longer) are listed under coverage.
 pub const SILENT_DAYS: i64 = 14;
 
+/// The limiting factor as the report shows it: the analysis's verdict plus
+/// the metric's readable name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LimitingView {
-    pub project: String,
-    pub metric: String,
-    pub criticality: f64,
-    pub status: Status,
-    pub p50: Option<NaiveDate>,
-    pub reason: String,
-    /// The important project it holds back.
-    pub holds_back: String,
+    #[serde(flatten)]
+    pub factor: LimitingFactor,
     pub name: Option<String>,
 }
 
@@ -115,13 +111,7 @@ pub fn iso_week(d: NaiveDate) -> String {
 
 fn view(lf: &LimitingFactor, snapshot: &Snapshot) -> LimitingView {
     LimitingView {
-        project: lf.project.clone(),
-        metric: lf.metric.clone(),
-        criticality: lf.criticality,
-        status: lf.status,
-        p50: lf.p50,
-        reason: lf.reason.clone(),
-        holds_back: lf.holds_back.clone(),
+        factor: lf.clone(),
         name: snapshot.metric_index(&lf.project, &lf.metric).and_then(|i| snapshot.metrics[i].name.clone()),
     }
 }
@@ -250,7 +240,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
 }
 
 fn change_sentence(now: Option<&LimitingView>, prev: Option<&LimitingView>) -> String {
-    let key = |v: &LimitingView| format!("{}/{}", v.project, v.metric);
+    let key = |v: &LimitingView| format!("{}/{}", v.factor.project, v.factor.metric);
     match (now, prev) {
         (None, None) => "There is no limiting factor this week or last: nothing unfinished can be forecast.".into(),
         (Some(n), None) => format!("{} is the limiting factor; last week there was none.", key(n)),
@@ -258,11 +248,17 @@ fn change_sentence(now: Option<&LimitingView>, prev: Option<&LimitingView>) -> S
         (Some(n), Some(p)) if key(n) == key(p) => {
             format!("Unchanged since last week: {} is still the limiting factor.", key(n))
         }
-        (Some(n), Some(p)) if n.project != p.project => {
-            format!("Changed: the limiting factor moved from {} to {} ({} → {}).", p.project, n.project, key(p), key(n))
+        (Some(n), Some(p)) if n.factor.project != p.factor.project => {
+            format!(
+                "Changed: the limiting factor moved from {} to {} ({} → {}).",
+                p.factor.project,
+                n.factor.project,
+                key(p),
+                key(n)
+            )
         }
         (Some(n), Some(p)) => {
-            format!("Changed within {}: from {} to {}.", n.project, key(p), key(n))
+            format!("Changed within {}: from {} to {}.", n.factor.project, key(p), key(n))
         }
     }
 }
@@ -317,8 +313,9 @@ fn blockers(snapshot: &Snapshot, as_of: NaiveDate, lf: Option<&LimitingView>) ->
             engineer: b.engineer.clone(),
             opened: b.opened,
             weeks_open: (as_of - b.opened).num_days() / 7,
-            on_limiting_path: lf
-                .is_some_and(|l| b.project == l.project && b.metric.as_ref().is_none_or(|m| *m == l.metric)),
+            on_limiting_path: lf.is_some_and(|l| {
+                b.project == l.factor.project && b.metric.as_ref().is_none_or(|m| *m == l.factor.metric)
+            }),
         })
         .collect();
     out.sort_by(|a, b| {
