@@ -112,6 +112,13 @@ pub fn main() -> ExitCode {
         println!("{GUIDE}");
         return ExitCode::SUCCESS;
     }
+    // Text that is not UTF-8 is a data error (exit 1) naming the flag, not a
+    // usage error: clap would only say "invalid UTF-8 was detected".
+    if let Some(message) = non_utf8_argument() {
+        eprintln!("error: {message}");
+        eprintln!("hint: limfac stores text as UTF-8; convert the value first (e.g. with iconv)");
+        return ExitCode::from(1);
+    }
     let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
@@ -137,6 +144,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Names the first command-line argument that is not valid UTF-8, with the
+/// flag it belongs to.
+fn non_utf8_argument() -> Option<String> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let i = args.iter().position(|a| a.to_str().is_none())?;
+    let shown = args[i].to_string_lossy().chars().take(40).collect::<String>();
+    let flag = args[..i].last().and_then(|a| a.to_str()).filter(|a| a.starts_with("--"));
+    Some(match flag {
+        Some(f) => format!("{f} '{}' is not valid UTF-8", shown.escape_debug()),
+        None => format!("argument {i} '{}' is not valid UTF-8", shown.escape_debug()),
+    })
 }
 
 /// `error: ...` on one line (the cause chain joined), then any hints.

@@ -35,6 +35,9 @@ const REQUIRED: [&str; 6] = ["date", "project", "metric", "engineer", "value", "
 /// Where each known column sits in the file.
 struct Layout {
     index: [Option<usize>; 13],
+    /// How many fields the header has; a row with more lost a value to an
+    /// unquoted comma.
+    width: usize,
 }
 
 impl Layout {
@@ -63,7 +66,7 @@ impl Layout {
             return Err(UserError::new(format!("line 1: missing required column(s) {}", missing.join(", ")))
                 .hint(format!("the header must include {}", REQUIRED.join(","))));
         }
-        Ok(Layout { index })
+        Ok(Layout { index, width: header.len() })
     }
 }
 
@@ -82,9 +85,67 @@ struct Newlines {
     pending: std::collections::VecDeque<u64>,
     /// Newlines already passed by a query.
     passed: u64,
+    /// Where the bytes read so far leave the CSV quoting.
+    quoting: Quoting,
+    /// Offset of the first byte found right after a closing quote that is not
+    /// a delimiter, terminator or second quote (`"a"b`), which the csv crate
+    /// would silently glue onto the field.
+    stray: Option<u64>,
+    /// The input has ended.
+    eof: bool,
+}
+
+/// The csv crate's quoting states, mirrored so that the defects it accepts
+/// silently can be refused: a quote left open swallows the rest of the file
+/// into one field, and text after a closing quote is glued onto the field.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum Quoting {
+    /// At the start of a field.
+    #[default]
+    Start,
+    Unquoted,
+    Quoted,
+    /// Just after a quote inside a quoted field.
+    QuoteInQuoted,
 }
 
 impl Newlines {
+    fn scan(&mut self, buf: &[u8], base: u64) {
+        // The csv crate drops a UTF-8 byte-order mark at the very start.
+        let mut i = if base == 0 && buf.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+        while i < buf.len() {
+            match self.quoting {
+                Quoting::Quoted => match memchr::memchr(b'"', &buf[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.quoting = Quoting::QuoteInQuoted;
+                    }
+                    None => return,
+                },
+                Quoting::Unquoted => match memchr::memchr3(b',', b'\n', b'\r', &buf[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.quoting = Quoting::Start;
+                    }
+                    None => return,
+                },
+                state => {
+                    let c = buf[i];
+                    self.quoting = match (state, c) {
+                        (_, b'"') => Quoting::Quoted,
+                        (_, b',' | b'\n' | b'\r') => Quoting::Start,
+                        (Quoting::QuoteInQuoted, _) => {
+                            self.stray.get_or_insert(base + i as u64);
+                            Quoting::Unquoted
+                        }
+                        _ => Quoting::Unquoted,
+                    };
+                    i += 1;
+                }
+            }
+        }
+    }
+
     /// Newlines strictly before byte `pos` (queries never go backwards).
     fn before(&mut self, pos: u64) -> u64 {
         while self.pending.front().is_some_and(|&p| p < pos) {
@@ -101,7 +162,11 @@ impl<R: Read> Read for LineCounter<R> {
         let mut st = self.state.borrow_mut();
         let base = st.read;
         st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
+        st.scan(&buf[..n], base);
         st.read += n as u64;
+        if n == 0 && !buf.is_empty() {
+            st.eof = true;
+        }
         Ok(n)
     }
 }
@@ -145,6 +210,28 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
             let last_line = state.borrow_mut().before(end) + 1;
             let inside: u64 = record.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum();
             let line = last_line.saturating_sub(inside);
+            {
+                let mut st = state.borrow_mut();
+                let problem = if st.stray.is_some_and(|at| at < reader.position().byte()) {
+                    Some(
+                        UserError::new(format!("line {line}: text follows a closing quote"))
+                            .hint("a quote inside a quoted value is written twice: \"she said \"\"hi\"\"\""),
+                    )
+                } else if st.eof && st.quoting == Quoting::Quoted {
+                    // The open value ran to the end of the file, newlines included.
+                    let line = (st.before(reader.position().byte()) + 1).saturating_sub(inside);
+                    Some(
+                        UserError::new(format!("line {line}: a quoted value starting in this row is never closed"))
+                            .hint("check for a quote left open"),
+                    )
+                } else {
+                    None
+                };
+                if let Some(e) = problem {
+                    failed = true;
+                    return Some(Err(e));
+                }
+            }
             let Some(lay) = &layout else {
                 match Layout::from_header(&record) {
                     Ok(l) => layout = Some(l),
@@ -158,6 +245,15 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
             // A wholly blank line (common at the end of hand-edited files) is skipped.
             if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
                 continue;
+            }
+            if record.len() > lay.width {
+                failed = true;
+                return Some(Err(UserError::new(format!(
+                    "line {line}: the row has {} fields but the header has {}",
+                    record.len(),
+                    lay.width
+                ))
+                .hint("a comma inside a value must be quoted, e.g. \"hello, world\"")));
             }
             let result = parse_row(lay, &record, line, today);
             if result.is_err() {
@@ -315,5 +411,32 @@ mod tests {
         assert!(e.message.contains("unknown column 'colour'"));
         let e = rows("")[0].clone().unwrap_err();
         assert!(e.message.contains("empty"));
+    }
+
+    #[test]
+    fn quoting_defects_and_extra_fields_are_refused() {
+        let h = "date,project,metric,engineer,value,note\n";
+        // A quote left open would swallow the rest of the file into one note.
+        let r = rows(&format!("{h}2026-01-05,p,m,al,1,\"open note\n2026-01-06,p,m,al,2,b\n"));
+        let e = r[0].as_ref().unwrap_err();
+        assert!(e.message.starts_with("line 2: a quoted value starting in this row is never closed"), "{}", e.message);
+        let r = rows(&format!("{h}2026-01-05,p,m,al,1,ok\n\""));
+        assert!(r[0].is_ok());
+        assert!(r[1].as_ref().unwrap_err().message.starts_with("line 3: a quoted value"), "{:?}", r[1]);
+        // Text after a closing quote would be glued onto the value.
+        let r = rows(&format!("{h}2026-01-05,p,m,al,1,ok\n2026-01-05,p,m,al,1,\"he said \"hi\" there\"\n"));
+        assert!(r[0].is_ok());
+        let e = r[1].as_ref().unwrap_err();
+        assert!(e.message.starts_with("line 3: text follows a closing quote"), "{}", e.message);
+        // An unquoted comma would silently cut the note short.
+        let r = rows(&format!("{h}2026-01-05,p,m,al,1,hello, world\n"));
+        let e = r[0].as_ref().unwrap_err();
+        assert!(e.message.starts_with("line 2: the row has 7 fields but the header has 6"), "{}", e.message);
+        // Correct quoting is untouched: doubled quotes, quoted newlines, empty quoted fields.
+        let r = rows(&format!(
+            "{h}2026-01-05,p,m,al,1,\"a \"\"b\"\"\nc, d\"\r\n\"2026-01-06\",p,m,al,\"2\",\"\"\"x\"\"\"\n"
+        ));
+        assert_eq!(r[0].as_ref().unwrap().note, "a \"b\"\nc, d");
+        assert_eq!(r[1].as_ref().unwrap().note, "\"x\"");
     }
 }

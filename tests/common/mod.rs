@@ -137,3 +137,108 @@ pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
 }
+
+// ---------------------------------------------------------------------------
+// Helpers for the reliability tests: the binary as a plain process (to kill
+// it, race it, or trace it), raw-byte arguments, and doctor's counts.
+
+/// The built binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_limfac"))
+}
+
+/// What `doctor --json` reports, for checks after a crash or a race.
+#[derive(Debug)]
+pub struct Health {
+    pub integrity: Vec<String>,
+    pub schema_version: i64,
+    pub counts: std::collections::HashMap<String, i64>,
+}
+
+impl Health {
+    pub fn count(&self, table: &str) -> i64 {
+        self.counts[table]
+    }
+}
+
+impl TestDb {
+    /// The binary as a `std::process::Command` with the same environment as
+    /// [`TestDb::cmd`], for tests that spawn, kill or race processes.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(bin());
+        c.env("LIMFAC_DB", &self.path)
+            .env("LIMFAC_NOW", TODAY)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("EDITOR")
+            .current_dir(self.dir.path())
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// Runs with arguments that may not be UTF-8, and optional stdin bytes.
+    pub fn run_os(&self, args: &[std::ffi::OsString], stdin: Option<&[u8]>) -> Run {
+        let mut c = self.cmd();
+        c.args(args);
+        if let Some(input) = stdin {
+            c.write_stdin(input.to_vec());
+        }
+        let o = c.output().expect("runs");
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// `doctor --json` on this database (or `--db other`), which must pass:
+    /// integrity `ok`, no foreign-key violations, the current schema.
+    pub fn health_of(&self, other: Option<&Path>) -> Health {
+        let mut c = self.std_cmd();
+        if let Some(p) = other {
+            c.arg("--db").arg(p);
+        }
+        let o = c.args(["doctor", "--json"]).output().expect("doctor runs");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "doctor failed (exit {:?})\nstdout:\n{stdout}\nstderr:\n{}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("doctor prints JSON");
+        let integrity: Vec<String> =
+            v["integrity"].as_array().expect("integrity").iter().map(|s| s.as_str().unwrap().to_string()).collect();
+        assert_eq!(integrity, ["ok"], "integrity_check");
+        let counts = v["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .map(|pair| (pair[0].as_str().unwrap().to_string(), pair[1].as_i64().unwrap()))
+            .collect();
+        Health { integrity, schema_version: v["schema_version"].as_i64().unwrap(), counts }
+    }
+
+    pub fn health(&self) -> Health {
+        self.health_of(None)
+    }
+}
+
+/// A small deterministic pseudo-random generator (SplitMix64), so that
+/// "random" delays and inputs are the same on every run.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
