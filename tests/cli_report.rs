@@ -181,12 +181,16 @@ fn html_report_escapes_every_user_string() {
     }
     import(&db, &rows);
     db.run(&["blocker", "add", "p/m", &format!("chips:{evil} & \"more\""), "--engineer", "e"]).ok();
+    // Attribute and URL injections, in a blocker and in the metric's unit.
+    db.run(&["blocker", "add", "p", "people:\"><img src=x onerror=alert(1)> javascript:alert(2)", "--engineer", "e"]).ok();
     db.run(&["report", "--format", "html", "--out", "r.html"]).ok();
     let html = std::fs::read_to_string(db.file("r.html")).unwrap();
     assert!(!html.contains("<script"), "unescaped script tag");
     assert!(!html.contains("onmouseover='"), "unescaped attribute quote");
     assert!(html.contains("&lt;script&gt;"), "escaped text present");
     assert!(!html.contains("<b>u</b>"));
+    assert!(!html.contains("<img"), "unescaped image tag");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "escaped attribute injection present");
     for external in ["src=\"http", "href=\"http", "<link", "@import", "url(http"] {
         assert!(!html.contains(external), "external request via {external}");
     }
