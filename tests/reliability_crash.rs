@@ -239,6 +239,62 @@ fn log_killed_at_any_moment_writes_whole_points_or_none() {
     );
 }
 
+#[test]
+fn deadline_set_killed_at_any_moment_writes_a_whole_change_or_none() {
+    let db = TestDb::seeded();
+    // Enough readings for a forecast, so that --date records a probability.
+    let mut csv = String::from("date,project,metric,engineer,value,note\n");
+    for w in 0..12u64 {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 9, 6).unwrap() + chrono::Days::new(7 * w);
+        csv += &format!("{d},chips,defects,wang-xm,{},probe {w}\n", 1.0 - 0.06 * w as f64);
+    }
+    std::fs::write(db.file("r.csv"), csv).unwrap();
+    assert!(db.std_cmd().arg("import").arg(db.file("r.csv")).status().unwrap().success());
+    let set = |i: u32| {
+        let mut c = db.std_cmd();
+        let due = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Days::new(u64::from(i));
+        c.args(["deadline", "set", "chips/defects", "--date", &due.to_string(), "--reason", &format!("plan {i}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    let started = Instant::now();
+    for i in 0..3 {
+        assert!(set(i).status().unwrap().success());
+    }
+    let span = started.elapsed().as_micros() as u64 / 3 * 3 / 2;
+    let history = |db: &TestDb| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(&db.dump()).unwrap();
+        v["deadlines"].as_array().unwrap().clone()
+    };
+    let mut count = history(&db).len();
+    assert_eq!(count, 3);
+    let mut rng = SplitMix(2_026_112);
+    let (mut kills, mut interrupted, mut landed) = (0u32, 0, 0);
+    while (interrupted < 20 || kills < 25) && kills < 400 {
+        let delay = Duration::from_micros(rng.below(span));
+        let child = set(100 + kills).spawn().unwrap();
+        std::thread::sleep(delay);
+        kills += 1;
+        if kill(child, "deadline set") {
+            interrupted += 1;
+        }
+        let h = db.health();
+        let now = h.count("deadline");
+        assert!(now as usize == count || now as usize == count + 1, "killed after {delay:?}: {count} became {now}");
+        if now as usize > count {
+            landed += 1;
+            // A change that landed is whole: its date, probability and reason.
+            let last = history(&db).pop().unwrap();
+            assert!(last["probability"].is_number(), "{last}");
+            assert!(last["reason"].as_str().is_some_and(|r| r.starts_with("plan ")), "{last}");
+        }
+        count = now as usize;
+    }
+    assert!(interrupted >= 20, "only {interrupted} of {kills} kills interrupted a deadline set");
+    eprintln!("deadline set: {kills} kills ({interrupted} mid-run, {landed} landed whole), database whole after each");
+}
+
 /// The fixture of each released schema version (written by
 /// scripts/make_schema_fixtures.sh) opens with this build: doctor passes,
 /// nothing is lost, and it can be written to.
