@@ -308,7 +308,7 @@ fn metric_specs() -> Vec<MetricSpec> {
             ic: "dmitri-volkov",
             lead: "wang-xm",
             // Falls steadily, then flattens on the CMP particle floor at 0.24.
-            shape: Shape { keys: &[(0.0, 0.8), (12.0, 0.35)], tau: 3.5, floor: 0.14 },
+            shape: Shape { keys: &[(0.0, 0.8), (12.0, 0.35)], tau: 2.0, floor: 0.14 },
         },
         MetricSpec {
             project: "chips",

@@ -328,3 +328,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn progress_that_flattened_far_from_target_is_stalled() {
+    // A fast early drop, then twelve weeks of creeping: the whole series still
+    // trends down significantly, but the recent pace would need years.
+    let y: Vec<f64> = (0..24)
+        .map(|i| if i < 12 { 100.0 - 6.0 * i as f64 } else { 34.0 - 0.3 * (i - 12) as f64 } + 0.2 * wiggle(i))
+        .collect();
+    let f = run(&down(0.0, 1.0), &weekly(&y));
+    assert_eq!(f.status, Status::Stalled, "{}", f.reason);
+    assert!(f.reason.contains("flattened") || f.reason.contains("levels off"), "{}", f.reason);
+}
+
+#[test]
+fn slowing_down_near_the_target_is_still_converging() {
+    // An exponential approach that is almost there slows down too, but the
+    // little that is left takes only a few weeks at the recent pace.
+    let y: Vec<f64> = (0..20).map(|i| 1.0 + 100.0 * (-0.25 * i as f64).exp() + 0.05 * wiggle(i)).collect();
+    let f = run(&down(0.0, 1.5), &weekly(&y));
+    assert_eq!(f.status, Status::Converging, "{}", f.reason);
+}

@@ -37,4 +37,16 @@ fn demo_limiting_factor_moved_from_power_to_chips() {
     let o = db.cmd().args(["--db", d, "report", "--format", "json"]).output().unwrap();
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["limiting_factor"]["project"], "chips", "{:#}", r["limiting_factor"]);
+    assert_eq!(r["limiting_factor_previous"]["project"], "chips");
+    // The demo's other shapes: a plateau short of its target, and a divergence.
+    let metric = |key: &str| -> serde_json::Value {
+        let (p, m) = key.split_once('/').unwrap();
+        let proj = r["projects"].as_array().unwrap().iter().find(|x| x["project"] == p).unwrap();
+        proj["metrics"].as_array().unwrap().iter().find(|x| x["metric"] == m).unwrap().clone()
+    };
+    let plateau = metric("chips/defect-density");
+    assert_eq!(plateau["status"], "stalled", "{plateau:#}");
+    assert!(plateau["reason"].as_str().unwrap().contains("flattened"), "{plateau:#}");
+    assert_eq!(metric("ground-station/downlink-latency-ms")["status"], "diverging");
+    assert_eq!(metric("power/array-output-kw")["status"], "done");
 }

@@ -1,253 +1,255 @@
-//! Splitting the scatter around a curve into measurement noise and process noise.
+//! Noise models and the predictive (prequential) score that weighs the candidate dynamics.
 //!
-//! Model, for one fitted curve f(t; θ̂) and its residuals r_i = y_i − f(t_i; θ̂):
+//! Every candidate is a *basis* `b(t)` (a line `t`, an exponential approach `exp(−k t)` or an
+//! S-curve `1/(1 + exp(k (t − t0)))`, its nonlinear rate and midpoint FIXED on a grid) with two
+//! free linear coefficients, read through two kinds of noise:
 //!
 //! ```text
-//!   y_i = f(t_i; θ̂ + δ) + x_i + ε_i        ε_i ~ N(0, σ²)             (measurement noise)
+//!   y_i = β₀ + β₁·b(t_i) + x_i + ε_i      ε_i ~ N(0, σ²)             (measurement noise)
 //!   x_1 = 0,  x_{i+1} = x_i + η_i          η_i ~ N(0, q·σ²·Δt_i)      (process noise: a random walk)
 //! ```
 //!
-//! linearised in δ (the correction to the least-squares parameters). For a given ratio `q`
-//! a scalar Kalman filter whitens the residuals and every column of the Jacobian at once
-//! (the "augmented" filter), which turns the problem into generalised least squares for δ.
-//! From one pass we get the exact Gaussian likelihood, the GLS parameter covariance (honest
-//! under autocorrelated errors, unlike the OLS formula), and the filtered present value of the
-//! wandering component — the part a smooth curve cannot know about but the last readings do.
+//! For a given variance ratio `q` a scalar Kalman filter whitens the readings and both basis
+//! columns at once (its gains depend only on `q` and the dates, so they are shared by every
+//! basis), which makes the model generalised least squares in β. With a flat prior on β and
+//! the scale prior 1/σ² on σ², both integrate out in closed form, and
 //!
-//! `q` is not optimised but integrated over a grid (weighted by its restricted likelihood):
-//! with a handful of points the data cannot tell noise from wander, and averaging over both
-//! explanations is what keeps the forecast from being overconfident.
+//! ```text
+//!   score = ln p(y_{m0+1}, …, y_n | y_1, …, y_{m0})
+//!         = Σ_{i > m0} ln p(y_i | y_1, …, y_{i−1})           (chain rule)
+//! ```
+//!
+//! is the *prequential* log score: how well the model, refitted on each prefix, predicted
+//! every next reading one step ahead (Student-t predictives). It rewards a curvature only
+//! when the curvature has predicted well, and, unlike AICc, it does not have to count
+//! parameters: a family that spreads its prior over many rates (or a noise split that is too
+//! flexible) pays through worse early predictions. `m0 = 3` readings (two coefficients and one
+//! degree of freedom for σ²) are the burn-in every model shares, which makes the scores of
+//! different bases comparable (a partial Bayes factor).
 
 // Small dense linear algebra reads best with explicit indices, as in the textbook formulas.
 #![allow(clippy::needless_range_loop)]
 
-use super::models::CurveFit;
+use super::models::Curve;
 
 /// Ratios of process to measurement variance (per week) considered; 0 is "pure measurement
 /// noise" and the largest values are "pure random walk".
-pub const Q_GRID: [f64; 13] = [0.0, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1e3, 1e4];
+pub const Q_GRID: [f64; 7] = [0.0, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e4];
 
-/// Everything the simulator needs for one (curve, q) pair. Variances are in units of σ².
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NoiseFit {
+/// Readings every model must see before its predictions are scored.
+pub const BURN_IN: usize = 3;
+
+/// The Kalman gains for one q on given dates (shared by every basis).
+pub struct Gains {
     pub q: f64,
-    /// GLS correction to the least-squares parameters.
-    pub delta: [f64; 4],
-    /// Lower Cholesky factor of (X̃ᵀX̃)⁻¹, the unit-σ² covariance of δ.
-    pub chol: [[f64; 4]; 4],
-    /// Unbiased σ² estimate (weighted RSS / (n − p)).
-    pub sigma2: f64,
-    /// Maximum (profile) log-likelihood at this q, for model comparison.
-    pub loglik: f64,
-    /// Restricted log-likelihood, for weighing q within one model.
-    pub reml: f64,
-    /// Filtered x_n from the residuals, and its sensitivity to each parameter correction:
-    /// E[x_n | δ] = a_r − Σ a_j δ_j.
-    pub a_r: f64,
-    pub a_j: [f64; 4],
+    k: Vec<f64>,
+    inv_sf: Vec<f64>,
+    /// Σ ln F over the burn-in and over all readings.
+    ln_f_m0: f64,
+    ln_f_n: f64,
     /// Filtered variance of x_n (unit σ²).
+    p_n: f64,
+}
+
+impl Gains {
+    pub fn new(t: &[f64], q: f64) -> Gains {
+        let n = t.len();
+        let mut k = Vec::with_capacity(n);
+        let mut inv_sf = Vec::with_capacity(n);
+        let (mut ln_f_m0, mut ln_f_n) = (0.0, 0.0);
+        let mut p_filt = 0.0;
+        for i in 0..n {
+            let pp = if i > 0 { p_filt + q * (t[i] - t[i - 1]).max(0.0) } else { 0.0 };
+            let f = pp + 1.0;
+            k.push(pp / f);
+            inv_sf.push(1.0 / f.sqrt());
+            let lf = f.ln();
+            ln_f_n += lf;
+            if i < BURN_IN {
+                ln_f_m0 += lf;
+            }
+            p_filt = pp / f;
+        }
+        Gains { q, k, inv_sf, ln_f_m0, ln_f_n, p_n: p_filt }
+    }
+
+    /// Whitens `col` into `out`; returns the filtered present value of the wandering part.
+    pub fn whiten(&self, col: &[f64], out: &mut Vec<f64>) -> f64 {
+        out.clear();
+        let mut x = 0.0;
+        for ((c, k), s) in col.iter().zip(&self.k).zip(&self.inv_sf) {
+            let v = c - x;
+            out.push(v * s);
+            x += k * v;
+        }
+        x
+    }
+}
+
+/// Everything the simulator needs for one (basis, q) model. Variances are in units of σ².
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Component {
+    /// The basis b(t): a curve with level 0 and amplitude 1.
+    pub basis: Curve,
+    pub q: f64,
+    /// GLS estimate of (β₀, β₁).
+    pub beta: [f64; 2],
+    /// Lower Cholesky factor of (X̃ᵀX̃)⁻¹, the unit-σ² covariance of β.
+    pub chol: [[f64; 2]; 2],
+    /// Residual sum of squares (whitened) and its degrees of freedom: σ² | y ~ rss / χ²(dof).
+    pub rss: f64,
+    pub dof: f64,
+    /// Filtered x_n: E[x_n | β] = a_r − a_j·β, variance p_n·σ².
+    pub a_r: f64,
+    pub a_j: [f64; 2],
     pub p_n: f64,
+    /// Prequential log score (unnormalised, comparable across bases and q on one series).
+    pub score: f64,
 }
 
-/// Residuals and Jacobian rows of a fit, computed once and shared by every q.
-pub struct Prepared {
-    pub p: usize,
-    pub resid: Vec<f64>,
-    pub grad: Vec<[f64; 4]>,
-}
-
-pub fn prepare(fit: &CurveFit, t: &[f64], y: &[f64]) -> Prepared {
-    Prepared {
-        p: fit.curve.shape.n_params(),
-        resid: t.iter().zip(y).map(|(ti, yi)| yi - fit.curve.eval(*ti)).collect(),
-        grad: t.iter().map(|ti| fit.curve.grad(*ti)).collect(),
+impl Component {
+    /// The curve at the estimate β.
+    pub fn mean_curve(&self) -> Curve {
+        let mut c = self.basis;
+        c.params[0] = self.beta[0];
+        c.params[1] = self.beta[1];
+        c
     }
 }
 
-/// Fit the noise model at one q. `t` in weeks, ascending; `floor2` a lower bound for σ² so
-/// that a noiseless series gives a sharp, finite answer instead of a division by 0.
-pub fn fit_noise(pre: &Prepared, t: &[f64], q: f64, floor2: f64) -> Option<NoiseFit> {
-    let n = t.len();
-    let p = pre.p;
-    if n <= p || pre.resid.len() != n {
+/// Per-q whitened readings and constant column, shared by every basis.
+pub struct Shared {
+    pub gains: Gains,
+    yw: Vec<f64>,
+    ow: Vec<f64>,
+    a_y: f64,
+    a_o: f64,
+}
+
+impl Shared {
+    pub fn new(t: &[f64], y: &[f64], q: f64) -> Shared {
+        let gains = Gains::new(t, q);
+        let (mut yw, mut ow) = (Vec::with_capacity(y.len()), Vec::with_capacity(y.len()));
+        let a_y = gains.whiten(y, &mut yw);
+        let a_o = gains.whiten(&vec![1.0; y.len()], &mut ow);
+        Shared { gains, yw, ow, a_y, a_o }
+    }
+}
+
+/// Buffers reused across models.
+#[derive(Default)]
+pub struct Scratch {
+    bw: Vec<f64>,
+}
+
+/// Solves the 2×2 GLS problem on the first `m` whitened rows: (β, rss, ln det A, A⁻¹).
+#[allow(clippy::type_complexity)]
+fn gls2(ow: &[f64], bw: &[f64], yw: &[f64], m: usize) -> Option<([f64; 2], f64, f64, [[f64; 2]; 2])> {
+    let (mut soo, mut sob, mut sbb, mut soy, mut sby) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for i in 0..m {
+        soo += ow[i] * ow[i];
+        sob += ow[i] * bw[i];
+        sbb += bw[i] * bw[i];
+        soy += ow[i] * yw[i];
+        sby += bw[i] * yw[i];
+    }
+    let det = soo * sbb - sob * sob;
+    // Reject (numerically) collinear columns: the basis is then a constant over these dates.
+    if !det.is_finite() || det <= 1e-12 * soo * sbb {
         return None;
     }
-    // Whitened response and design, built by one filter pass shared by all columns.
-    let mut yw = vec![0.0; n];
-    let mut xw = vec![[0.0f64; 4]; n];
-    // Σ ln F as the log of a running product (F >= 1, so it only grows): one logarithm
-    // per ~hundreds of steps instead of one per step.
-    let mut sum_ln_f = 0.0;
-    let mut prod_f = 1.0f64;
-    // Filter states: for the residual series and for each Jacobian column.
-    let mut xr = 0.0;
-    let mut xj = [0.0f64; 4];
-    let mut pp = 0.0; // predicted variance of x_i
-    let mut p_filt = 0.0;
-    for i in 0..n {
-        if i > 0 {
-            pp = p_filt + q * (t[i] - t[i - 1]).max(0.0);
-        }
-        let f = pp + 1.0;
-        let k = pp / f;
-        let sf = f.sqrt();
-        prod_f *= f;
-        if prod_f > 1e250 {
-            sum_ln_f += prod_f.ln();
-            prod_f = 1.0;
-        }
-        let r = pre.resid[i];
-        let g = pre.grad[i];
-        let v = r - xr;
-        yw[i] = v / sf;
-        xr += k * v;
-        for j in 0..p {
-            let vj = g[j] - xj[j];
-            xw[i][j] = vj / sf;
-            xj[j] += k * vj;
-        }
-        p_filt = pp * (1.0 - k);
-    }
-    sum_ln_f += prod_f.ln();
-    // Normal equations.
-    let mut a = [[0.0f64; 4]; 4];
-    let mut b = [0.0f64; 4];
-    for i in 0..n {
-        for j in 0..p {
-            b[j] += xw[i][j] * yw[i];
-            for l in 0..p {
-                a[j][l] += xw[i][j] * xw[i][l];
-            }
-        }
-    }
-    let la = cholesky(&a, p)?;
-    let delta = chol_solve(&la, p, &b);
+    let inv = [[sbb / det, -sob / det], [-sob / det, soo / det]];
+    let beta = [inv[0][0] * soy + inv[0][1] * sby, inv[1][0] * soy + inv[1][1] * sby];
     let mut rss = 0.0;
-    let mut rss_cond = 0.0;
-    for i in 0..n {
-        let mut e = yw[i];
-        for j in 0..p {
-            e -= xw[i][j] * delta[j];
-        }
+    for i in 0..m {
+        let e = yw[i] - beta[0] * ow[i] - beta[1] * bw[i];
         rss += e * e;
-        if i > 0 {
-            rss_cond += e * e;
-        }
     }
-    let nf = n as f64;
-    let s2_unb = (rss / (nf - p as f64)).max(floor2);
-    // Model comparison uses the likelihood conditional on the first reading. The full one is
-    // degenerate: as q → ∞ the free intercept fits the first reading exactly while its
-    // (measurement-only) variance → 0, so the likelihood grows without bound and would
-    // reward "pure random walk" for every series. (F_1 = 1, so ln F_1 drops out by itself.)
-    let s2_ml = (rss_cond / (nf - 1.0)).max(floor2);
-    let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let loglik = -0.5 * (nf - 1.0) * (ln2pi + s2_ml.ln() + 1.0) - 0.5 * sum_ln_f;
-    let log_det_a: f64 = (0..p).map(|j| 2.0 * la[j][j].ln()).sum();
-    let reml = -0.5 * (nf - p as f64) * s2_unb.ln() - 0.5 * sum_ln_f - 0.5 * log_det_a;
-    // Covariance (X̃ᵀX̃)⁻¹ and its Cholesky factor for sampling.
-    let inv = chol_inverse(&la, p);
-    let chol = cholesky(&inv, p)?;
-    let vals = [loglik, reml, s2_unb, xr, p_filt];
-    if vals.iter().any(|v| !v.is_finite()) || delta.iter().any(|v| !v.is_finite()) {
+    Some((beta, rss, det.ln(), inv))
+}
+
+/// Fits one basis under one noise split. `bcol` is b(t_i); `floor2` a lower bound for σ² so
+/// that a noiseless series gives a sharp, finite answer instead of a division by 0.
+pub fn fit_component(sh: &Shared, basis: Curve, bcol: &[f64], floor2: f64, sc: &mut Scratch) -> Option<Component> {
+    let n = bcol.len();
+    if n <= BURN_IN {
         return None;
     }
-    Some(NoiseFit { q, delta, chol, sigma2: s2_unb, loglik, reml, a_r: xr, a_j: xj, p_n: p_filt })
-}
-
-/// Cholesky factor of the leading p×p block; None if not (numerically) positive definite.
-pub fn cholesky(a: &[[f64; 4]; 4], p: usize) -> Option<[[f64; 4]; 4]> {
-    let mut l = [[0.0f64; 4]; 4];
-    let scale = (0..p).map(|i| a[i][i].abs()).fold(0.0, f64::max);
-    if scale <= 0.0 || !scale.is_finite() {
+    let a_b = sh.gains.whiten(bcol, &mut sc.bw);
+    let bw = &sc.bw;
+    let (beta, rss_n, ld_n, inv) = gls2(&sh.ow, bw, &sh.yw, n)?;
+    let dof_n = (n - 2) as f64;
+    let rss_n = rss_n.max(floor2 * dof_n);
+    let (_, rss_m, ld_m, _) = gls2(&sh.ow, bw, &sh.yw, BURN_IN)?;
+    let dof_m = (BURN_IN - 2) as f64;
+    let rss_m = rss_m.max(floor2 * dof_m);
+    // ln p(y_{m0+1..n} | y_{1..m0}) = Σ one-step-ahead log predictive densities, in closed
+    // form (a ratio of two marginal likelihoods; direct residual sums keep it exact for
+    // noiseless readings). The Γ and π factors depend on n and m0 only, the same for every
+    // model, and drop out when the scores are normalised.
+    let score = -0.5 * (sh.gains.ln_f_n - sh.gains.ln_f_m0) - 0.5 * (ld_n - ld_m) - 0.5 * dof_n * rss_n.ln()
+        + 0.5 * dof_m * rss_m.ln();
+    let l00 = inv[0][0].sqrt();
+    let l10 = inv[1][0] / l00;
+    let l11 = (inv[1][1] - l10 * l10).max(0.0).sqrt();
+    let vals = [score, rss_n, beta[0], beta[1], l00, l10, l11, sh.a_y, sh.a_o, a_b];
+    if vals.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    for i in 0..p {
-        for j in 0..=i {
-            let mut s = a[i][j];
-            for k in 0..j {
-                s -= l[i][k] * l[j][k];
-            }
-            if i == j {
-                // Reject near-singular systems: the parameters are then not identified and
-                // sampling them would produce wild curves.
-                if s.is_nan() || s <= 1e-13 * a[i][i].abs().max(1e-300) {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    Some(l)
-}
-
-fn chol_solve(l: &[[f64; 4]; 4], p: usize, b: &[f64; 4]) -> [f64; 4] {
-    let mut z = [0.0f64; 4];
-    for i in 0..p {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= l[i][k] * z[k];
-        }
-        z[i] = s / l[i][i];
-    }
-    let mut x = [0.0f64; 4];
-    for i in (0..p).rev() {
-        let mut s = z[i];
-        for k in (i + 1)..p {
-            s -= l[k][i] * x[k];
-        }
-        x[i] = s / l[i][i];
-    }
-    x
-}
-
-fn chol_inverse(l: &[[f64; 4]; 4], p: usize) -> [[f64; 4]; 4] {
-    let mut inv = [[0.0f64; 4]; 4];
-    for j in 0..p {
-        let mut e = [0.0f64; 4];
-        e[j] = 1.0;
-        let col = chol_solve(l, p, &e);
-        for i in 0..p {
-            inv[i][j] = col[i];
-        }
-    }
-    // Symmetrise against rounding.
-    for i in 0..p {
-        for j in 0..i {
-            let m = 0.5 * (inv[i][j] + inv[j][i]);
-            inv[i][j] = m;
-            inv[j][i] = m;
-        }
-    }
-    inv
+    Some(Component {
+        basis,
+        q: sh.gains.q,
+        beta,
+        chol: [[l00, 0.0], [l10, l11]],
+        rss: rss_n,
+        dof: dof_n,
+        a_r: sh.a_y,
+        a_j: [sh.a_o, a_b],
+        p_n: sh.gains.p_n,
+        score,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::models::{fit_linear, Curve, CurveFit, Shape};
+    use crate::forecast::models::Shape;
+
+    fn line_basis() -> Curve {
+        Curve { shape: Shape::Linear, params: [0.0, 1.0, 0.0, 0.0] }
+    }
 
     #[test]
     fn q_zero_is_ordinary_least_squares() {
         let t = [-4.0, -3.0, -2.0, -1.0, 0.0];
         let y = [5.1, 3.9, 3.2, 1.8, 1.1];
-        let fit = fit_linear(&t, &y).unwrap();
-        let nf = fit_noise(&prepare(&fit, &t, &y), &t, 0.0, 1e-30).unwrap();
-        // OLS is already the GLS answer: no correction, and σ² = RSS/(n−2).
-        assert!(nf.delta[0].abs() < 1e-9 && nf.delta[1].abs() < 1e-9);
-        assert!((nf.sigma2 - fit.rss / 3.0).abs() < 1e-9);
-        assert_eq!(nf.p_n, 0.0);
+        let sh = Shared::new(&t, &y, 0.0);
+        let c = fit_component(&sh, line_basis(), &t, 1e-30, &mut Scratch::default()).unwrap();
+        let fit = crate::forecast::models::fit_linear(&t, &y).unwrap();
+        assert!((c.beta[0] - fit.curve.params[0]).abs() < 1e-9 && (c.beta[1] - fit.curve.params[1]).abs() < 1e-9);
+        assert!((c.rss - fit.rss).abs() < 1e-9);
+        assert_eq!(c.p_n, 0.0);
     }
 
     #[test]
     fn pure_random_walk_pins_the_level_to_the_last_reading() {
         let t = [-4.0, -3.0, -2.0, -1.0, 0.0];
         let y = [5.0, 4.5, 4.6, 3.0, 2.9];
-        let fit = CurveFit { curve: Curve { shape: Shape::Linear, params: [3.0, -0.5, 0.0, 0.0] }, rss: 0.0 };
-        let nf = fit_noise(&prepare(&fit, &t, &y), &t, 1e4, 1e-30).unwrap();
-        let level = fit.curve.eval(0.0) + nf.delta[0] + nf.a_r - nf.a_j[0] * nf.delta[0] - nf.a_j[1] * nf.delta[1];
+        let sh = Shared::new(&t, &y, 1e4);
+        let c = fit_component(&sh, line_basis(), &t, 1e-30, &mut Scratch::default()).unwrap();
+        let level = c.beta[0] + c.a_r - c.a_j[0] * c.beta[0] - c.a_j[1] * c.beta[1];
         assert!((level - 2.9).abs() < 1e-2, "{level}");
+    }
+
+    #[test]
+    fn score_prefers_the_basis_that_predicts() {
+        let t: Vec<f64> = (0..12).map(|i| i as f64 - 11.0).collect();
+        let y: Vec<f64> = t.iter().map(|ti| 1.0 + 3.0 * (-0.3 * ti).exp() + 0.01 * (ti * 7.1).sin()).collect();
+        let sh = Shared::new(&t, &y, 0.0);
+        let eb = Curve { shape: Shape::Exponential, params: [0.0, 1.0, 0.3f64.ln(), 0.0] };
+        let bcol: Vec<f64> = t.iter().map(|ti| eb.eval(*ti)).collect();
+        let e = fit_component(&sh, eb, &bcol, 1e-30, &mut Scratch::default()).unwrap();
+        let l = fit_component(&sh, line_basis(), &t, 1e-30, &mut Scratch::default()).unwrap();
+        assert!(e.score > l.score + 10.0, "{} vs {}", e.score, l.score);
     }
 }

@@ -1,10 +1,15 @@
 //! Monte Carlo of future gap paths, and their first passage within tolerance.
 //!
-//! Each path draws a curve shape (by its evidence weight), a noise split q (by its restricted
-//! likelihood), a noise scale from its scaled-inverse-χ² posterior, and curve parameters from
-//! their GLS covariance scaled by that same draw (so parameters are Student-t: wider for small
-//! samples). The present level is drawn from its filtered distribution given those parameters.
-//! The path then follows the curve's future increments plus an accumulating random walk.
+//! Each path draws a model — a basis with its rate (and midpoint) fixed, and a noise split q —
+//! by its posterior weight (prior × prequential score), a noise scale from its
+//! scaled-inverse-χ² posterior, and the two coefficients from their GLS covariance scaled by
+//! that same draw (so they are Student-t: wider for small samples). When the forecast is
+//! conditioned on reaching the target, the coefficient that decides it (a line's slope, a
+//! curve's floor) is drawn from its truncated distribution and the other from its conditional.
+//! The present level is drawn from its filtered distribution given the coefficients. The path
+//! then follows the curve's future increments plus an accumulating random walk. Rates are
+//! never sampled (they are fixed per model), so a draw cannot move a curve's rate far from
+//! what the readings support and blow its increments up.
 //!
 //! Measurement noise is deliberately left out of the passage test: "done" is when the true
 //! value reaches the target, not when one lucky reading does.
@@ -19,55 +24,46 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
 
 use super::models::{Curve, Shape};
-use super::noise::NoiseFit;
+use super::noise::Component;
 
-/// A fitted shape with its noise fits over the q grid and its evidence weight.
+/// One family of dynamics (a shape) with its grid of (basis, q) models and their weights.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// The family's curve for the chart: the least-squares fit when there is one, else the
+    /// heaviest model's estimate.
     pub curve: Curve,
-    pub noise: Vec<NoiseFit>,
-    /// Normalised weights over `noise` (restricted likelihood).
-    pub q_weights: Vec<f64>,
-    /// Normalised AICc weight among candidates.
+    /// The models of this family; `weight`s of all models of all families sum to 1.
+    pub models: Vec<(Component, f64)>,
+    /// Total weight of the family.
     pub weight: f64,
-    /// Residual degrees of freedom for the Student-t widening.
-    pub dof: f64,
-    /// Observed span in weeks, for keeping sampled rates sane.
+    /// Observed span in weeks.
     pub span_weeks: f64,
 }
 
 impl Candidate {
-    /// Index of the most likely q.
-    pub fn best_q(&self) -> usize {
-        let mut bi = 0;
-        for (i, w) in self.q_weights.iter().enumerate() {
-            if *w > self.q_weights[bi] {
-                bi = i;
-            }
-        }
-        bi
+    /// The heaviest model of the family.
+    pub fn best(&self) -> Option<&Component> {
+        self.models.iter().max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal)).map(|m| &m.0)
     }
 
-    /// The central curve: least squares plus the GLS correction at the most likely q.
+    /// The central curve: the heaviest model at its estimate.
     pub fn central(&self) -> Curve {
-        let nf = &self.noise[self.best_q()];
-        let mut c = self.curve;
-        for j in 0..c.shape.n_params() {
-            c.params[j] += nf.delta[j];
-        }
-        c
+        self.best().map_or(self.curve, Component::mean_curve)
     }
 
     /// Posterior-mean share of the variance over the observed span that is process noise.
     pub fn process_share(&self) -> f64 {
-        self.noise
+        if self.weight <= 0.0 {
+            return 0.0;
+        }
+        self.models
             .iter()
-            .zip(&self.q_weights)
-            .map(|(nf, w)| {
-                let pv = nf.q * self.span_weeks;
+            .map(|(c, w)| {
+                let pv = c.q * self.span_weeks;
                 w * pv / (pv + 1.0)
             })
-            .sum()
+            .sum::<f64>()
+            / self.weight
     }
 }
 
@@ -83,6 +79,98 @@ pub struct SimInput<'a> {
     pub seed: u64,
     /// Days after as_of up to which the value fan is recorded.
     pub fan_end: i64,
+    /// Draws are conditioned on reaching the target (see [`condition_on_reaching`]).
+    pub conditioned: bool,
+}
+
+/// Which coefficient a draw is conditioned on, and its bound (coefficient < bound).
+#[derive(Clone, Copy)]
+struct Constraint {
+    coef: usize,
+    bound: f64,
+}
+
+/// Unit-σ² covariance of β from its Cholesky factor.
+fn cov(c: &Component) -> [[f64; 2]; 2] {
+    let l = &c.chol;
+    [[l[0][0] * l[0][0], l[0][0] * l[1][0]], [l[0][0] * l[1][0], l[1][0] * l[1][0] + l[1][1] * l[1][1]]]
+}
+
+/// The condition under which a model's curve reaches the target: a line must slope toward
+/// it, a decaying curve must have its floor below the tolerance.
+fn constraint(c: &Component, tol: f64) -> Constraint {
+    match c.basis.shape {
+        Shape::Linear => Constraint { coef: 1, bound: 0.0 },
+        Shape::Exponential | Shape::Logistic => Constraint { coef: 0, bound: tol },
+    }
+}
+
+/// Posterior probability (normal approximation) that a model's curve reaches the target.
+pub fn p_reaches(c: &Component, tol: f64) -> f64 {
+    let k = constraint(c, tol);
+    let sd = (c.rss / c.dof).sqrt() * cov(c)[k.coef][k.coef].sqrt();
+    let z = (k.bound - c.beta[k.coef]) / sd;
+    if z.is_finite() {
+        super::trend::normal_cdf(z)
+    } else if c.beta[k.coef] < k.bound {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Below this posterior probability that the dynamics reach the target at all, the readings
+/// are taken to show a plateau (or a turn away) and the forecast is left unconditioned.
+pub const P_REACH_MIN: f64 = 0.02;
+
+/// Conditions the model weights on "the dynamics reach the target" (each model's weight
+/// times its probability of reaching it); returns false, changing nothing, when that
+/// probability is below [`P_REACH_MIN`] overall: the readings then say "plateau" clearly.
+///
+/// Why: the trend test has already established movement toward the target. Under that, a
+/// curve whose floor lies just short of the target is mostly an artefact of extrapolating a
+/// bend years ahead from a few months of readings (the floor of an exponential fit swings
+/// by the whole gap as its rate moves within its uncertainty); left in, such curves turned
+/// "arrives in 8 months" into "never within 3 years" on a large share of converging
+/// histories. A floor clearly above the target still wins: that is a plateau.
+pub fn condition_on_reaching(cands: &mut [Candidate], tol: f64) -> bool {
+    let total: f64 = cands.iter().flat_map(|c| c.models.iter()).map(|(m, w)| w * p_reaches(m, tol)).sum();
+    if total.is_nan() || total < P_REACH_MIN {
+        return false;
+    }
+    for c in cands.iter_mut() {
+        for (m, w) in c.models.iter_mut() {
+            *w *= p_reaches(m, tol) / total;
+        }
+        c.weight = c.models.iter().map(|m| m.1).sum();
+    }
+    true
+}
+
+/// Standard normal conditioned on z < a.
+fn truncated_normal(rng: &mut StdRng, a: f64) -> f64 {
+    if !a.is_finite() {
+        return if a > 0.0 { rng.sample(StandardNormal) } else { 0.0 };
+    }
+    if a > -0.5 {
+        loop {
+            let z: f64 = rng.sample(StandardNormal);
+            if z < a {
+                return z;
+            }
+        }
+    }
+    // Tail beyond |a| by exponential rejection (Robert 1995).
+    let m = -a;
+    let alpha = 0.5 * (m + (m * m + 4.0).sqrt());
+    loop {
+        let u: f64 = rng.random::<f64>().max(1e-300);
+        let x = m - u.ln() / alpha;
+        let v: f64 = rng.random();
+        if v <= (-(x - alpha) * (x - alpha) / 2.0).exp() {
+            return -x;
+        }
+    }
 }
 
 /// Simulation outputs.
@@ -139,51 +227,42 @@ fn pick(weights: &[f64], u: f64) -> usize {
     weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
 }
 
-fn make_draw(c: &Candidate, rng: &mut StdRng, weeks: &[f64]) -> Draw {
-    let nf = &c.noise[pick(&c.q_weights, rng.random::<f64>())];
-    let p = c.curve.shape.n_params();
+/// `bvals`: the model's basis b(t) at each grid node (node 0 is the last reading, t = 0).
+fn make_draw(c: &Component, rng: &mut StdRng, bvals: &[f64], cons: Option<Constraint>) -> Draw {
     let chi: f64 = ChiSquared::new(c.dof).map(|d| d.sample(rng)).unwrap_or(c.dof);
-    // σ² ~ scaled inverse χ²: the same factor widens parameters, level and process noise,
-    // which makes each of them Student-t with `dof` degrees of freedom.
-    let s2 = nf.sigma2 * c.dof / chi.max(1e-3);
+    // σ² | y ~ rss / χ²(dof): the same factor widens coefficients, level and process noise,
+    // which makes each of them Student-t.
+    let s2 = c.rss / chi.max(1e-3 * c.dof);
     let s = s2.sqrt();
-    let mut z = [0.0f64; 4];
-    for zi in z.iter_mut().take(p) {
-        *zi = rng.sample(StandardNormal);
-    }
-    let mut delta = nf.delta;
-    for (i, di) in delta.iter_mut().enumerate().take(p) {
-        let acc: f64 = z.iter().zip(&nf.chol[i]).take(i + 1).map(|(zk, l)| zk * l).sum();
-        *di += s * acc;
-    }
-    let mut theta = c.curve;
-    for (j, d) in delta.iter().enumerate().take(p) {
-        theta.params[j] += d;
-    }
-    // Keep rates and midpoints in a range where the shape means something; beyond it a sample
-    // from the Gaussian approximation is an artefact, not a plausible curve.
-    if matches!(theta.shape, Shape::Exponential | Shape::Logistic) {
-        let lo = (0.02 / c.span_weeks).ln();
-        let hi = (100.0 / c.span_weeks).ln();
-        theta.params[2] = theta.params[2].clamp(lo, hi);
-    }
-    if theta.shape == Shape::Logistic {
-        let sp = c.span_weeks;
-        theta.params[3] = theta.params[3].clamp(-3.0 * sp, 3.0 * sp);
-    }
-    let g0 = c.curve.grad(0.0);
-    let mut level_mean = c.curve.eval(0.0) + nf.a_r;
-    for j in 0..p {
-        level_mean += (g0[j] - nf.a_j[j]) * delta[j];
-    }
-    let mut inc = Vec::with_capacity(weeks.len());
+    let beta = match cons {
+        None => {
+            let z0: f64 = rng.sample(StandardNormal);
+            let z1: f64 = rng.sample(StandardNormal);
+            [c.beta[0] + s * c.chol[0][0] * z0, c.beta[1] + s * (c.chol[1][0] * z0 + c.chol[1][1] * z1)]
+        }
+        Some(k) => {
+            // Draw the constrained coefficient from its truncated marginal, the other from
+            // its conditional given it.
+            let inv = cov(c);
+            let (j, o) = (k.coef, 1 - k.coef);
+            let sd_j = s * inv[j][j].sqrt();
+            let zj = truncated_normal(rng, (k.bound - c.beta[j]) / sd_j);
+            let bj = c.beta[j] + sd_j * zj;
+            let cond_var = (inv[o][o] - inv[o][j] * inv[o][j] / inv[j][j]).max(0.0);
+            let zo: f64 = rng.sample(StandardNormal);
+            let bo = c.beta[o] + inv[o][j] / inv[j][j] * (bj - c.beta[j]) + s * cond_var.sqrt() * zo;
+            let mut b = [0.0; 2];
+            b[j] = bj;
+            b[o] = bo;
+            b
+        }
+    };
+    let level_mean = beta[0] + beta[1] * bvals[0] + c.a_r - c.a_j[0] * beta[0] - c.a_j[1] * beta[1];
+    let mut inc = Vec::with_capacity(bvals.len());
     inc.push(0.0);
-    let mut prev = theta.eval(weeks[0]);
-    for &w in &weeks[1..] {
-        let v = theta.eval(w);
-        let d = v - prev;
+    for w in bvals.windows(2) {
+        let d = beta[1] * (w[1] - w[0]);
         inc.push(if d.is_finite() { d } else { 0.0 });
-        prev = v;
     }
     let mut reach = vec![0.0; inc.len()];
     for j in (0..inc.len().saturating_sub(1)).rev() {
@@ -191,9 +270,9 @@ fn make_draw(c: &Candidate, rng: &mut StdRng, weeks: &[f64]) -> Draw {
     }
     Draw {
         reach,
-        level_mean: if level_mean.is_finite() { level_mean } else { c.curve.eval(0.0) },
-        level_sd: (nf.p_n * s2).sqrt(),
-        psd: (nf.q * s2).sqrt(),
+        level_mean: if level_mean.is_finite() { level_mean } else { c.mean_curve().eval(0.0) },
+        level_sd: (c.p_n * s2).sqrt(),
+        psd: (c.q * s2).sqrt(),
         inc,
     }
 }
@@ -208,11 +287,16 @@ pub fn simulate(inp: &SimInput) -> SimOutput {
     // Parameter draws are shared by a few paths each: evaluating a curve on the grid costs more
     // than a path step, and 250 parameter draws already resolve the parameter spread.
     let n_pool = n.min(250);
-    let cand_w: Vec<f64> = inp.candidates.iter().map(|c| c.weight).collect();
+    let models: Vec<&(Component, f64)> = inp.candidates.iter().flat_map(|c| c.models.iter()).collect();
+    let model_w: Vec<f64> = models.iter().map(|m| m.1).collect();
+    // The basis on the grid, evaluated once per model drawn (heavy models are drawn often).
+    let mut bvals: Vec<Option<Vec<f64>>> = vec![None; models.len()];
     let pool: Vec<Draw> = (0..n_pool)
         .map(|_| {
-            let c = &inp.candidates[pick(&cand_w, rng.random::<f64>())];
-            make_draw(c, &mut rng, &weeks)
+            let i = pick(&model_w, rng.random::<f64>());
+            let c = &models[i].0;
+            let bv = bvals[i].get_or_insert_with(|| weeks.iter().map(|w| c.basis.eval(*w)).collect());
+            make_draw(c, &mut rng, bv, inp.conditioned.then(|| constraint(c, inp.tol)))
         })
         .collect();
     let fan_paths = n.min(256);
