@@ -182,7 +182,8 @@ fn html_report_escapes_every_user_string() {
     import(&db, &rows);
     db.run(&["blocker", "add", "p/m", &format!("chips:{evil} & \"more\""), "--engineer", "e"]).ok();
     // Attribute and URL injections, in a blocker and in the metric's unit.
-    db.run(&["blocker", "add", "p", "people:\"><img src=x onerror=alert(1)> javascript:alert(2)", "--engineer", "e"]).ok();
+    db.run(&["blocker", "add", "p", "people:\"><img src=x onerror=alert(1)> javascript:alert(2)", "--engineer", "e"])
+        .ok();
     db.run(&["report", "--format", "html", "--out", "r.html"]).ok();
     let html = std::fs::read_to_string(db.file("r.html")).unwrap();
     assert!(!html.contains("<script"), "unescaped script tag");
