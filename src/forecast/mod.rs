@@ -363,7 +363,10 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
 
     // 4–5. Curves and noise.
     let mut candidates = fit_candidates(&s);
-    let conditioned = !away && ts < 0.0 && simulate::condition_on_reaching(&mut candidates, s.tol);
+    // A series that flattened far from its target is not assumed to get
+    // there: its paths are drawn from the curves as they are.
+    let flat = flattened(&s, ts);
+    let conditioned = !away && ts < 0.0 && flat.is_none() && simulate::condition_on_reaching(&mut candidates, s.tol);
     let heaviest = candidates
         .iter()
         .enumerate()
@@ -504,7 +507,7 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
                 100.0 * p_done
             ),
         };
-    } else if let Some(flat) = flattened(&s, ts) {
+    } else if let Some(flat) = flat {
         // The whole series trends toward the target, but its recent readings
         // barely do: a plateau short of the target, whatever the curves say.
         fc.status = Status::Stalled;
@@ -550,9 +553,9 @@ struct Flattened {
 
 /// Whether a series that trends toward the target overall has stopped doing
 /// so recently: over its last third (at least six dates, from ten dates on)
-/// it moved toward the target at under a quarter of its overall pace, and at
-/// that pace the remaining gap would take longer than all the history seen so
-/// far. A curve fit can still extrapolate such a series to the target (a slow
+/// it moved toward the target at under a quarter of its overall pace, its
+/// middle third was already slower than its first, and at the recent pace
+/// the remaining gap would take longer than all the history seen so far. A curve fit can still extrapolate such a series to the target (a slow
 /// tail, a line through the early drop); the reviewer needs to hear that the
 /// work has stopped converging. A series slowing down because it is nearly
 /// there is not flagged: its remaining gap is small.
@@ -571,7 +574,14 @@ fn flattened(s: &Series, overall_slope: f64) -> Option<Flattened> {
     let span = s.weeks[n - 1] - s.weeks[0];
     let slowed = recent >= 0.25 * overall_slope; // both negative: a quarter of the pace or less
     let far = recent >= 0.0 || remaining / -recent > span;
-    (slowed && far).then_some(Flattened { window, recent_slope: recent, remaining })
+    // A plateau is reached by slowing down: the middle of the series is
+    // already slower than its start. A random walk's flat stretch is not
+    // (its pace wanders), and calling it a plateau would be crying wolf.
+    let third = n / 3;
+    let first = trend::theil_sen(&s.weeks[..third], &s.gaps[..third])?;
+    let middle = trend::theil_sen(&s.weeks[third..n - third], &s.gaps[third..n - third])?;
+    let decelerating = first < 0.0 && middle > 0.7 * first;
+    (slowed && far && decelerating).then_some(Flattened { window, recent_slope: recent, remaining })
 }
 
 /// Prior share of each family of dynamics (line, exponential approach, S-curve); within a
