@@ -95,8 +95,15 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         store.engineer(r)?;
     }
     let snapshot = store.snapshot()?;
-    let (report, charts) =
-        build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html)?;
+    // A large organization takes a moment: say so on a terminal.
+    let bar = if snapshot.metrics.len() >= 200 {
+        crate::output::progress(out, None, &format!("forecasting {} metrics…", snapshot.metrics.len()))
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let built = build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html);
+    bar.finish_and_clear();
+    let (report, charts) = built?;
     let text = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Md => render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts)
