@@ -53,16 +53,17 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let as_of = ctx.as_of(args.as_of.as_deref())?;
     let store = ctx.open()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
-    let snapshot = store.snapshot()?;
     let horizon = ctx.settings.horizon_days;
+    // One metric reads only its own points (500 rows, not the whole database).
+    let snapshot = match &scope {
+        Some((p, Some(m))) => store.snapshot_scoped(Some((p, Some(m))))?,
+        _ => store.snapshot()?,
+    };
     let bytes = match &scope {
-        Some((p, Some(m))) => {
+        Some((_, Some(_))) => {
             // One metric: forecast just it (no organization-wide analysis needed).
-            let i = snapshot.metric_index(p, m).expect("checked");
-            let keep: Vec<bool> = (0..snapshot.metrics.len()).map(|j| j == i).collect();
-            let one = crate::model::restrict_metrics(snapshot, &keep);
-            let outlook = analysis::outlook(&one, as_of, horizon);
-            chart::metric(&chart_data::metric_chart(&one, &outlook, 0, false), format)?
+            let outlook = analysis::outlook(&snapshot, as_of, horizon);
+            chart::metric(&chart_data::metric_chart(&snapshot, &outlook, 0, false), format)?
         }
         Some((p, None)) => {
             let outlook = analysis::outlook(&snapshot, as_of, horizon);

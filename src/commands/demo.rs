@@ -192,7 +192,16 @@ pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()>
 /// The scale data as an import CSV, every column (as `export` writes them).
 fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
     use std::io::Write;
-    let f = std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    super::check_out_path(file)?;
+    // Readable only by you, like every file limfac writes.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)
+        .with_context(|| format!("cannot create {}", file.display()))?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
     w.write_record(crate::csv_format::COLUMNS)?;
     let metric_cols: Vec<[String; 3]> =

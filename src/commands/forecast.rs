@@ -36,12 +36,9 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let as_of = ctx.as_of(args.as_of.as_deref())?;
     let store = ctx.open()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
-    let mut snapshot = store.snapshot()?;
-    if scope.is_some() {
-        // Forecast only what is asked; the limiting-factor analysis is not needed here.
-        let keep: Vec<bool> = snapshot.metrics.iter().map(|x| super::in_scope(x, &scope)).collect();
-        snapshot = crate::model::restrict_metrics(snapshot, &keep);
-    }
+    // Forecast only what is asked, reading only its points (the same as
+    // restricting the whole snapshot); the limiting-factor analysis is not needed here.
+    let snapshot = store.snapshot_scoped(scope.as_ref().map(|(p, m)| (p.as_str(), m.as_deref())))?;
     let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);
     if args.json {
         return out.json(&outlook.views);

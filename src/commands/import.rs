@@ -31,8 +31,8 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let input: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn std::io::Read + Send> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
     } else {
         if args.file.is_dir() {
             crate::user_bail!("{} is a directory; give a CSV file", args.file.display());
@@ -42,7 +42,7 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let input = std::io::BufReader::with_capacity(1 << 20, input);
     let mut store = ctx.open()?;
     let started = std::time::Instant::now();
-    let rows = csv_format::read_rows(input, ctx.clock.today);
+    let rows = parsed_in_background(input, ctx.clock.today);
     let bar = crate::output::progress(out, None, "importing rows…");
     let mut progress = |n: u64| bar.set_position(n);
     let summary = store.import(rows, args.create_missing, &mut progress);
@@ -70,4 +70,30 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
     ));
     Ok(())
+}
+
+/// The validated rows of `input`, read and checked on a second thread while
+/// this one writes them: parsing and validation are a third of a large
+/// import's work, and overlap with SQLite's. The rows and the first error
+/// arrive in file order, exactly as `read_rows` yields them.
+fn parsed_in_background(
+    input: impl std::io::Read + Send + 'static,
+    today: chrono::NaiveDate,
+) -> impl Iterator<Item = Result<crate::store::ImportRow, crate::error::UserError>> {
+    const BATCH: usize = 2048;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(16);
+    std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        for row in csv_format::read_rows(input, today) {
+            batch.push(row);
+            if batch.len() == BATCH {
+                // The writer stopped early (an error): nothing more to do.
+                if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(batch);
+    });
+    rx.into_iter().flatten()
 }

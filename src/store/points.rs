@@ -272,21 +272,34 @@ impl Store {
 
     /// Everything the pure core needs, observations without their notes.
     pub fn snapshot(&self) -> Result<Snapshot> {
+        self.snapshot_scoped(None)
+    }
+
+    /// Like [`snapshot`](Self::snapshot) restricted to one project's metrics
+    /// (`Some((project, None))`) or one metric (`Some((project, Some(metric)))`):
+    /// the same as `model::restrict_metrics` on the whole snapshot, but only
+    /// the kept metrics' points are read, through `point_by_metric_date`. A
+    /// chart of one metric in a million-point database reads 500 rows, not
+    /// a million.
+    pub fn snapshot_scoped(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
         let projects = self.projects()?;
         let engineers = self.engineers()?;
-        let metrics = self.metrics(None)?;
+        let mut metrics = self.metrics(None)?;
+        if let Some((p, m)) = scope {
+            metrics.retain(|x| x.project == p && m.is_none_or(|m| x.metric == m));
+        }
         // Map database ids to positions in the vectors above.
         let mut metric_pos: HashMap<i64, u32> = HashMap::new();
         {
             let mut stmt =
                 self.conn.prepare("SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
-            let index: HashMap<(String, String), usize> =
-                metrics.iter().enumerate().map(|(i, m)| ((m.project.clone(), m.metric.clone()), i)).collect();
+            let index: HashMap<(&str, &str), usize> =
+                metrics.iter().enumerate().map(|(i, m)| ((m.project.as_str(), m.metric.as_str()), i)).collect();
             for row in
                 stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
             {
                 let (id, p, m) = row?;
-                if let Some(&i) = index.get(&(p, m)) {
+                if let Some(&i) = index.get(&(p.as_str(), m.as_str())) {
                     metric_pos.insert(id, i as u32);
                 }
             }
@@ -305,23 +318,41 @@ impl Store {
         }
         let mut observations = Vec::new();
         {
-            let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let mid: i64 = r.get(0)?;
+            let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<Observation>| -> Result<()> {
                 let eid: i64 = r.get(1)?;
                 let date = {
                     let s = r.get_ref(2)?.as_str()?;
                     super::parse_stored_date(s)?
                 };
-                observations.push(Observation {
+                out.push(Observation {
                     metric: metric_pos[&mid],
                     engineer: engineer_pos[&eid],
                     date,
                     value: r.get(3)?,
                 });
+                Ok(())
+            };
+            if scope.is_none() {
+                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point")?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let mid: i64 = r.get(0)?;
+                    read(r, mid, &mut observations)?;
+                }
+            } else {
+                let mut stmt =
+                    self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point WHERE metric_id = ?1")?;
+                let mut ids: Vec<i64> = metric_pos.keys().copied().collect();
+                ids.sort_unstable();
+                for mid in ids {
+                    let mut rows = stmt.query([mid])?;
+                    while let Some(r) = rows.next()? {
+                        read(r, mid, &mut observations)?;
+                    }
+                }
             }
         }
+        // Stable: points of one metric on one date stay in the order they were stored.
         observations.sort_by_key(|o| (o.metric, o.date));
         let blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
         let deadlines = self.deadlines()?;
