@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
     let snap = snapshot();
     let as_of = today();
     let horizon = analysis::DEFAULT_HORIZON_DAYS;
-    let forecasts = analysis::forecast_all(&snap, as_of, horizon);
+    let forecasts = analysis::forecast_all(&snap, as_of, horizon, false);
     let prev_day = as_of - chrono::Duration::days(7);
     let previous = analysis::outlook(&snap, prev_day, horizon);
     g.bench_function("limiting::analyze + views (2,000 forecasts)", |b| {

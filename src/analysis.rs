@@ -67,8 +67,9 @@ pub fn spec(m: &Metric) -> MetricSpec {
     MetricSpec { target: m.target, direction: m.direction, tolerance: m.tolerance }
 }
 
-/// Forecasts every metric as of `as_of` (in parallel), each with its own fixed seed.
-pub fn forecast_all(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Vec<Forecast> {
+/// Forecasts every metric as of `as_of` (in parallel), each with its own fixed seed; with
+/// the value fans charts draw when `fan`.
+pub fn forecast_all(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64, fan: bool) -> Vec<Forecast> {
     let jobs: Vec<(MetricSpec, Vec<Reading>, Options)> = snapshot
         .metrics
         .iter()
@@ -76,6 +77,7 @@ pub fn forecast_all(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) ->
         .map(|(i, m)| {
             let mut opts = Options::new(as_of, forecast::seed_for(&m.key()));
             opts.horizon_days = horizon_days;
+            opts.fan = fan;
             (spec(m), readings(snapshot, i, as_of), opts)
         })
         .collect();
@@ -136,8 +138,13 @@ pub fn done_dates(snapshot: &Snapshot, as_of: NaiveDate) -> HashMap<String, Naiv
 
 /// Forecasts, deadlines and the limiting factor as of `as_of`.
 pub fn outlook(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Outlook {
-    let forecasts = forecast_all(snapshot, as_of, horizon_days);
-    outlook_from(snapshot, as_of, forecasts)
+    outlook_from(snapshot, as_of, forecast_all(snapshot, as_of, horizon_days, false))
+}
+
+/// [`outlook`] with the value fans that metric charts draw (the same dates
+/// and probabilities, at a higher cost).
+pub fn outlook_for_charts(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> Outlook {
+    outlook_from(snapshot, as_of, forecast_all(snapshot, as_of, horizon_days, true))
 }
 
 /// Outlooks `weeks` weeks before `as_of`, in the order given (for the fever

@@ -349,3 +349,19 @@ fn slowing_down_near_the_target_is_still_converging() {
     let f = run(&down(0.0, 1.5), &weekly(&y));
     assert_eq!(f.status, Status::Converging, "{}", f.reason);
 }
+
+#[test]
+fn the_fan_changes_no_date_or_probability() {
+    // Charts ask for the fan, reports do not: both must tell the same story.
+    let y: Vec<f64> = (0..14).map(|i| 80.0 - 3.0 * i as f64 + 2.0 * wiggle(i)).collect();
+    let r = weekly(&y);
+    let as_of = r.last().unwrap().date;
+    let with = Options::new(as_of, 42);
+    let without = Options { fan: false, ..with };
+    let a = forecast(&down(0.0, 1.0), &r, &with);
+    let b = forecast(&down(0.0, 1.0), &r, &without);
+    assert!(!a.fan.is_empty() && b.fan.is_empty());
+    assert_eq!((a.p10, a.p50, a.p80, a.p90), (b.p10, b.p50, b.p80, b.p90));
+    assert_eq!(a.samples, b.samples);
+    assert_eq!(a.status, b.status);
+}

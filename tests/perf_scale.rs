@@ -19,8 +19,14 @@ fn a_metric_in_a_large_dataset_forecasts_as_it_does_alone() {
     let all = forecast_json(&big, None);
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 20);
-    // A metric of the last project: not a goal, so no deadline of its own.
-    let mut view = all.iter().rev().find(|v| v["n_points"] == 500).expect("a metric with readings").clone();
+    // A metric with no deadline (the small database will have none) and a
+    // long history (more dates than a forecast looks at, so the cap is the same too).
+    let mut view = all
+        .iter()
+        .rev()
+        .find(|v| v["deadline"].is_null() && v["status"] != "done" && v["n_points"].as_u64() > Some(150))
+        .expect("a metric with readings")
+        .clone();
     // The display name is not in the import format; everything else must agree.
     view.as_object_mut().unwrap().remove("name");
     let (project, metric) = (view["project"].as_str().unwrap(), view["metric"].as_str().unwrap());
@@ -39,7 +45,7 @@ fn a_metric_in_a_large_dataset_forecasts_as_it_does_alone() {
         only.push('\n');
         n += 1;
     }
-    assert_eq!(n, 500);
+    assert!(n >= 150, "{n} readings");
     let small = TestDb::new();
     let file = small.file("one.csv");
     std::fs::write(&file, only).unwrap();

@@ -62,11 +62,11 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let bytes = match &scope {
         Some((_, Some(_))) => {
             // One metric: forecast just it (no organization-wide analysis needed).
-            let outlook = analysis::outlook(&snapshot, as_of, horizon);
+            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon);
             chart::metric(&chart_data::metric_chart(&snapshot, &outlook, 0, false), format)?
         }
         Some((p, None)) => {
-            let outlook = analysis::outlook(&snapshot, as_of, horizon);
+            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon);
             let charts = chart_data::project_charts(&snapshot, &outlook, p);
             let name = &snapshot.projects[snapshot.project_index(p).expect("checked")].name;
             chart::dashboard(&format!("{p} — {name} (as of {as_of})"), &charts, format)?

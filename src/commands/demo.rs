@@ -287,7 +287,7 @@ fn write_charts(
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let outlook = analysis::outlook(snapshot, as_of, horizon);
+    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon);
     let mut written = Vec::new();
     let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
         let path = dir.join(name);

@@ -132,7 +132,12 @@ pub fn build(
     with_charts: bool,
 ) -> Result<(Report, Charts)> {
     let horizon_days = settings.horizon_days;
-    let now = analysis::outlook(snapshot, as_of, horizon_days);
+    // The HTML report draws the limiting factor's chart, which needs its fan.
+    let now = if with_charts {
+        analysis::outlook_for_charts(snapshot, as_of, horizon_days)
+    } else {
+        analysis::outlook(snapshot, as_of, horizon_days)
+    };
     let previous = as_of.checked_sub_days(Days::new(7)).map(|d| analysis::outlook(snapshot, d, horizon_days));
     let policy =
         report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };

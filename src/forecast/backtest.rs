@@ -88,7 +88,8 @@ pub fn backtest(
             series.dates.iter().zip(&series.gaps).map(|(d, g)| (*d, *g <= series.tol)).collect();
         let mut as_of = dates[MIN_DATES - 1];
         while as_of < end {
-            let f = forecast(spec, readings, &Options { as_of, horizon_days, n_sims: DEFAULT_N_SIMS, seed });
+            let f =
+                forecast(spec, readings, &Options { as_of, horizon_days, n_sims: DEFAULT_N_SIMS, seed, fan: false });
             if f.status != Status::Done && f.status != Status::InsufficientData {
                 let truth = done_on
                     .iter()

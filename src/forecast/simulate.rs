@@ -19,7 +19,7 @@
 //! Between grid nodes the Brownian-bridge crossing probability catches paths that dip below
 //! tolerance and come back, so the coarse steps do not bias completion late.
 
-use rand::rngs::StdRng;
+use rand::rngs::{StdRng, Xoshiro256PlusPlus};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
 
@@ -299,14 +299,20 @@ pub fn simulate(inp: &SimInput) -> SimOutput {
             make_draw(c, &mut rng, bv, inp.conditioned.then(|| constraint(c, inp.tol)))
         })
         .collect();
-    let fan_paths = n.min(256);
     let fan_nodes: Vec<usize> = (0..nodes.len()).filter(|&j| nodes[j] >= 0 && nodes[j] <= inp.fan_end).collect();
+    // No fan wanted (fan_end < 0): no path needs to run past its first passage.
+    let fan_paths = if fan_nodes.is_empty() { 0 } else { n.min(256) };
     let last_fan_node = fan_nodes.last().copied().unwrap_or(0);
     let mut fan_vals: Vec<Vec<f64>> = vec![Vec::with_capacity(fan_paths); nodes.len()];
     let mut samples = Vec::with_capacity(n);
     let tol = inp.tol;
     for path in 0..n {
         let d = &pool[path % n_pool];
+        // Each path has its own stream, so that stopping a path early (no fan
+        // wanted) cannot change any other path: the dates are the same with
+        // or without the fan.
+        let mut rng =
+            Xoshiro256PlusPlus::seed_from_u64(inp.seed ^ 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(path as u64 + 1));
         let z: f64 = rng.sample(StandardNormal);
         let mut g = d.level_mean + d.level_sd * z;
         let record = path < fan_paths;
