@@ -1,7 +1,10 @@
 //! Bulk import: all rows in one transaction, streamed so that a million rows
 //! need little memory, with every unknown name collected before failing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// Lookups run once or more per row: a fast hash (the keys are our own names, not an attacker's).
+use rustc_hash::FxHashMap as HashMap;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -83,12 +86,12 @@ impl Store {
     {
         let tx = self.write()?;
         let mut summary = ImportSummary::default();
-        let mut projects: HashMap<String, i64> = HashMap::new();
+        let mut projects: HashMap<String, i64> = HashMap::default();
         // project slug -> metric slug -> (metric id, project id): looked up by
         // &str, so a row costs no key allocation.
-        let mut metrics: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::new();
-        let mut engineers: HashMap<String, i64> = HashMap::new();
-        let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::new();
+        let mut metrics: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::default();
+        let mut engineers: HashMap<String, i64> = HashMap::default();
+        let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
         let mut unknown: BTreeSet<String> = BTreeSet::new();
         // Bulk mode (see `BULK_MIN_ROWS`): once this import is large next to
         // the points already stored, the point indexes are dropped inside the
