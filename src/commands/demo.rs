@@ -138,15 +138,7 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
 /// Writes the scale organization through the store's ordinary paths: the
 /// entities one by one, the points by the bulk import.
 pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()> {
-    for e in in_reporting_order(&data.engineers) {
-        store.add_engineer(e)?;
-    }
-    for p in in_dependency_order(&data.projects) {
-        store.add_project(p)?;
-    }
-    for m in &data.metrics {
-        store.add_metric(m)?;
-    }
+    add_organization(store, &data.engineers, &data.projects, &data.metrics)?;
     let rows = data.points().enumerate().map(|(i, p)| {
         let m = &data.metrics[p.metric as usize];
         Ok(ImportRow {
@@ -326,15 +318,7 @@ fn remove_database(path: &Path) -> Result<()> {
 
 /// Writes the dataset through the same paths users' data takes.
 pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
-    for e in in_reporting_order(&data.engineers) {
-        store.add_engineer(e)?;
-    }
-    for p in in_dependency_order(&data.projects) {
-        store.add_project(p)?;
-    }
-    for m in &data.metrics {
-        store.add_metric(m)?;
-    }
+    add_organization(store, &data.engineers, &data.projects, &data.metrics)?;
     let rows = data.points.iter().enumerate().map(|(i, dp)| {
         Ok(ImportRow {
             line: i as u64 + 2,
@@ -359,6 +343,26 @@ pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
         if let Some(b) = open.iter().find(|b| b.project == r.project && b.category == r.category && b.text == r.text) {
             store.resolve_blocker(b.id, r.resolved)?;
         }
+    }
+    Ok(())
+}
+
+/// Engineers (managers first), projects (prerequisites first) and metrics,
+/// through the same checks a user's commands go through.
+fn add_organization(
+    store: &mut Store,
+    engineers: &[crate::model::Engineer],
+    projects: &[Project],
+    metrics: &[crate::model::Metric],
+) -> Result<()> {
+    for e in in_reporting_order(engineers) {
+        store.add_engineer(e)?;
+    }
+    for p in in_dependency_order(projects) {
+        store.add_project(p)?;
+    }
+    for m in metrics {
+        store.add_metric(m)?;
     }
     Ok(())
 }
