@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::analysis::{MetricView, Outlook};
 use crate::forecast::Status;
 use crate::limiting::{Attention, LimitingFactor};
-use crate::model::Snapshot;
+use crate::model::{Blocker, Snapshot};
 
 /// Engineers silent this long (or longer) are listed under coverage.
 pub const SILENT_DAYS: i64 = 14;
@@ -70,15 +70,11 @@ pub struct Coverage {
     pub levels_below_reviewer: Option<u32>,
 }
 
+/// An open blocker with its age, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlockerRow {
-    pub id: i64,
-    pub category: String,
-    pub text: String,
-    pub project: String,
-    pub metric: Option<String>,
-    pub engineer: Option<String>,
-    pub opened: NaiveDate,
+    #[serde(flatten)]
+    pub blocker: Blocker,
     pub weeks_open: i64,
     /// On the limiting factor's metric or project: evidence beside it.
     pub on_limiting_path: bool,
@@ -305,25 +301,20 @@ fn blockers(snapshot: &Snapshot, as_of: NaiveDate, lf: Option<&LimitingView>) ->
         .iter()
         .filter(|b| b.opened <= as_of && b.resolved.is_none_or(|r| r > as_of))
         .map(|b| BlockerRow {
-            id: b.id,
-            category: b.category.clone(),
-            text: b.text.clone(),
-            project: b.project.clone(),
-            metric: b.metric.clone(),
-            engineer: b.engineer.clone(),
-            opened: b.opened,
             weeks_open: (as_of - b.opened).num_days() / 7,
             on_limiting_path: lf.is_some_and(|l| {
                 b.project == l.factor.project && b.metric.as_ref().is_none_or(|m| *m == l.factor.metric)
             }),
+            // Open as of the report's date, whatever happened later.
+            blocker: Blocker { resolved: None, ..b.clone() },
         })
         .collect();
     out.sort_by(|a, b| {
         b.on_limiting_path
             .cmp(&a.on_limiting_path)
-            .then_with(|| a.category.cmp(&b.category))
-            .then_with(|| a.opened.cmp(&b.opened))
-            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.blocker.category.cmp(&b.blocker.category))
+            .then_with(|| a.blocker.opened.cmp(&b.blocker.opened))
+            .then_with(|| a.blocker.id.cmp(&b.blocker.id))
     });
     out
 }

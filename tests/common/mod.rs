@@ -62,17 +62,8 @@ impl TestDb {
     }
 
     pub fn run_with(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
-        let mut c = self.cmd();
-        c.args(args);
-        if let Some(input) = stdin {
-            c.write_stdin(input.to_vec());
-        }
-        let o = c.output().expect("runs");
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        self.run_os(&args, stdin)
     }
 
     /// The whole database as JSON, to compare before and after a refused command.
