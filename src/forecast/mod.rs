@@ -6,7 +6,8 @@
 //! The pipeline, and why each step is there:
 //!
 //! 1. **Combine** readings into one series: the median per date (several engineers may report
-//!    the same day; the median shrugs off one typo), only dates on or before `as_of`.
+//!    the same day; the median shrugs off one typo), only dates on or before `as_of`, and only
+//!    the last [`MAX_DATES`] of them (older readings say little about today's pace).
 //! 2. **Gap space**: every metric becomes "remaining gap must fall to the tolerance", so "down"
 //!    and "up" metrics share one code path. Values are rescaled first so that huge or tiny
 //!    magnitudes never overflow.
@@ -23,14 +24,17 @@
 //!    when it has predicted well; nothing is "picked".
 //! 5. **Reaching the target**: when the readings move toward the target, the model weights and
 //!    draws are conditioned on dynamics that reach it (a slope toward it, a floor below the
-//!    tolerance), unless the models put less than [`simulate::P_REACH_MIN`] on that: then the
-//!    floor is clearly above the target, a plateau, and left as it is.
+//!    tolerance), unless the models put less than [`simulate::P_REACH_MIN`] on that (then the
+//!    floor is clearly above the target, a plateau, and left as it is) or the series has
+//!    visibly flattened far from the target (see `flattened`).
 //! 6. **Simulation** ([`simulate`]): future paths = curve + accumulating process noise, with
 //!    model, scale and coefficients drawn from their posterior; completion is each path's
-//!    first passage within tolerance.
+//!    first passage within tolerance. Each path has its own random stream, so the value fan
+//!    (drawn only when a chart asks, [`Options::fan`]) changes no date.
 //! 7. **Verdict**: `converging` needs both a significant trend toward the target and a better
 //!    than even chance of arriving within the horizon; a trend toward a floor short of the
-//!    target, or one too slow to matter, is `stalled`.
+//!    target, one too slow to matter, or progress that has flattened far from the target is
+//!    `stalled`.
 
 pub mod backtest;
 pub mod models;
