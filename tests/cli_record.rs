@@ -36,6 +36,21 @@ fn projects_engineers_metrics_round_trip_through_list_and_show() {
 }
 
 #[test]
+fn metric_edit_changes_the_definition_and_validates() {
+    let db = TestDb::seeded();
+    db.run(&["metric", "edit", "power/output", "--target", "125", "--tolerance", "1.5", "--unit", "kWe"]).ok();
+    let m: serde_json::Value =
+        serde_json::from_str(&db.run(&["metric", "list", "power", "--json"]).ok().stdout).unwrap();
+    assert_eq!(m[0]["target"], 125.0);
+    assert_eq!(m[0]["tolerance"], 1.5);
+    assert_eq!(m[0]["unit"], "kWe");
+    assert_eq!(m[0]["direction"], "up", "untouched fields stay");
+    db.refused(&["metric", "edit", "power/output", "--tolerance", "-2"], "negative");
+    db.refused(&["metric", "edit", "power/output", "--direction", "left"], "--direction 'left'");
+    db.refused(&["metric", "edit", "power/outptu", "--target", "1"], "metric 'power/outptu' does not exist");
+}
+
+#[test]
 fn edits_change_fields_and_refuse_cycles() {
     let db = TestDb::seeded();
     db.run(&["project", "edit", "chips", "--priority", "1", "--owner", "Zoë"]).ok();

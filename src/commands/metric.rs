@@ -7,6 +7,7 @@ use super::Ctx;
 use crate::error::UserError;
 use crate::model::{Direction, Metric};
 use crate::output::{num, table, Output};
+use crate::store::MetricEdit;
 use crate::validate;
 
 /// Metrics: what converges, named PROJECT/METRIC, with a target
@@ -18,7 +19,7 @@ use crate::validate;
 /// (or past it).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  limfac metric add power/array-output --target 120 --direction up --unit kW --tolerance 2\n  limfac metric add chips/defect-density --target 0.1 --direction down --unit 'defects/cm²'\n  limfac metric list power"
+    after_help = "Examples:\n  limfac metric add power/array-output --target 120 --direction up --unit kW --tolerance 2\n  limfac metric add chips/defect-density --target 0.1 --direction down --unit 'defects/cm²'\n  limfac metric edit power/array-output --target 125\n  limfac metric list power"
 )]
 pub struct MetricArgs {
     #[command(subcommand)]
@@ -43,6 +44,23 @@ enum MetricCmd {
         #[arg(long)]
         unit: Option<String>,
         /// A readable name
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Change a metric's target, direction, tolerance, unit or name
+    Edit {
+        /// PROJECT/METRIC
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::metrics))]
+        metric: String,
+        #[arg(long, allow_hyphen_values = true)]
+        target: Option<String>,
+        /// down or up
+        #[arg(long, value_name = "down|up")]
+        direction: Option<String>,
+        #[arg(long, allow_hyphen_values = true)]
+        tolerance: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
         #[arg(long)]
         name: Option<String>,
     },
@@ -77,6 +95,22 @@ pub fn run(args: MetricArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 m.unit.as_deref().unwrap_or(""),
                 m.direction
             ));
+            Ok(())
+        }
+        MetricCmd::Edit { metric, target, direction, tolerance, unit, name } => {
+            let (project, slug) = validate::metric_ref("metric", &metric)?;
+            let edit = MetricEdit {
+                target: target.map(|t| validate::number("--target", &t)).transpose()?,
+                direction: direction
+                    .map(|d| d.parse::<Direction>().map_err(|e| UserError::new(format!("--direction {e}"))))
+                    .transpose()?,
+                tolerance: tolerance.map(|t| validate::tolerance("--tolerance", &t)).transpose()?,
+                unit: unit.map(|u| validate::text("--unit", &u)).transpose()?,
+                name: name.map(|n| validate::text("--name", &n)).transpose()?,
+            };
+            let mut store = ctx.open()?;
+            store.edit_metric(&project, &slug, &edit)?;
+            out.note(format!("updated metric {project}/{slug}"));
             Ok(())
         }
         MetricCmd::List { project, json } => {

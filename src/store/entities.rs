@@ -12,6 +12,16 @@ use crate::error::UserError;
 use crate::model::{Deadline, Direction, Engineer, Metric, Project, Review, ReviewKind};
 use crate::suggest::closest;
 
+/// Changes to an existing metric; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct MetricEdit {
+    pub target: Option<f64>,
+    pub direction: Option<Direction>,
+    pub tolerance: Option<f64>,
+    pub unit: Option<String>,
+    pub name: Option<String>,
+}
+
 /// Changes to an existing project; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectEdit {
@@ -288,6 +298,30 @@ impl Store {
             crate::user_bail!("metric '{}' already exists", m.key());
         }
         insert_metric(&tx, pid, m, &stamp)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes a metric's definition; `None` leaves a field as it is. Past
+    /// readings stay as they were: only what they are compared with changes.
+    pub fn edit_metric(&mut self, project: &str, metric: &str, edit: &MetricEdit) -> Result<()> {
+        let tx = self.write()?;
+        let id = metric_id(&tx, project, metric)?;
+        if let Some(t) = edit.target {
+            tx.execute("UPDATE metric SET target = ?1 WHERE id = ?2", params![t, id])?;
+        }
+        if let Some(d) = edit.direction {
+            tx.execute("UPDATE metric SET direction = ?1 WHERE id = ?2", params![d.as_str(), id])?;
+        }
+        if let Some(t) = edit.tolerance {
+            tx.execute("UPDATE metric SET tolerance = ?1 WHERE id = ?2", params![t, id])?;
+        }
+        if let Some(u) = &edit.unit {
+            tx.execute("UPDATE metric SET unit = ?1 WHERE id = ?2", params![u, id])?;
+        }
+        if let Some(n) = &edit.name {
+            tx.execute("UPDATE metric SET name = ?1 WHERE id = ?2", params![n, id])?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use entities::ProjectEdit;
+pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
 pub use points::{BlockerFilter, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
 
