@@ -37,6 +37,9 @@ pub struct ProjectRow {
     pub p_on_time: Option<f64>,
     pub off_path: bool,
     pub limiting_metric: Option<String>,
+    /// Metrics on the project's path too new to forecast (fewer than four
+    /// dates): its dates do not account for them yet.
+    pub not_forecast: Vec<String>,
     pub metrics: Vec<MetricView>,
 }
 
@@ -204,6 +207,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
             p_on_time: outlook.p_on_time,
             off_path: outlook.off_path,
             limiting_metric: outlook.limiting_metric.clone(),
+            not_forecast: outlook.unknown_metrics.clone(),
             metrics,
         });
     }
