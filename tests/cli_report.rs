@@ -269,3 +269,19 @@ fn report_formats_weeks_and_templates() {
     db.refused(&["report", "--template", "bad.md"], "cannot render the report template");
     db.refused(&["report", "--out", "no/such/dir/r.md"], "does not exist");
 }
+
+#[test]
+fn metrics_too_new_to_forecast_are_named_beside_their_projects() {
+    let db = TestDb::new();
+    org(&db);
+    let mut rows = String::new();
+    rows += &series(&db, "a/medium", "eng", 10, |w| 100.0 - 3.0 * w as f64 + jitter(w, 2.0));
+    rows += &series(&db, "b/slow", "eng", 2, |w| 50.0 - w as f64);
+    import(&db, &rows);
+    let r = report_json(&db, &[]);
+    let goal = r["projects"].as_array().unwrap().iter().find(|p| p["project"] == "goal").unwrap();
+    let missing: Vec<&str> = goal["not_forecast"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(missing.contains(&"b/slow") && missing.contains(&"goal/own"), "{missing:?}");
+    let md = db.run(&["report"]).ok().stdout;
+    assert!(md.contains("Not forecast yet") && md.contains("- goal: "), "{md}");
+}
