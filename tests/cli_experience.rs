@@ -131,7 +131,7 @@ fn config_file_sets_reviewer_and_horizon_and_says_where_from() {
     let (code, _, err) =
         run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "1", "--note", "n"]);
     assert_eq!(code, 0, "{err}");
-    let reviews: serde_json::Value = serde_json::from_str(&db.run(&["review", "list", "--json"]).ok().stdout).unwrap();
+    let reviews = db.json(&["review", "list", "--json"]);
     assert_eq!(reviews[0]["reviewer"], "boss");
     std::fs::write(&cfg, "reviewr = \"boss\"\n").unwrap();
     let (code, _, err) = run(&["config", "show"]);
@@ -211,7 +211,6 @@ fn dates_as_people_say_them() {
         let p = v["points"].as_array().unwrap().iter().find(|p| p["note"] == word).unwrap().clone();
         assert_eq!(p["date"], expect, "{word}");
     }
-    let f: serde_json::Value =
-        serde_json::from_str(&db.run(&["forecast", "--as-of", "2026-W47", "--json"]).ok().stdout).unwrap();
+    let f = db.json(&["forecast", "--as-of", "2026-W47", "--json"]);
     assert_eq!(f[0]["last_date"].as_str().map(|d| d <= "2026-11-16"), Some(true));
 }

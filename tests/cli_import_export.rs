@@ -64,8 +64,7 @@ fn unknown_names_are_all_listed_then_created_with_create_missing() {
     assert_eq!(s["points"], 3);
     assert_eq!(s["created_projects"], serde_json::json!(["launch"]));
     assert_eq!(s["created_metrics"], serde_json::json!(["launch/turnaround", "chips/yield"]));
-    let m: serde_json::Value =
-        serde_json::from_str(&db.run(&["metric", "list", "launch", "--json"]).ok().stdout).unwrap();
+    let m = db.json(&["metric", "list", "launch", "--json"]);
     assert_eq!(m[0]["direction"], "down");
     assert_eq!(m[0]["unit"], "days");
 }

@@ -8,8 +8,7 @@ use common::{mode, TestDb};
 #[test]
 fn projects_engineers_metrics_round_trip_through_list_and_show() {
     let db = TestDb::seeded();
-    let projects: serde_json::Value =
-        serde_json::from_str(&db.run(&["project", "list", "--json"]).ok().stdout).unwrap();
+    let projects = db.json(&["project", "list", "--json"]);
     let orbital = projects.as_array().unwrap().iter().find(|p| p["slug"] == "orbital").unwrap();
     assert_eq!(orbital["depends_on"], serde_json::json!(["chips", "power"]));
     assert_eq!(projects[0]["slug"], "power", "sorted by priority");
@@ -19,14 +18,12 @@ fn projects_engineers_metrics_round_trip_through_list_and_show() {
     let show = db.run(&["project", "show", "power"]).ok().stdout;
     assert!(show.contains("needed by  orbital"), "{show}");
 
-    let engineers: serde_json::Value =
-        serde_json::from_str(&db.run(&["engineer", "list", "--json"]).ok().stdout).unwrap();
+    let engineers = db.json(&["engineer", "list", "--json"]);
     let wang = engineers.as_array().unwrap().iter().find(|e| e["handle"] == "wang-xm").unwrap();
     assert_eq!(wang["name"], "王小明");
     assert_eq!(wang["reports_to"], "alice");
 
-    let metrics: serde_json::Value =
-        serde_json::from_str(&db.run(&["metric", "list", "power", "--json"]).ok().stdout).unwrap();
+    let metrics = db.json(&["metric", "list", "power", "--json"]);
     assert_eq!(metrics.as_array().unwrap().len(), 1);
     assert_eq!(metrics[0]["target"], 120.0);
     assert_eq!(metrics[0]["direction"], "up");
@@ -39,8 +36,7 @@ fn projects_engineers_metrics_round_trip_through_list_and_show() {
 fn metric_edit_changes_the_definition_and_validates() {
     let db = TestDb::seeded();
     db.run(&["metric", "edit", "power/output", "--target", "125", "--tolerance", "1.5", "--unit", "kWe"]).ok();
-    let m: serde_json::Value =
-        serde_json::from_str(&db.run(&["metric", "list", "power", "--json"]).ok().stdout).unwrap();
+    let m = db.json(&["metric", "list", "power", "--json"]);
     assert_eq!(m[0]["target"], 125.0);
     assert_eq!(m[0]["tolerance"], 1.5);
     assert_eq!(m[0]["unit"], "kWe");
@@ -54,8 +50,7 @@ fn metric_edit_changes_the_definition_and_validates() {
 fn edits_change_fields_and_refuse_cycles() {
     let db = TestDb::seeded();
     db.run(&["project", "edit", "chips", "--priority", "1", "--owner", "Zoë"]).ok();
-    let p: serde_json::Value =
-        serde_json::from_str(&db.run(&["project", "show", "chips", "--json"]).ok().stdout).unwrap();
+    let p = db.json(&["project", "show", "chips", "--json"]);
     assert_eq!(p["project"]["priority"], 1);
     assert_eq!(p["project"]["owner"], "Zoë");
     db.refused(&["project", "edit", "power", "--depends-on", "orbital"], "cycle");
@@ -125,7 +120,7 @@ fn log_writes_one_point_and_joins_the_days_review() {
         "skip-level",
     ])
     .ok();
-    let reviews: serde_json::Value = serde_json::from_str(&db.run(&["review", "list", "--json"]).ok().stdout).unwrap();
+    let reviews = db.json(&["review", "list", "--json"]);
     let reviews = reviews.as_array().unwrap();
     assert_eq!(reviews.len(), 2, "{reviews:?}");
     let weekly = reviews.iter().find(|r| r["kind"] == "weekly").unwrap();
@@ -133,8 +128,7 @@ fn log_writes_one_point_and_joins_the_days_review() {
     assert_eq!(weekly["reviewer"], "boss");
 
     let id = weekly["id"].as_i64().unwrap().to_string();
-    let show: serde_json::Value =
-        serde_json::from_str(&db.run(&["review", "show", &id, "--json"]).ok().stdout).unwrap();
+    let show = db.json(&["review", "show", &id, "--json"]);
     let points = show["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     assert_eq!(points[0]["value"], 84.5);
@@ -142,8 +136,7 @@ fn log_writes_one_point_and_joins_the_days_review() {
     let text = db.run(&["review", "show", &id]).ok().stdout;
     assert!(text.contains("MPPT fixed") && text.contains("lot 7 back"), "{text}");
 
-    let blockers: serde_json::Value =
-        serde_json::from_str(&db.run(&["blocker", "list", "--json"]).ok().stdout).unwrap();
+    let blockers = db.json(&["blocker", "list", "--json"]);
     assert_eq!(blockers[0]["category"], "supplier");
     assert_eq!(blockers[0]["metric"], "output");
     assert_eq!(blockers[0]["engineer"], "wang-xm");
@@ -186,8 +179,7 @@ fn log_into_an_explicit_review() {
         "2026-11-27",
     ])
     .ok();
-    let show: serde_json::Value =
-        serde_json::from_str(&db.run(&["review", "show", &id, "--json"]).ok().stdout).unwrap();
+    let show = db.json(&["review", "show", &id, "--json"]);
     assert_eq!(show["review"]["kind"], "deep-dive");
     assert_eq!(show["review"]["notes"], "chips");
     assert_eq!(show["points"].as_array().unwrap().len(), 1);
@@ -218,10 +210,9 @@ fn blockers_open_list_and_resolve() {
     db.run(&["blocker", "resolve", "1", "--date", "2026-11-20"]).ok();
     db.refused(&["blocker", "resolve", "1"], "already resolved");
     db.refused(&["blocker", "resolve", "42"], "blocker 42 does not exist");
-    let open: serde_json::Value = serde_json::from_str(&db.run(&["blocker", "list", "--json"]).ok().stdout).unwrap();
+    let open = db.json(&["blocker", "list", "--json"]);
     assert_eq!(open.as_array().unwrap().len(), 1);
-    let all: serde_json::Value =
-        serde_json::from_str(&db.run(&["blocker", "list", "--all", "--json"]).ok().stdout).unwrap();
+    let all = db.json(&["blocker", "list", "--all", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert!(all.as_array().unwrap().iter().any(|b| b["resolved"] == "2026-11-20"));
 }
@@ -369,7 +360,7 @@ fn rusqlite_free_set_version(path: &std::path::Path, v: u32) {
 fn doctor_and_backup() {
     let db = TestDb::seeded();
     db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "3", "--note", "n"]).ok();
-    let d: serde_json::Value = serde_json::from_str(&db.run(&["doctor", "--json"]).ok().stdout).unwrap();
+    let d = db.json(&["doctor", "--json"]);
     assert_eq!(d["integrity"], serde_json::json!(["ok"]));
     assert_eq!(d["schema_version"], 1);
     let copy = db.file("copy.db");

@@ -131,8 +131,7 @@ fn a_diverging_metric_on_the_path_outranks_converging_ones() {
     let r = report_json(&db, &[]);
     assert_eq!(lf(&r, "limiting_factor"), "a/worse", "{:#}", r["limiting_factor"]);
     assert_eq!(r["limiting_factor"]["status"], "diverging");
-    let f: serde_json::Value =
-        serde_json::from_str(&db.run(&["forecast", "side/drift", "--json"]).ok().stdout).unwrap();
+    let f = db.json(&["forecast", "side/drift", "--json"]);
     assert_eq!(f[0]["status"], "diverging");
 }
 
@@ -157,11 +156,11 @@ fn an_impossible_deadline_is_off_path_and_said_first() {
     let alarm = md.find("OFF PATH").expect("alarm present");
     let lf_section = md.find("## The limiting factor").unwrap();
     assert!(alarm < lf_section, "the alarm comes first:\n{md}");
-    let f: serde_json::Value = serde_json::from_str(&db.run(&["forecast", "goal", "--json"]).ok().stdout).unwrap();
+    let f = db.json(&["forecast", "goal", "--json"]);
     assert_eq!(f[0]["deadline"], "2026-12-13", "a metric inherits its project's deadline");
     assert_eq!(f[0]["status"], "done");
     assert_eq!(f[0]["off_path"], false, "a done metric is never off path");
-    let f: serde_json::Value = serde_json::from_str(&db.run(&["forecast", "b", "--json"]).ok().stdout).unwrap();
+    let f = db.json(&["forecast", "b", "--json"]);
     assert_eq!(f[0]["deadline"], serde_json::Value::Null, "b has no deadline of its own");
 }
 

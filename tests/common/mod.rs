@@ -66,6 +66,12 @@ impl TestDb {
         self.run_os(&args, stdin)
     }
 
+    /// Runs a command that must succeed and parses its standard output as JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args).ok().stdout;
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}):\n{out}"))
+    }
+
     /// The whole database as JSON, to compare before and after a refused command.
     pub fn dump(&self) -> String {
         self.run(&["export", "--format", "json"]).ok().stdout
