@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::deadlines::deadline_for;
 use crate::forecast::{self, Forecast, MetricSpec, Options, Reading, Status};
 use crate::limiting::{self, Analysis};
 use crate::model::{Deadline, Direction, Metric, Snapshot};
@@ -84,13 +85,6 @@ pub fn forecast_all(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64, fa
     forecast::forecast_many(&jobs)
 }
 
-/// The deadline in force on each scope (`PROJECT` or `PROJECT/METRIC`) as of
-/// a date: the latest one set on or before it.
-pub fn active_deadlines(deadlines: &[Deadline], as_of: NaiveDate) -> HashMap<String, NaiveDate> {
-    let known: Vec<Deadline> = deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
-    crate::deadlines::active(&known).into_iter().map(|d| (d.scope(), d.due)).collect()
-}
-
 /// When each metric and project got done according to the readings up to
 /// `as_of`, keyed by scope (`PROJECT/METRIC` or `PROJECT`); absent when not done.
 pub fn done_dates(snapshot: &Snapshot, as_of: NaiveDate) -> HashMap<String, NaiveDate> {
@@ -159,16 +153,21 @@ pub fn weeks_before(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64, we
 
 /// Like [`outlook`], for forecasts already computed.
 pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Forecast>) -> Outlook {
-    let deadlines = active_deadlines(&snapshot.deadlines, as_of);
-    let project_deadlines: HashMap<String, NaiveDate> =
-        snapshot.projects.iter().filter_map(|p| deadlines.get(&p.slug).map(|d| (p.slug.clone(), *d))).collect();
+    // The deadlines in force on that day: the latest set on or before it, per scope.
+    let known: Vec<Deadline> = snapshot.deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
+    let active = crate::deadlines::active(&known);
+    let project_deadlines: HashMap<String, NaiveDate> = snapshot
+        .projects
+        .iter()
+        .filter_map(|p| deadline_for(&active, &p.slug, None).map(|d| (p.slug.clone(), d.due)))
+        .collect();
     let views = snapshot
         .metrics
         .iter()
         .zip(&forecasts)
         .map(|(m, f)| {
             // A metric's own deadline, else its project's (SPEC §3).
-            let deadline = deadlines.get(&m.key()).or_else(|| deadlines.get(&m.project)).copied();
+            let deadline = deadline_for(&active, &m.project, Some(&m.metric)).map(|d| d.due);
             let p_on_time = deadline.and_then(|d| f.p_done_by(as_of, d));
             MetricView {
                 project: m.project.clone(),
