@@ -100,7 +100,7 @@ fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
 
 /// The fever chart: every project at (gap closed, schedule risk) now, with a
 /// trail through the earlier outlooks given (oldest first).
-pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[Outlook]) -> FeverChart {
+pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> FeverChart {
     let projects = snapshot
         .projects
         .iter()

@@ -100,6 +100,37 @@ pub struct Report {
     pub blockers: Vec<BlockerRow>,
     /// Who the report is for (skip-level depth is counted from them).
     pub reviewer: Option<String>,
+    /// The limiting factor week by week, oldest first, consecutive weeks with
+    /// the same one merged (empty unless asked for with `--history`).
+    pub limiting_factor_history: Vec<LimitingRun>,
+}
+
+/// A stretch of weeks with the same limiting factor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitingRun {
+    /// `YYYY-Www` of the first and last week of the stretch.
+    pub from_week: String,
+    pub to_week: String,
+    pub weeks: usize,
+    /// `PROJECT/METRIC`, or None when nothing could be forecast.
+    pub limiting_factor: Option<String>,
+}
+
+/// Merges the limiting factor of consecutive outlooks (oldest first) into runs.
+pub fn limiting_history(outlooks: &[&Outlook]) -> Vec<LimitingRun> {
+    let mut runs: Vec<LimitingRun> = Vec::new();
+    for o in outlooks {
+        let lf = o.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
+        let week = iso_week(o.as_of);
+        match runs.last_mut() {
+            Some(last) if last.limiting_factor == lf => {
+                last.to_week = week;
+                last.weeks += 1;
+            }
+            _ => runs.push(LimitingRun { from_week: week.clone(), to_week: week, weeks: 1, limiting_factor: lf }),
+        }
+    }
+    runs
 }
 
 /// `YYYY-Www` of a date.
@@ -224,6 +255,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
         None => Vec::new(),
     };
     Report {
+        limiting_factor_history: Vec::new(),
         status_changes,
         as_of,
         week: iso_week(as_of),

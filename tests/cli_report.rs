@@ -109,6 +109,13 @@ fn when_the_limiting_metric_is_done_the_next_one_takes_over() {
         changes.iter().any(|c| c["metric"] == "b/slow" && c["to"] == "done"),
         "the metric that got done is listed: {changes:?}"
     );
+    let h = report_json(&db, &["--history", "3"]);
+    let runs = h["limiting_factor_history"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0]["limiting_factor"], "b/slow");
+    assert_eq!(runs[0]["weeks"], 2);
+    assert_eq!(runs[1]["limiting_factor"], "a/medium");
+    assert!(r["limiting_factor_history"].as_array().unwrap().is_empty(), "no history unless asked");
     let md = db.run(&["report"]).ok().stdout;
     assert!(md.contains("Changed: the limiting factor moved from b to a"), "{md}");
     assert!(md.contains("- b/slow:") && md.contains("→ ✓ done"), "{md}");

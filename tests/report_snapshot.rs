@@ -49,4 +49,18 @@ fn demo_limiting_factor_moved_from_power_to_chips() {
     assert!(plateau["reason"].as_str().unwrap().contains("flattened"), "{plateau:#}");
     assert_eq!(metric("ground-station/downlink-latency-ms")["status"], "diverging");
     assert_eq!(metric("power/array-output-kw")["status"], "done");
+
+    // Week by week, the limiting factor moved from power to chips.
+    let o = db.cmd().args(["--db", d, "report", "--format", "json", "--history", "16"]).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs = r["limiting_factor_history"].as_array().unwrap();
+    let weeks: u64 = runs.iter().map(|x| x["weeks"].as_u64().unwrap()).sum();
+    assert_eq!(weeks, 16, "{runs:?}");
+    assert!(runs[0]["limiting_factor"].as_str().unwrap().starts_with("power/"), "{runs:?}");
+    assert!(runs.last().unwrap()["limiting_factor"].as_str().unwrap().starts_with("chips/"), "{runs:?}");
+    let power_ends = runs.iter().rposition(|x| x["limiting_factor"].as_str().unwrap().starts_with("power/")).unwrap();
+    assert!(
+        runs[power_ends + 1..].iter().all(|x| x["limiting_factor"].as_str().unwrap().starts_with("chips/")),
+        "once chips, always chips: {runs:?}"
+    );
 }

@@ -74,7 +74,7 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         None => {
             let outlook = analysis::outlook(&snapshot, as_of, horizon);
             let trail = analysis::weeks_before(&snapshot, as_of, horizon, &[4, 3, 2, 1]);
-            chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail), format)?
+            chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), format)?
         }
     };
     write_private(&args.out, &bytes)?;

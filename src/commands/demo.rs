@@ -44,6 +44,10 @@ pub struct DemoArgs {
     csv: Option<PathBuf>,
 }
 
+/// The demo's report shows the limiting factor over this many weeks: long
+/// enough to see it move from power to chips.
+const DEMO_HISTORY_WEEKS: u32 = 16;
+
 /// Where the demo writes: `--db`, else `limfac-demo.db` here — never `$LIMFAC_DB`.
 fn demo_path(ctx: &Ctx) -> PathBuf {
     ctx.db.clone().unwrap_or_else(|| PathBuf::from("limfac-demo.db"))
@@ -78,7 +82,8 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     // What the tool is for: this week's report on the demo data, then what
     // was made and what to try next (last, so it is what stays on screen).
-    let (report, none) = super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false)?;
+    let (report, none) =
+        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS)?;
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     out.line("")?;
     out.line("---")?;
@@ -299,7 +304,10 @@ fn write_charts(
         write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
     }
     let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1]);
-    write("fever.png".to_string(), chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail), Format::Png)?)?;
+    write(
+        "fever.png".to_string(),
+        chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), Format::Png)?,
+    )?;
     Ok(written)
 }
 

@@ -47,6 +47,11 @@ pub struct ReportArgs {
     /// Count skip-level depth from this engineer [default: the top of the org chart]
     #[arg(long)]
     reviewer: Option<String>,
+    /// Also show the limiting factor week by week over the last WEEKS weeks,
+    /// this one included (each week is a full forecast, so a large
+    /// organization takes longer)
+    #[arg(long, value_name = "WEEKS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=104))]
+    history: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +106,8 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let built = build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html);
+    let built =
+        build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html, args.history);
     bar.finish_and_clear();
     let (report, charts) = built?;
     let text = match args.format {
@@ -130,6 +136,7 @@ pub fn build(
     reviewer: Option<&str>,
     settings: &crate::config::Settings,
     with_charts: bool,
+    history_weeks: u32,
 ) -> Result<(Report, Charts)> {
     let horizon_days = settings.horizon_days;
     // The HTML report draws the limiting factor's chart, which needs its fan.
@@ -141,7 +148,16 @@ pub fn build(
     let previous = as_of.checked_sub_days(Days::new(7)).map(|d| analysis::outlook(snapshot, d, horizon_days));
     let policy =
         report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };
-    let report = report::build(snapshot, &now, previous.as_ref(), &policy);
+    let mut report = report::build(snapshot, &now, previous.as_ref(), &policy);
+    // The history covers the last `history_weeks` weeks, this one included:
+    // the weeks before last week are forecast too, oldest first.
+    let older: Vec<u64> = (2..u64::from(history_weeks)).rev().collect();
+    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older);
+    if history_weeks > 0 {
+        let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
+        let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
+        report.limiting_factor_history = report::limiting_history(&all);
+    }
     let mut charts = Charts::default();
     if with_charts {
         if let Some(lf) = &now.analysis.limiting_factor {
@@ -151,8 +167,12 @@ pub fn build(
             }
         }
         // The trail: three and two weeks ago, then last week's outlook (already computed).
-        let mut trail = analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2]);
-        trail.extend(previous);
+        // The trail: three and two weeks ago (computed for the history
+        // already, when it was asked for), then last week.
+        let computed =
+            if older.len() >= 2 { Vec::new() } else { analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2]) };
+        let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
+        let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
         let fever = chart_data::fever_chart(snapshot, &now, &trail);
         charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?));
     }
