@@ -35,23 +35,14 @@ pub fn metric_done_on(metric: &Metric, readings: &[(NaiveDate, f64)]) -> Option<
     }
     let mut done_on = None;
     for (date, values) in by_date.iter_mut().rev() {
-        if !metric.is_done(median(values)) {
+        // Readings of one date combine as the forecast combines them: the median.
+        let Some(value) = crate::forecast::trend::median_in_place(values) else { break };
+        if !metric.is_done(value) {
             break;
         }
         done_on = Some(*date);
     }
     done_on
-}
-
-/// The median of a non-empty slice (sorts it in place).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }
 
 /// When a project got done: it is done when all its metrics are done and all
