@@ -64,6 +64,20 @@ fn no_arguments_shows_the_weekly_loop() {
     assert!(!db.path.exists(), "the guide touches no database");
 }
 
+/// Asks limfac, as bash's completion would, for the candidates of the last
+/// word of `limfac WORDS...` (the word being completed is the third).
+fn complete(db: &TestDb, words: &[&str]) -> std::process::Output {
+    db.cmd()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .env("_CLAP_IFS", "\n")
+        .arg("--")
+        .arg("limfac")
+        .args(words)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn completions_and_man_page() {
     let db = TestDb::seeded();
@@ -73,23 +87,9 @@ fn completions_and_man_page() {
     }
     db.refused(&["completions", "tcsh"], "shell 'tcsh' is not supported");
     // Names come from the database as you type.
-    let o = db
-        .cmd()
-        .env("COMPLETE", "bash")
-        .env("_CLAP_COMPLETE_INDEX", "3")
-        .env("_CLAP_IFS", "\n")
-        .args(["--", "limfac", "log", "--metric", "po"])
-        .output()
-        .unwrap();
+    let o = complete(&db, &["log", "--metric", "po"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "power/output");
-    let o = db
-        .cmd()
-        .env("COMPLETE", "bash")
-        .env("_CLAP_COMPLETE_INDEX", "3")
-        .env("_CLAP_IFS", "\n")
-        .args(["--", "limfac", "log", "--engineer", "wa"])
-        .output()
-        .unwrap();
+    let o = complete(&db, &["log", "--engineer", "wa"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "wang-xm");
     let man = db.run(&["man"]).ok().stdout;
     assert!(man.contains(".TH limfac 1") && man.contains("forecast"), "{man}");
@@ -98,14 +98,7 @@ fn completions_and_man_page() {
 #[test]
 fn completion_never_creates_a_database() {
     let db = TestDb::new();
-    let o = db
-        .cmd()
-        .env("COMPLETE", "bash")
-        .env("_CLAP_COMPLETE_INDEX", "3")
-        .env("_CLAP_IFS", "\n")
-        .args(["--", "limfac", "log", "--metric", ""])
-        .output()
-        .unwrap();
+    let o = complete(&db, &["log", "--metric", ""]);
     assert!(o.status.success());
     assert!(!db.path.exists());
 }
