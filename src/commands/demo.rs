@@ -242,9 +242,11 @@ fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
 /// Sets the demo's deadlines in order, each as of the day it was set, so
 /// that their recorded chances are what limfac would have said then.
 fn set_deadlines(store: &mut Store, data: &Dataset, horizon: i64) -> Result<()> {
+    // The readings are all in; the dates and chances asked for below depend
+    // on them alone (not on the deadlines being set), so one load serves all.
+    let snapshot = store.snapshot()?;
     let mut cache: Option<(chrono::NaiveDate, crate::analysis::Outlook)> = None;
     for d in &data.deadlines {
-        let snapshot = store.snapshot()?;
         if cache.as_ref().is_none_or(|(day, _)| *day != d.set_on) {
             cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon)));
         }
