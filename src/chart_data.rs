@@ -3,7 +3,7 @@
 //!
 //! Pure: plain data in, plain chart descriptions out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 
@@ -58,11 +58,11 @@ pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> 
 /// Share of the gap closed for a project and everything it depends on: for
 /// each metric on its path, how much of the gap at its first reading is
 /// closed by its latest, averaged.
-fn gap_closed(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> f64 {
+fn gap_closed(snapshot: &Snapshot, index: &HashMap<String, usize>, outlook: &Outlook, project: &str) -> f64 {
     let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
     let mut shares = Vec::new();
     for (key, _) in &p.criticality {
-        let Some(m) = snapshot.metrics.iter().position(|x| x.key() == *key) else { continue };
+        let Some(&m) = index.get(key) else { continue };
         let metric = &snapshot.metrics[m];
         let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of).collect();
         let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
@@ -101,14 +101,19 @@ fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
 /// The fever chart: every project at (gap closed, schedule risk) now, with a
 /// trail through the earlier outlooks given (oldest first).
 pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> FeverChart {
+    // `PROJECT/METRIC` → position, built once: every project looks up its whole path.
+    let index: HashMap<String, usize> = snapshot.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
     let projects = snapshot
         .projects
         .iter()
         .map(|p| FeverProject {
             label: p.slug.clone(),
-            closed: gap_closed(snapshot, now, &p.slug),
+            closed: gap_closed(snapshot, &index, now, &p.slug),
             risk: schedule_risk(now, &p.slug),
-            trail: earlier.iter().map(|o| (gap_closed(snapshot, o, &p.slug), schedule_risk(o, &p.slug))).collect(),
+            trail: earlier
+                .iter()
+                .map(|o| (gap_closed(snapshot, &index, o, &p.slug), schedule_risk(o, &p.slug)))
+                .collect(),
         })
         .collect();
     FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }
