@@ -148,3 +148,39 @@ pub fn progress(out: &Output, len: Option<u64>, message: &str) -> indicatif::Pro
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// A metric's bounds as people read them: `0–100`, `≥ 0`, `≤ 100`, or `none`.
+pub fn bounds(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("{}–{}", num(lo), num(hi)),
+        (Some(lo), None) => format!("≥ {}", num(lo)),
+        (None, Some(hi)) => format!("≤ {}", num(hi)),
+        (None, None) => "none".to_string(),
+    }
+}
+
+/// Keeps the given columns whole (names, dates, numbers are never broken
+/// across lines); the others wrap to make the table fit the terminal.
+pub fn fit_columns(t: &mut Table, whole: &[usize]) {
+    for &i in whole {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
+/// Throws away keys typed ahead of a prompt, so that an Enter pressed for
+/// the previous question cannot choose anything in the next one: what is
+/// waiting now, and what arrives in the next tenth of a second (a double
+/// Enter), before the prompt is drawn.
+pub fn discard_typed_ahead() {
+    use std::os::fd::AsRawFd;
+    let fd = io::stdin().as_raw_fd();
+    // SAFETY: tcflush only takes the descriptor number; on a descriptor that
+    // is not a terminal it fails with ENOTTY and does nothing.
+    let flush = || unsafe { libc::tcflush(fd, libc::TCIFLUSH) };
+    if flush() == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        flush();
+    }
+}

@@ -18,6 +18,7 @@ pub mod forecast;
 pub mod import;
 pub mod log;
 pub mod metric;
+pub mod point;
 pub mod project;
 pub mod report;
 pub mod review;
@@ -41,13 +42,26 @@ pub struct Ctx {
     pub clock: Clock,
     pub quiet: bool,
     pub settings: crate::config::Settings,
+    /// The database file this process created (by a command that writes).
+    created: std::cell::RefCell<Option<PathBuf>>,
 }
 
 impl Ctx {
     pub fn new(db: Option<PathBuf>, quiet: bool) -> Result<Ctx> {
         let clock = Clock::from_env().map_err(crate::error::UserError::new)?;
         let settings = crate::config::load()?;
-        Ok(Ctx { db, clock, quiet, settings })
+        Ok(Ctx { db, clock, quiet, settings, created: Default::default() })
+    }
+
+    /// Where the database path came from, for messages.
+    fn db_source(&self) -> String {
+        if self.db.is_some() {
+            "--db".to_string()
+        } else if std::env::var_os(DB_VAR).is_some_and(|v| !v.is_empty()) {
+            format!("${DB_VAR}")
+        } else {
+            "the default location".to_string()
+        }
     }
 
     /// `--db`, else `$LIMFAC_DB`, else `limfac.db` in the platform data folder.
@@ -63,9 +77,47 @@ impl Ctx {
         Ok(dirs.data_dir().join("limfac.db"))
     }
 
+    /// Opens the database for a command that writes, creating it (and its
+    /// folder) the first time. Should the command then fail, the new file is
+    /// removed again (see [`Ctx::finish`]): a mistyped `--db` leaves nothing.
     pub fn open(&self) -> Result<Store> {
         let path = self.db_path()?;
-        Store::open(&path, self.clock)
+        let store = Store::open(&path, self.clock)?;
+        if store.created() {
+            *self.created.borrow_mut() = Some(path);
+        }
+        Ok(store)
+    }
+
+    /// Opens the database for a command that only reads: a missing file is
+    /// an error with a hint (never an empty database created in passing).
+    pub fn open_read(&self) -> Result<Store> {
+        let path = self.db_path()?;
+        Store::open_existing(&path, self.clock).map_err(|e| self.explain_missing(e, &path))
+    }
+
+    /// Adds hints to "there is no database at PATH".
+    fn explain_missing(&self, e: anyhow::Error, path: &std::path::Path) -> anyhow::Error {
+        if !matches!(e.downcast_ref::<crate::store::StoreError>(), Some(crate::store::StoreError::Missing { .. })) {
+            return e;
+        }
+        crate::error::UserError::new(format!("there is no database at {} (from {})", path.display(), self.db_source()))
+            .hint("check the path given with --db or $LIMFAC_DB for a typo")
+            .hint("a command that adds data creates it, e.g. limfac project add SLUG --name NAME (or try: limfac demo)")
+            .into()
+    }
+
+    /// After the command: on success, says where a new database was created;
+    /// on failure, removes the database this process created if it is still
+    /// empty, and says so.
+    pub fn finish(&self, ok: bool) {
+        let Some(path) = self.created.borrow_mut().take() else { return };
+        if ok {
+            // Even with --quiet: a mistyped path must not go unnoticed.
+            eprintln!("note: created a new database at {} (from {})", path.display(), self.db_source());
+        } else if crate::store::discard_if_empty(&path, self.clock).is_ok() && !path.exists() {
+            eprintln!("hint: no database existed at {}; none was created", path.display());
+        }
     }
 
     /// `--as-of`, parsed as people say dates, else today.
@@ -104,6 +156,7 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
         Command::Metric(a) => metric::run(a, ctx, out),
         Command::Review(a) => review::run(a, ctx, out),
         Command::Log(a) => log::run(a, ctx, out),
+        Command::Point(a) => point::run(a, ctx, out),
         Command::Blocker(a) => blocker::run(a, ctx, out),
         Command::Import(a) => import::run(a, ctx, out),
         Command::Export(a) => export::run(a, ctx, out),
@@ -158,4 +211,40 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write {}", path.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Whether prompts can be shown: stdin and stderr are both a terminal (see
+/// CRATES.md: dialoguer would otherwise read the terminal behind a pipe).
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Questions a suspicious value (see [`crate::plausible`]): with `force` it
+/// passes; on a terminal the user confirms it; otherwise, or when declined,
+/// it fails naming `--force`.
+pub fn confirm_plausible(question: Option<String>, field: &str, force: bool) -> Result<()> {
+    let Some(q) = question else { return Ok(()) };
+    if force {
+        return Ok(());
+    }
+    if interactive() {
+        crate::output::discard_typed_ahead();
+        let yes = dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
+            .with_prompt(format!("{field} {q}. Store it anyway?"))
+            .default(false)
+            .wait_for_newline(true)
+            .interact_opt()
+            .unwrap_or(None)
+            .unwrap_or(false);
+        if yes {
+            return Ok(());
+        }
+        return Err(crate::error::UserError::new(format!("{field} not stored: {q}"))
+            .hint("check for a typo and try again")
+            .into());
+    }
+    Err(crate::error::UserError::new(format!("{field} {q}; if it is right, repeat with --force"))
+        .hint("check for a typo (a slipped digit, a misplaced decimal point)")
+        .into())
 }

@@ -195,6 +195,9 @@ impl Store {
                                     target,
                                     direction,
                                     tolerance: row.tolerance.unwrap_or(0.0),
+                                    min: None,
+                                    max: None,
+                                    archived: false,
                                 };
                                 let id = insert_metric(&tx, pid, &m, stamp)?;
                                 summary.created_metrics.push(m.key());
