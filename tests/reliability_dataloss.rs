@@ -80,3 +80,76 @@ fn demo_replaces_its_own_database_and_fills_an_empty_file() {
     db.run(&["--db", imported.to_str().unwrap(), "import", csv.to_str().unwrap(), "--create-missing"]).ok();
     db.run(&["--db", imported.to_str().unwrap(), "demo"]).fails_with("not a demo database");
 }
+
+// --- item 2: no column of an import's header is silently ignored ----------
+
+fn import(db: &TestDb, name: &str, csv: &str, extra: &[&str]) -> common::Run {
+    let f = db.file(name);
+    std::fs::write(&f, csv).unwrap();
+    let mut args = vec!["import", f.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    db.run(&args)
+}
+
+fn points(db: &TestDb) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(&db.dump()).unwrap();
+    v["points"].as_array().unwrap().clone()
+}
+
+#[test]
+fn import_keeps_the_reviewer_without_a_kind_column() {
+    let db = TestDb::seeded();
+    import(
+        &db,
+        "r.csv",
+        "date,project,metric,engineer,value,note,reviewer\n2026-11-20,power,output,alice,80,heard it,boss\n",
+        &[],
+    )
+    .ok();
+    let p = points(&db);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0]["reviewer"], "boss", "reviewer dropped: {p:?}");
+    // Like `log`, a point with a reviewer and no kind joins that day's weekly review.
+    assert_eq!(p[0]["kind"], "weekly");
+    // A row whose kind cell is empty keeps its reviewer too.
+    import(
+        &db,
+        "k.csv",
+        "date,project,metric,engineer,value,note,kind,reviewer\n2026-11-21,power,output,alice,81,again,,boss\n",
+        &[],
+    )
+    .ok();
+    let p = points(&db);
+    assert_eq!((p[1]["reviewer"].as_str(), p[1]["kind"].as_str()), (Some("boss"), Some("weekly")));
+}
+
+#[test]
+fn import_refuses_metric_columns_that_disagree_with_the_stored_metric() {
+    let db = TestDb::seeded();
+    let header = "date,project,metric,engineer,value,note,target,direction,tolerance,unit\n";
+    for (row, needle) in [
+        ("2026-11-20,power,output,alice,80,n,100,up,2,kW", "line 2, column target: '100'"),
+        ("2026-11-20,power,output,alice,80,n,120,down,2,kW", "line 2, column direction: 'down'"),
+        ("2026-11-20,power,output,alice,80,n,120,up,0,kW", "line 2, column tolerance: '0'"),
+        ("2026-11-20,power,output,alice,80,n,120,up,2,MW", "line 2, column unit: 'MW'"),
+    ] {
+        let before = db.dump();
+        for extra in [&[][..], &["--create-missing"][..]] {
+            let r = import(&db, "m.csv", &format!("{header}{row}\n"), extra).fails_with(needle);
+            assert!(r.stderr.contains("power/output"), "{}", r.stderr);
+            assert_eq!(db.dump(), before, "{row}");
+        }
+    }
+    // Agreeing values (as export writes them) and empty cells are fine.
+    import(&db, "ok.csv", &format!("{header}2026-11-20,power,output,alice,80,n,120,up,2,kW\n"), &[]).ok();
+    import(&db, "ok2.csv", &format!("{header}2026-11-21,power,output,alice,81,n,,,,\n"), &[]).ok();
+    // A metric created by the import is held to its first row's definition.
+    let r = import(
+        &db,
+        "new.csv",
+        &format!("{header}2026-11-20,power,eff,alice,0.5,n,0.9,up,0,\n2026-11-21,power,eff,alice,0.6,n,0.95,up,0,\n"),
+        &["--create-missing"],
+    );
+    r.fails_with("line 3, column target: '0.95'");
+    assert_eq!(points(&db).len(), 2);
+}

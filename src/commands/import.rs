@@ -13,9 +13,11 @@ use crate::output::Output;
 ///
 /// Required columns (any order): date,project,metric,engineer,value,note.
 /// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,
-/// reviewer, and target,direction,tolerance,unit (used with --create-missing
-/// to create a missing metric). On the first bad row nothing is written and
-/// the error names the line, the column and the value.
+/// reviewer (without a kind: that day's weekly review), and
+/// target,direction,tolerance,unit (used with --create-missing to create a
+/// missing metric; for an existing metric they must agree with it). On the
+/// first bad row nothing is written and the error names the line, the
+/// column and the value.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing"

@@ -89,7 +89,7 @@ impl Store {
         let mut projects: HashMap<String, i64> = HashMap::default();
         // project slug -> metric slug -> (metric id, project id): looked up by
         // &str, so a row costs no key allocation.
-        let mut metrics: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::default();
+        let mut metrics: HashMap<String, HashMap<String, Known>> = HashMap::default();
         let mut engineers: HashMap<String, i64> = HashMap::default();
         let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
         let mut unknown: BTreeSet<String> = BTreeSet::new();
@@ -102,7 +102,9 @@ impl Store {
         let mut dropped: Vec<String> = Vec::new();
         {
             let mut find_project = tx.prepare("SELECT id FROM project WHERE slug = ?1")?;
-            let mut find_metric = tx.prepare("SELECT id FROM metric WHERE project_id = ?1 AND slug = ?2")?;
+            let mut find_metric = tx.prepare(
+                "SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2",
+            )?;
             let mut find_engineer = tx.prepare("SELECT id FROM engineer WHERE handle = ?1")?;
             let mut insert_point = tx.prepare(
                 "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
@@ -165,17 +167,35 @@ impl Store {
                         }
                     },
                 };
-                let known = metrics.get(&row.project).and_then(|m| m.get(&row.metric)).copied();
-                let metric_id = match (project_id, known) {
-                    (_, Some((id, _))) => Some(id),
+                let known = metrics.get(&row.project).and_then(|m| m.get(&row.metric));
+                if let Some(k) = known {
+                    k.check(&row)?;
+                }
+                let metric_id = match (project_id, known.map(|k| k.id)) {
+                    (_, Some(id)) => Some(id),
                     (None, None) => {
                         unknown.insert(format!("metric '{}/{}'", row.project, row.metric));
                         None
                     }
                     (Some(pid), None) => {
-                        match find_metric.query_row(params![pid, row.metric], |r| r.get::<_, i64>(0)).optional()? {
-                            Some(id) => {
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), (id, pid));
+                        let found = find_metric
+                            .query_row(params![pid, row.metric], |r| {
+                                let direction: String = r.get(2)?;
+                                Ok(Known {
+                                    id: r.get(0)?,
+                                    project_id: pid,
+                                    target: r.get(1)?,
+                                    direction: direction.parse().unwrap_or(Direction::Down),
+                                    tolerance: r.get(3)?,
+                                    unit: r.get(4)?,
+                                })
+                            })
+                            .optional()?;
+                        match found {
+                            Some(k) => {
+                                k.check(&row)?;
+                                let id = k.id;
+                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
                                 Some(id)
                             }
                             None if create_missing => {
@@ -198,7 +218,15 @@ impl Store {
                                 };
                                 let id = insert_metric(&tx, pid, &m, stamp)?;
                                 summary.created_metrics.push(m.key());
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), (id, pid));
+                                let k = Known {
+                                    id,
+                                    project_id: pid,
+                                    target,
+                                    direction,
+                                    tolerance: m.tolerance,
+                                    unit: m.unit.clone(),
+                                };
+                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
                                 Some(id)
                             }
                             None => {
@@ -222,7 +250,9 @@ impl Store {
                 }
                 let mut date_buf = [0u8; 10];
                 let date = iso_fast(row.date, &mut date_buf);
-                let review_id = match row.kind {
+                // A reviewer without a kind joins that day's weekly review, as `log` does.
+                let kind = row.kind.or(row.reviewer.as_ref().map(|_| ReviewKind::Weekly));
+                let review_id = match kind {
                     Some(kind) => {
                         let key = (row.date, kind, reviewer_id);
                         match reviews.get(&key) {
@@ -252,7 +282,7 @@ impl Store {
                 }
                 if !row.blockers.is_empty() {
                     let point_id = tx.last_insert_rowid();
-                    let project_id = metrics[&row.project][&row.metric].1;
+                    let project_id = metrics[&row.project][&row.metric].project_id;
                     for (cat, text) in &row.blockers {
                         insert_blocker.execute(params![
                             cat,
@@ -295,6 +325,47 @@ impl Store {
         }
         progress(summary.points);
         Ok(summary)
+    }
+}
+
+/// A metric the import has met, with the definition its rows must agree with.
+struct Known {
+    id: i64,
+    project_id: i64,
+    target: f64,
+    direction: Direction,
+    tolerance: f64,
+    unit: Option<String>,
+}
+
+impl Known {
+    /// A row's `target`, `direction`, `tolerance` and `unit` describe its
+    /// metric: a value that differs from the stored one is refused rather
+    /// than silently ignored (an import never changes a metric).
+    fn check(&self, row: &ImportRow) -> Result<(), UserError> {
+        let differs = |col: &str, given: String, stored: String| {
+            UserError::new(format!(
+                "line {}, column {col}: '{given}' differs from metric {}/{}'s {col} '{stored}'",
+                row.line, row.project, row.metric
+            ))
+            .hint(format!(
+                "an import does not change a metric: change it first with limfac metric edit {}/{} --{col} VALUE, or leave the cell empty",
+                row.project, row.metric
+            ))
+        };
+        if let Some(t) = row.target.filter(|&t| t != self.target) {
+            return Err(differs("target", t.to_string(), self.target.to_string()));
+        }
+        if let Some(d) = row.direction.filter(|&d| d != self.direction) {
+            return Err(differs("direction", d.to_string(), self.direction.to_string()));
+        }
+        if let Some(t) = row.tolerance.filter(|&t| t != self.tolerance) {
+            return Err(differs("tolerance", t.to_string(), self.tolerance.to_string()));
+        }
+        if let Some(u) = row.unit.as_ref().filter(|u| Some(*u) != self.unit.as_ref()) {
+            return Err(differs("unit", u.clone(), self.unit.clone().unwrap_or_default()));
+        }
+        Ok(())
     }
 }
 
