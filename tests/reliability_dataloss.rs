@@ -153,3 +153,57 @@ fn import_refuses_metric_columns_that_disagree_with_the_stored_metric() {
     r.fails_with("line 3, column target: '0.95'");
     assert_eq!(points(&db).len(), 2);
 }
+
+// --- item 3: temporary files never follow a planted link or reuse a planted file
+
+/// Runs `limfac ARGS` from bash after planting `plant` (a shell command that
+/// may use `$$`, which `exec` keeps as limfac's process id) in the test folder.
+fn planted(db: &TestDb, plant: &str, args: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!("{plant}; exec '{}' {}", common::bin().display(), quoted.join(" "));
+    let c = db.std_cmd();
+    let env: Vec<_> = c.get_envs().map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned()))).collect();
+    let mut bash = std::process::Command::new("bash");
+    bash.arg("-c").arg(script).current_dir(db.dir.path()).stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        match v {
+            Some(v) => bash.env(k, v),
+            None => bash.env_remove(k),
+        };
+    }
+    bash.output().unwrap()
+}
+
+#[test]
+fn out_temp_files_never_follow_a_planted_symlink_or_reuse_a_planted_file() {
+    let db = TestDb::seeded();
+    db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "80", "--note", "secret note"]).ok();
+    let victim = db.file("victim");
+    for (out, args) in [
+        ("out.csv", &["export", "--out", "out.csv"][..]),
+        ("out.json", &["export", "--format", "json", "--out", "out.json"]),
+        ("r.md", &["report", "--out", "r.md"]),
+        ("c.svg", &["chart", "power/output", "--out", "c.svg"]),
+        ("d.ics", &["deadline", "ics", "--out", "d.ics"]),
+    ] {
+        // A link where the old code put its temporary file: `.NAME.tmpPID`.
+        std::fs::write(&victim, "precious").unwrap();
+        let o = planted(&db, &format!("ln -s victim .{out}.tmp$$"), args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "{args:?} wrote through the link");
+        assert!(std::fs::symlink_metadata(db.file(out)).unwrap().file_type().is_file());
+        assert_eq!(mode(&db.file(out)), 0o600, "{out}");
+        // A world-writable file planted there must not become the output.
+        std::fs::remove_file(db.file(out)).unwrap();
+        let o = planted(&db, &format!("umask 000; touch .{out}.tmp$$; chmod 666 .{out}.tmp$$"), args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(mode(&db.file(out)), 0o600, "{out} is not private");
+        std::fs::remove_file(db.file(out)).unwrap();
+    }
+    // Nothing but the planted files and the database is left in the folder.
+    let left: Vec<String> = listing(db.dir.path())
+        .into_iter()
+        .filter(|n| !n.starts_with("limfac.db") && n != "victim" && !n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
