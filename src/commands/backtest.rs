@@ -52,7 +52,7 @@ fn rate(hit: usize, n: usize) -> Option<f64> {
 }
 
 pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let snapshot = store.snapshot()?;
     let today = ctx.clock.today;

@@ -77,7 +77,7 @@ pub fn run(args: BlockerArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 project: project.map(|p| validate::slug("--project", &p)).transpose()?,
                 engineer: engineer.map(|e| validate::handle("--engineer", &e)).transpose()?,
             };
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let blockers = store.blockers(&filter)?;
             if json {
                 return out.json(&blockers);

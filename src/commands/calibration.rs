@@ -24,7 +24,7 @@ pub struct CalibrationArgs {
 
 pub fn run(args: CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let today = ctx.clock.today;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
     let done = analysis::done_dates(&snapshot, today);
     let predictions = deadlines::predictions(&snapshot.deadlines, |scope| done.get(scope).copied(), today);

@@ -51,7 +51,7 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let format = format_of(&args.out)?;
     super::check_out_path(&args.out)?;
     let as_of = ctx.as_of(args.as_of.as_deref())?;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let horizon = ctx.settings.horizon_days;
     // One metric reads only its own points (500 rows, not the whole database).

@@ -158,7 +158,7 @@ struct ActiveRow {
 
 fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let today = ctx.clock.today;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
     let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
     let done = analysis::done_dates(&snapshot, today);
@@ -209,7 +209,7 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
 }
 
 fn history(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let all = store.deadlines()?;
     let histories = deadlines::histories(&all);
     if json {
@@ -246,7 +246,7 @@ fn history(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
 fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
     super::check_out_path(path)?;
     let today = ctx.clock.today;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
     let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
     let done = analysis::done_dates(&snapshot, today);

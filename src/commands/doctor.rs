@@ -19,7 +19,7 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: DoctorArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let d = store.doctor()?;
     if args.json {
         out.json(&d)?;

@@ -84,7 +84,7 @@ pub fn run(args: EngineerArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         EngineerCmd::List { json } => {
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let engineers = store.engineers()?;
             if json {
                 return out.json(&engineers);
@@ -125,7 +125,7 @@ struct ReviewLine {
 /// were last heard, their open blockers, and the meetings they spoke in.
 fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let handle = validate::handle("engineer", handle)?;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let e = store.engineer(&handle)?;
     let today = ctx.clock.today;
     let snapshot = store.snapshot()?;

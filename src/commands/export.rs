@@ -36,7 +36,7 @@ enum ExportFormat {
 }
 
 pub fn run(args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let points = store.points(None)?;
     let metrics = store.metrics(None)?;
     let mut buf = Vec::new();

@@ -34,7 +34,7 @@ pub struct ForecastArgs {
 
 pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let as_of = ctx.as_of(args.as_of.as_deref())?;
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     // Forecast only what is asked, reading only its points (the same as
     // restricting the whole snapshot); the limiting-factor analysis is not needed here.

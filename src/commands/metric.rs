@@ -115,7 +115,7 @@ pub fn run(args: MetricArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
         MetricCmd::List { project, json } => {
             let project = project.map(|p| validate::slug("project", &p)).transpose()?;
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let metrics = store.metrics(project.as_deref())?;
             if json {
                 return out.json(&metrics);

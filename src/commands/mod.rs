@@ -68,6 +68,15 @@ impl Ctx {
         Store::open(&path, self.clock)
     }
 
+    /// Opens the database for a command that only reads: everything it reads
+    /// comes from one snapshot (one read transaction, held until the store
+    /// is dropped), whatever other processes commit meanwhile.
+    pub fn open_read(&self) -> Result<Store> {
+        let store = self.open()?;
+        store.begin_snapshot()?;
+        Ok(store)
+    }
+
     /// `--as-of`, parsed as people say dates, else today.
     pub fn as_of(&self, given: Option<&str>) -> Result<chrono::NaiveDate> {
         Ok(given

@@ -106,7 +106,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         ProjectCmd::List { json } => {
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let projects = store.projects()?;
             if json {
                 return out.json(&projects);
@@ -126,7 +126,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
         ProjectCmd::Show { slug, json } => {
             let slug = validate::slug("project", &slug)?;
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let p = store.project(&slug)?;
             let metrics = store.metrics(Some(&slug))?;
             let dependents: Vec<String> =

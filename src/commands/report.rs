@@ -95,7 +95,7 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         // Fail before the work, not after.
         super::check_out_path(path)?;
     }
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     if let Some(r) = &reviewer {
         store.engineer(r)?;
     }

@@ -73,7 +73,7 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         ReviewCmd::List { json } => {
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let reviews = store.reviews()?;
             if json {
                 let v: Vec<_> = reviews
@@ -101,7 +101,7 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         ReviewCmd::Show { id, json } => {
-            let store = ctx.open()?;
+            let store = ctx.open_read()?;
             let r = store.review(id)?;
             let points = store.points(Some(id))?;
             if json {

@@ -160,6 +160,31 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `f` inside one read transaction, so that every statement it runs
+    /// sees the same snapshot of the database (in WAL mode, writers carry on
+    /// meanwhile). Inside a transaction already, `f` simply runs in it.
+    pub fn read<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let result = f();
+        let end = self.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
+    /// Starts a read transaction that lasts until the store is dropped: a
+    /// reading command calls this first, so that everything it shows comes
+    /// from one snapshot of the database.
+    pub fn begin_snapshot(&self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN DEFERRED")?;
+        }
+        Ok(())
+    }
+
     /// Starts a write transaction that takes the write lock at once.
     fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)

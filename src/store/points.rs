@@ -141,6 +141,10 @@ impl Store {
 
     /// Points with their notes, optionally only one review's, in date order.
     pub fn points(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+        self.read(|| self.points_in_tx(review))
+    }
+
+    fn points_in_tx(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
         let mut blockers: HashMap<i64, Vec<String>> = HashMap::new();
         let mut stmt =
             self.conn.prepare("SELECT point_id, category, text FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
@@ -282,6 +286,12 @@ impl Store {
     /// chart of one metric in a million-point database reads 500 rows, not
     /// a million.
     pub fn snapshot_scoped(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
+        // One read transaction: the projects, engineers, metrics and points
+        // below come from one snapshot, whatever others commit meanwhile.
+        self.read(|| self.snapshot_in_tx(scope))
+    }
+
+    fn snapshot_in_tx(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
         let projects = self.projects()?;
         let engineers = self.engineers()?;
         let mut metrics = self.metrics(None)?;
@@ -324,12 +334,14 @@ impl Store {
                     let s = r.get_ref(2)?.as_str()?;
                     super::parse_stored_date(s)?
                 };
-                out.push(Observation {
-                    metric: metric_pos[&mid],
-                    engineer: engineer_pos[&eid],
-                    date,
-                    value: r.get(3)?,
-                });
+                // Within one snapshot the foreign keys hold; a damaged file
+                // is an error, never a panic.
+                let (Some(&metric), Some(&engineer)) = (metric_pos.get(&mid), engineer_pos.get(&eid)) else {
+                    anyhow::bail!(
+                        "a data point names metric id {mid} or engineer id {eid}, which does not exist; run limfac doctor"
+                    );
+                };
+                out.push(Observation { metric, engineer, date, value: r.get(3)? });
                 Ok(())
             };
             if scope.is_none() {
