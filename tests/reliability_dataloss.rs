@@ -207,3 +207,105 @@ fn out_temp_files_never_follow_a_planted_symlink_or_reuse_a_planted_file() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+// --- item 6: re-importing an export neither duplicates nor reopens ---------
+
+/// The whole database as JSON, without ids (they may differ between databases).
+fn content(db: &TestDb, path: &std::path::Path) -> serde_json::Value {
+    let out = db.run(&["--db", path.to_str().unwrap(), "export", "--format", "json"]).ok().stdout;
+    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for list in ["points", "blockers", "reviews", "deadlines"] {
+        let items = v[list].as_array_mut().unwrap();
+        for item in items.iter_mut() {
+            item.as_object_mut().unwrap().remove("id");
+            item.as_object_mut().unwrap().remove("review");
+        }
+        items.sort_by_key(|i| i.to_string());
+    }
+    v
+}
+
+fn open_blockers(v: &serde_json::Value) -> usize {
+    v["blockers"].as_array().unwrap().iter().filter(|b| b["resolved"].is_null()).count()
+}
+
+#[test]
+fn reimporting_an_export_changes_nothing_and_keeps_blockers_resolved() {
+    let db = TestDb::new();
+    let demo = db.file("demo.db");
+    let d = demo.to_str().unwrap();
+    db.run(&["--quiet", "--db", d, "demo"]).ok();
+    let before = content(&db, &demo);
+    let report = |p: &str| {
+        let r = db.run(&["--db", p, "report", "--format", "json"]).ok().stdout;
+        let v: serde_json::Value = serde_json::from_str(&r).unwrap();
+        (v["limiting_factor"]["project"].clone(), v["limiting_factor"]["metric"].clone())
+    };
+    let lf = report(d);
+    let csv = db.file("all.csv");
+    db.run(&["--db", d, "export", "--out", csv.to_str().unwrap()]).ok();
+
+    // Into the same database: every row is already there.
+    let r = db.run(&["--db", d, "import", csv.to_str().unwrap(), "--json"]).ok();
+    let summary: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(summary["points"], 0, "{summary}");
+    assert_eq!(summary["skipped"], before["points"].as_array().unwrap().len(), "{summary}");
+    assert_eq!(content(&db, &demo), before, "re-importing the export changed the database");
+    assert_eq!(report(d), lf, "the limiting factor changed");
+
+    // Into an empty database: the points, and the blockers they cite with
+    // their resolutions, come back exactly.
+    let fresh = db.file("fresh.db");
+    let f = fresh.to_str().unwrap();
+    db.run(&["--db", f, "import", csv.to_str().unwrap(), "--create-missing"]).ok();
+    let after = content(&db, &fresh);
+    assert_eq!(after["points"], before["points"]);
+    assert_eq!(open_blockers(&after), open_blockers(&before), "resolved blockers reopened");
+    let cited: Vec<&serde_json::Value> = before["blockers"].as_array().unwrap().iter().collect();
+    assert_eq!(after["blockers"].as_array().unwrap().iter().collect::<Vec<_>>(), cited);
+    // And again: nothing doubles.
+    db.run(&["--db", f, "import", csv.to_str().unwrap()]).ok();
+    assert_eq!(content(&db, &fresh), after);
+}
+
+#[test]
+fn reimport_counts_identical_rows_and_applies_a_resolution() {
+    let db = TestDb::seeded();
+    let header = "date,project,metric,engineer,value,note,blocker,blocker_resolved\n";
+    // Two identical readings in one file are two readings.
+    let twice = format!(
+        "{header}2026-11-20,power,output,alice,80,same,power:permit,\n2026-11-20,power,output,alice,80,same,,\n"
+    );
+    import(&db, "twice.csv", &twice, &[]).ok();
+    assert_eq!(points(&db).len(), 2);
+    import(&db, "twice.csv", &twice, &[]).ok();
+    assert_eq!(points(&db).len(), 2, "a re-import doubled identical readings");
+    // A third identical row is a new reading.
+    let thrice = format!("{twice}2026-11-20,power,output,alice,80,same,,\n");
+    import(&db, "thrice.csv", &thrice, &[]).ok();
+    assert_eq!(points(&db).len(), 3);
+    // The same reading with its blocker now resolved resolves it.
+    let resolved = format!("{header}2026-11-20,power,output,alice,80,same,power:permit,2026-11-25\n");
+    import(&db, "res.csv", &resolved, &[]).ok();
+    let v: serde_json::Value = serde_json::from_str(&db.dump()).unwrap();
+    assert_eq!(v["blockers"][0]["resolved"], "2026-11-25");
+    assert_eq!(points(&db).len(), 3);
+    // ...and an older file saying it is open does not reopen it.
+    import(&db, "twice.csv", &twice, &[]).ok();
+    let v: serde_json::Value = serde_json::from_str(&db.dump()).unwrap();
+    assert_eq!(v["blockers"][0]["resolved"], "2026-11-25");
+    // The same reading citing other blockers is refused, naming the line.
+    let other = format!("{header}2026-11-20,power,output,alice,80,same,chips:fab,\n");
+    std::fs::write(db.file("o.csv"), other).unwrap();
+    db.refused(&["import", db.file("o.csv").to_str().unwrap()], "line 2");
+    // A resolution before the reading, or not lined up with the blockers, is refused.
+    for (row, needle) in [
+        ("2026-11-21,power,output,alice,1,n,power:x,2026-11-20", "line 2, column blocker_resolved"),
+        ("2026-11-21,power,output,alice,1,n,power:x,\"2026-11-22\n2026-11-24\"", "line 2, column blocker_resolved"),
+        ("2026-11-21,power,output,alice,1,n,,2026-11-22", "line 2, column blocker_resolved"),
+    ] {
+        let f = db.file("bad.csv");
+        std::fs::write(&f, format!("{header}{row}\n")).unwrap();
+        db.refused(&["import", f.to_str().unwrap()], needle);
+    }
+}

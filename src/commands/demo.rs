@@ -156,6 +156,7 @@ pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()>
                     vec![(c.to_string(), t.to_string())]
                 })
                 .unwrap_or_default(),
+            resolved: Vec::new(),
             kind: Some(crate::model::ReviewKind::SkipLevel),
             reviewer: Some(data.engineers[p.reviewer as usize].handle.clone()),
             target: None,
@@ -228,6 +229,7 @@ fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
             &mc[1],
             &mc[2],
             m.unit.as_deref().unwrap_or(""),
+            "",
         ])?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", file.display(), e.error()))?.flush()?;
@@ -346,6 +348,7 @@ pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
             value: dp.point.value,
             note: dp.point.note.clone(),
             blockers: dp.blockers.clone(),
+            resolved: Vec::new(),
             kind: Some(dp.kind),
             reviewer: Some(dp.reviewer.clone()),
             target: None,

@@ -28,6 +28,8 @@ pub struct ImportRow {
     pub value: f64,
     pub note: String,
     pub blockers: Vec<(String, String)>,
+    /// When each blocker above was resolved (`None`: open); empty when all are open.
+    pub resolved: Vec<Option<NaiveDate>>,
     pub kind: Option<ReviewKind>,
     pub reviewer: Option<String>,
     pub target: Option<f64>,
@@ -51,6 +53,10 @@ const REBUILD_CACHE_KIB: i64 = 64 * 1024;
 pub struct ImportSummary {
     pub points: u64,
     pub blockers: u64,
+    /// Rows skipped because the same reading was already stored.
+    pub skipped: u64,
+    /// Blockers of skipped rows that the file resolves and the database had open.
+    pub resolved_blockers: u64,
     pub created_projects: Vec<String>,
     pub created_metrics: Vec<String>,
     pub created_engineers: Vec<String>,
@@ -100,6 +106,9 @@ impl Store {
         let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM point", [], |r| r.get(0))?;
         let bulk_after = BULK_MIN_ROWS.max(stored as u64 / 4);
         let mut dropped: Vec<String> = Vec::new();
+        // Readings already stored, so that re-importing a file (an export of
+        // this very database, say) adds nothing twice.
+        let mut seen = Seen::new(stored);
         {
             let mut find_project = tx.prepare("SELECT id FROM project WHERE slug = ?1")?;
             let mut find_metric = tx.prepare(
@@ -111,8 +120,8 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let mut insert_blocker = tx.prepare(
-                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, resolved)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
 
             let mut engineer = |tx: &rusqlite::Transaction<'_>,
@@ -250,6 +259,11 @@ impl Store {
                 }
                 let mut date_buf = [0u8; 10];
                 let date = iso_fast(row.date, &mut date_buf);
+                if let Some(point) = seen.take(&tx, metric_id, engineer_id, date, row.value, &row.note)? {
+                    summary.resolved_blockers += same_blockers(&tx, point, &row)?;
+                    summary.skipped += 1;
+                    continue;
+                }
                 // A reviewer without a kind joins that day's weekly review, as `log` does.
                 let kind = row.kind.or(row.reviewer.as_ref().map(|_| ReviewKind::Weekly));
                 let review_id = match kind {
@@ -269,6 +283,9 @@ impl Store {
                 insert_point.execute(params![date, metric_id, engineer_id, row.value, row.note, review_id, stamp])?;
                 summary.points += 1;
                 if summary.points == bulk_after {
+                    // The lookups of stored readings need the point indexes:
+                    // read all that are left now, before they are dropped.
+                    seen.load_all(&tx)?;
                     let mut stmt = tx.prepare(
                         "SELECT name, sql FROM sqlite_schema
                          WHERE type = 'index' AND tbl_name = 'point' AND sql IS NOT NULL ORDER BY name",
@@ -283,7 +300,8 @@ impl Store {
                 if !row.blockers.is_empty() {
                     let point_id = tx.last_insert_rowid();
                     let project_id = metrics[&row.project][&row.metric].project_id;
-                    for (cat, text) in &row.blockers {
+                    for (i, (cat, text)) in row.blockers.iter().enumerate() {
+                        let resolved = row.resolved.get(i).copied().flatten().map(super::iso);
                         insert_blocker.execute(params![
                             cat,
                             text,
@@ -291,7 +309,8 @@ impl Store {
                             metric_id,
                             engineer_id,
                             point_id,
-                            date
+                            date,
+                            resolved
                         ])?;
                         summary.blockers += 1;
                     }
@@ -326,6 +345,165 @@ impl Store {
         progress(summary.points);
         Ok(summary)
     }
+}
+
+/// The readings stored before an import began (ids up to `upto`), indexed
+/// by a hash of (metric, engineer, date, value, note), so that a row already
+/// stored is recognised and skipped. Each stored reading matches one row at
+/// most: a file holding the same reading twice adds it twice to an empty
+/// database, and nothing to one that has both. Loaded one metric at a time,
+/// as rows name them (through `point_by_metric_date`); all at once before
+/// bulk mode drops that index. Hashes only find candidates: a match is
+/// confirmed by reading the point itself.
+struct Seen {
+    upto: i64,
+    loaded: rustc_hash::FxHashSet<i64>,
+    all: bool,
+    /// A hash → one stored point not yet matched.
+    one: HashMap<u64, i64>,
+    /// Further stored points with the same hash (rare: equal readings).
+    more: HashMap<u64, Vec<i64>>,
+}
+
+fn reading_hash(metric: i64, engineer: i64, date: &str, value: f64, note: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (metric, engineer, date, value.to_bits(), note).hash(&mut h);
+    h.finish()
+}
+
+impl Seen {
+    fn new(upto: i64) -> Seen {
+        Seen { upto, loaded: Default::default(), all: upto == 0, one: HashMap::default(), more: HashMap::default() }
+    }
+
+    fn add(&mut self, hash: u64, id: i64) {
+        match self.one.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(id);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.more.entry(hash).or_default().push(id),
+        }
+    }
+
+    fn load_rows(&mut self, rows: &mut rusqlite::Rows<'_>, metric: Option<i64>) -> Result<()> {
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let m: i64 = match metric {
+                Some(m) => m,
+                None => r.get(5)?,
+            };
+            if metric.is_none() && self.loaded.contains(&m) {
+                continue;
+            }
+            let hash = reading_hash(m, r.get(1)?, r.get_ref(2)?.as_str()?, r.get(3)?, r.get_ref(4)?.as_str()?);
+            self.add(hash, id);
+        }
+        Ok(())
+    }
+
+    fn load_metric(&mut self, tx: &rusqlite::Connection, metric: i64) -> Result<()> {
+        let mut stmt = tx
+            .prepare_cached("SELECT id, engineer_id, date, value, note FROM point WHERE metric_id = ?1 AND id <= ?2")?;
+        let mut rows = stmt.query(params![metric, self.upto])?;
+        self.load_rows(&mut rows, Some(metric))?;
+        self.loaded.insert(metric);
+        Ok(())
+    }
+
+    fn load_all(&mut self, tx: &rusqlite::Connection) -> Result<()> {
+        if self.all {
+            return Ok(());
+        }
+        let mut stmt = tx.prepare("SELECT id, engineer_id, date, value, note, metric_id FROM point WHERE id <= ?1")?;
+        let mut rows = stmt.query([self.upto])?;
+        self.load_rows(&mut rows, None)?;
+        self.all = true;
+        Ok(())
+    }
+
+    /// The stored reading equal to this row, not matched before, if any;
+    /// it is matched now.
+    fn take(
+        &mut self,
+        tx: &rusqlite::Connection,
+        metric: i64,
+        engineer: i64,
+        date: &str,
+        value: f64,
+        note: &str,
+    ) -> Result<Option<i64>> {
+        if self.upto == 0 {
+            return Ok(None);
+        }
+        if !self.all && !self.loaded.contains(&metric) {
+            self.load_metric(tx, metric)?;
+        }
+        let hash = reading_hash(metric, engineer, date, value, note);
+        let Some(&first) = self.one.get(&hash) else { return Ok(None) };
+        let mut candidates = vec![first];
+        candidates.extend(self.more.get(&hash).into_iter().flatten().copied());
+        let mut stmt =
+            tx.prepare_cached("SELECT metric_id, engineer_id, date, value, note FROM point WHERE id = ?1")?;
+        for id in candidates {
+            let same = stmt.query_row([id], |r| {
+                Ok(r.get::<_, i64>(0)? == metric
+                    && r.get::<_, i64>(1)? == engineer
+                    && r.get_ref(2)?.as_str()? == date
+                    && r.get::<_, f64>(3)?.to_bits() == value.to_bits()
+                    && r.get_ref(4)?.as_str()? == note)
+            })?;
+            if same {
+                // Matched: it cannot match another row.
+                let rest = self.more.get_mut(&hash);
+                if id == first {
+                    match rest.and_then(Vec::pop) {
+                        Some(next) => drop(self.one.insert(hash, next)),
+                        None => drop(self.one.remove(&hash)),
+                    }
+                } else if let Some(rest) = rest {
+                    rest.retain(|&x| x != id);
+                }
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A row already stored as `point` must cite the same blockers; a
+/// resolution the file gives for one still open is applied (an import
+/// resolves, it never reopens). Returns how many were resolved.
+fn same_blockers(tx: &rusqlite::Connection, point: i64, row: &ImportRow) -> Result<u64> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id, category, text, opened, resolved FROM blocker WHERE point_id = ?1 ORDER BY id")?;
+    let stored: Vec<(i64, String, String, String, Option<String>)> = stmt
+        .query_map([point], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    let same = stored.len() == row.blockers.len()
+        && stored.iter().zip(&row.blockers).all(|(s, (c, t))| s.1 == *c && s.2 == *t);
+    if !same {
+        let show = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+        return Err(UserError::new(format!(
+            "line {}: this reading is already stored (point {point}) citing blockers {}, but the file cites {}",
+            row.line,
+            show(stored.iter().map(|s| format!("{}:{}", s.1, s.2)).collect()),
+            show(row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect()),
+        ))
+        .hint("an import adds readings; add or resolve a blocker with limfac blocker add|resolve")
+        .into());
+    }
+    let mut resolved = 0;
+    for (i, (id, .., opened, now)) in stored.iter().enumerate() {
+        if let (None, Some(Some(on))) = (now, row.resolved.get(i)) {
+            let on = super::iso(*on);
+            if on >= *opened {
+                tx.execute("UPDATE blocker SET resolved = ?1 WHERE id = ?2", params![on, id])?;
+                resolved += 1;
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// A metric the import has met, with the definition its rows must agree with.

@@ -50,6 +50,10 @@ pub struct StoredPoint {
     pub reviewer: Option<String>,
     /// Blockers first cited with this point, as `CATEGORY:TEXT`.
     pub blockers: Vec<String>,
+    /// When each of those blockers was resolved (`None`: open), for the CSV
+    /// export; the JSON export lists blockers with their dates on their own.
+    #[serde(skip)]
+    pub resolved: Vec<Option<NaiveDate>>,
 }
 
 /// A review an engineer spoke in.
@@ -145,12 +149,17 @@ impl Store {
     }
 
     fn points_in_tx(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        let mut blockers: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut stmt =
-            self.conn.prepare("SELECT point_id, category, text FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
-            let (pid, cat, text) = row?;
-            blockers.entry(pid).or_default().push(format!("{cat}:{text}"));
+        let mut blockers: HashMap<i64, (Vec<String>, Vec<Option<NaiveDate>>)> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT point_id, category, text, resolved FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, opt_date_col(r, 3)?))
+        })? {
+            let (pid, cat, text, resolved) = row?;
+            let e = blockers.entry(pid).or_default();
+            e.0.push(format!("{cat}:{text}"));
+            e.1.push(resolved);
         }
         let mut stmt = self.conn.prepare(
             "SELECT pt.id, pt.date, p.slug, m.slug, e.handle, pt.value, pt.note, pt.review_id, r.kind, rv.handle
@@ -166,6 +175,7 @@ impl Store {
         let v = stmt
             .query_map([review], |r| {
                 let id: i64 = r.get(0)?;
+                let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
                 Ok(StoredPoint {
                     id,
                     date: date_col(r, 1)?,
@@ -177,7 +187,8 @@ impl Store {
                     review: r.get(7)?,
                     kind: r.get(8)?,
                     reviewer: r.get(9)?,
-                    blockers: blockers.remove(&id).unwrap_or_default(),
+                    blockers: cited,
+                    resolved,
                 })
             })?
             .collect::<Result<_, _>>()?;
