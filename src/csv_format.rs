@@ -3,7 +3,9 @@
 //!
 //! Columns, in any order: `date,project,metric,engineer,value,note` required;
 //! `blocker` (one `CATEGORY:TEXT` per line of the cell), `kind`, `reviewer`,
-//! and, for `--create-missing`, `target,direction,tolerance,unit` optional.
+//! for `--create-missing` `target,direction,tolerance,unit`, and
+//! `blocker_resolved` (one line per blocker: its resolution date, or `open`)
+//! optional.
 
 use std::io::{Read, Write};
 
@@ -15,7 +17,7 @@ use crate::store::{ImportRow, StoredPoint};
 use crate::validate;
 
 /// Every column the format knows, in export order.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 14] = [
     "date",
     "project",
     "metric",
@@ -29,12 +31,13 @@ pub const COLUMNS: [&str; 13] = [
     "direction",
     "tolerance",
     "unit",
+    "blocker_resolved",
 ];
 const REQUIRED: [&str; 6] = ["date", "project", "metric", "engineer", "value", "note"];
 
 /// Where each known column sits in the file.
 struct Layout {
-    index: [Option<usize>; 13],
+    index: [Option<usize>; 14],
     /// How many fields the header has; a row with more lost a value to an
     /// unquoted comma.
     width: usize,
@@ -42,7 +45,7 @@ struct Layout {
 
 impl Layout {
     fn from_header(header: &csv::ByteRecord) -> Result<Layout, UserError> {
-        let mut index = [None; 13];
+        let mut index = [None; 14];
         for (pos, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw)
                 .map_err(|_| UserError::new(format!("line 1: column {} is not valid UTF-8", pos + 1)))?;
@@ -311,6 +314,10 @@ fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -
     let tolerance =
         optional(11)?.map(|v| validate::tolerance("tolerance", v).map_err(|e| at(e, "tolerance"))).transpose()?;
     let unit = optional(12)?.map(|u| validate::text("unit", u).map_err(|e| at(e, "unit"))).transpose()?;
+    let resolved = match optional(13)? {
+        None => Vec::new(),
+        Some(cell) => resolutions(cell, blockers.len(), date, today).map_err(|e| at(e, "blocker_resolved"))?,
+    };
     Ok(ImportRow {
         line,
         date,
@@ -320,6 +327,7 @@ fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -
         value,
         note,
         blockers,
+        resolved,
         kind,
         reviewer,
         target,
@@ -327,6 +335,41 @@ fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -
         tolerance,
         unit,
     })
+}
+
+/// The `blocker_resolved` cell: one line per blocker of the row, in the
+/// order of the `blocker` cell, each a resolution date (on or after the
+/// reading's date, not in the future) or `open`.
+fn resolutions(
+    cell: &str,
+    blockers: usize,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<Option<NaiveDate>>, UserError> {
+    let lines: Vec<&str> = cell.split('\n').map(|l| l.trim_end_matches('\r').trim()).collect();
+    let hint = "write one line per blocker, in the order of the blocker column: its resolution date, or open";
+    if lines.len() != blockers {
+        return Err(UserError::new(format!(
+            "{} gives {} line(s) for {blockers} blocker(s)",
+            validate::show(cell),
+            lines.len()
+        ))
+        .hint(hint));
+    }
+    lines
+        .into_iter()
+        .map(|l| {
+            if l.is_empty() || l.eq_ignore_ascii_case("open") {
+                return Ok(None);
+            }
+            let d = validate::date("blocker_resolved", l, today).map_err(|e| e.hint(hint))?;
+            if d < date {
+                return Err(UserError::new(format!("{} is before the reading's date {date}", validate::show(l)))
+                    .hint("a blocker is opened by the reading that cites it, and resolved on or after that day"));
+            }
+            Ok(Some(d))
+        })
+        .collect()
 }
 
 /// Writes points in the import format, with each metric's definition on
@@ -353,10 +396,22 @@ pub fn write_rows<W: Write>(out: W, points: &[StoredPoint], metrics: &[Metric]) 
             m.map(|m| m.direction.to_string()).unwrap_or_default(),
             m.map(|m| m.tolerance.to_string()).unwrap_or_default(),
             m.and_then(|m| m.unit.clone()).unwrap_or_default(),
+            resolved_cell(&p.resolved),
         ])?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The `blocker_resolved` cell for a point's blockers: empty while all are
+/// open, else one line per blocker (a date, or `open`).
+pub fn resolved_cell(resolved: &[Option<NaiveDate>]) -> String {
+    if resolved.iter().all(Option::is_none) {
+        return String::new();
+    }
+    let lines: Vec<String> =
+        resolved.iter().map(|r| r.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "open".into())).collect();
+    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod csv_format;
 pub mod deadlines;
 pub mod demo_data;
 pub mod error;
+pub mod files;
 pub mod forecast;
 pub mod ics;
 pub mod limiting;

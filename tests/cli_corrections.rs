@@ -375,3 +375,22 @@ fn a_version_1_database_upgrades_and_takes_corrections() {
     assert_eq!(listed, [1, 2, 4]);
     assert_eq!(db.health().count("point"), 4);
 }
+
+/// Re-importing an export made before or after a correction adds nothing:
+/// a corrected reading is known as first logged and as it stands now, and
+/// a retracted one is not brought back.
+#[test]
+fn re_importing_an_export_respects_corrections() {
+    let db = with_history();
+    db.run(&["export", "--out", "before.csv"]).ok();
+    db.run(&["point", "amend", "2", "--value", "263", "--note", "re-read", "--reason", "meter re-read"]).ok();
+    db.run(&["point", "retract", "3", "--reason", "duplicate"]).ok();
+    db.run(&["export", "--out", "after.csv"]).ok();
+    let before = db.dump();
+    for file in ["before.csv", "after.csv"] {
+        let s = db.json(&["import", file, "--json"]);
+        assert_eq!(s["points"], 0, "{file}: {s}");
+    }
+    assert_eq!(before, db.dump(), "nothing added, nothing brought back");
+    assert_eq!(db.json(&["point", "list", "--json"]).as_array().unwrap().len(), 3);
+}

@@ -219,7 +219,7 @@ fn sample() -> impl Strategy<Value = Sample> {
         slug(),
         finite(),
         free_text(true, 60),
-        prop::collection::vec((slug(), free_text(false, 30)), 0..3),
+        prop::collection::vec((slug(), free_text(false, 30), prop::option::of(0u64..30)), 0..3),
         prop::option::of(select(ReviewKind::ALL.to_vec())),
         prop::option::of(slug()),
     );
@@ -247,9 +247,10 @@ fn sample() -> impl Strategy<Value = Sample> {
             .enumerate()
             .map(|(id, (days, m, engineer, value, note, blockers, kind, reviewer))| {
                 let m = &metrics[m % metrics.len()];
+                let date = epoch() + chrono::Days::new(days as u64);
                 StoredPoint {
                     id: id as i64,
-                    date: epoch() + chrono::Days::new(days as u64),
+                    date,
                     project: m.project.clone(),
                     metric: m.metric.clone(),
                     engineer,
@@ -258,7 +259,12 @@ fn sample() -> impl Strategy<Value = Sample> {
                     review: None,
                     kind: kind.map(|k| k.as_str().to_string()),
                     reviewer,
-                    blockers: blockers.into_iter().map(|(c, t)| format!("{c}:{t}")).collect(),
+                    blockers: blockers.iter().map(|(c, t, _)| format!("{c}:{t}")).collect(),
+                    // Resolved some days after the reading, never after today.
+                    resolved: blockers
+                        .iter()
+                        .map(|(.., after)| after.map(|a| (date + chrono::Days::new(a)).min(today())))
+                        .collect(),
                 }
             })
             .collect();
@@ -279,6 +285,9 @@ fn assert_read_back(bytes: &[u8], s: &Sample) -> Result<(), TestCaseError> {
         prop_assert_eq!(&row.note, &p.note);
         let blockers: Vec<String> = row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect();
         prop_assert_eq!(&blockers, &p.blockers);
+        // All open reads back as no resolutions at all.
+        let resolved = if p.resolved.iter().all(Option::is_none) { Vec::new() } else { p.resolved.clone() };
+        prop_assert_eq!(&row.resolved, &resolved);
         prop_assert_eq!(row.kind.map(|k| k.as_str().to_string()), p.kind.clone());
         prop_assert_eq!(&row.reviewer, &p.reviewer);
         prop_assert_eq!(row.target.map(f64::to_bits), Some(m.target.to_bits()));

@@ -14,16 +14,17 @@ use crate::demo_data::{self, Dataset, DemoDue};
 use crate::model::{Deadline, Project};
 use crate::output::Output;
 use crate::scale_data;
-use crate::store::{BlockerFilter, ImportRow, Store};
+use crate::store::{self, BlockerFilter, ImportRow, Store};
 
 /// Build a demo organization to try limfac on
 ///
 /// A space-compute company whose limiting factor moves from power to chips
 /// over 24 weeks of weekly reviews.
 ///
-/// Writes to --db if given, else limfac-demo.db in the current folder
-/// (replaced if it exists). It never reads $LIMFAC_DB, so your real database
-/// is safe.
+/// Writes to --db if given, else limfac-demo.db in the current folder. It
+/// replaces only a database an earlier demo made (marked as a demo), or an
+/// empty file, and refuses anything else. It never reads $LIMFAC_DB, so
+/// your real database is safe.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  limfac demo\n  limfac --db /tmp/demo.db demo --out charts/\n  limfac --db /tmp/big.db demo --scale 1\n  limfac demo --scale 1 --csv big.csv"
@@ -58,10 +59,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         return run_scale(n, args.csv.as_deref(), ctx, out);
     }
     let path = demo_path(ctx);
-    if path.is_dir() {
-        crate::user_bail!("--db {} is a directory; give a file name", path.display());
-    }
-    remove_database(&path)?;
+    store::check_demo_target(&path)?;
     if let Some(dir) = &args.out {
         if dir.exists() && !dir.is_dir() {
             crate::user_bail!("--out {} is not a folder", dir.display());
@@ -69,12 +67,13 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     let bar = crate::output::progress(out, None, "building the demo…");
     let data = demo_data::dataset(ctx.clock.today);
-    let mut store = Store::open(&path, ctx.clock)?;
-    load(&mut store, &data)?;
-    bar.set_message("setting deadlines as of their day…");
-    set_deadlines(&mut store, &data, ctx.settings.horizon_days)?;
+    let snapshot = build_database(&path, ctx, |store| {
+        load(store, &data)?;
+        bar.set_message("setting deadlines as of their day…");
+        set_deadlines(store, &data, ctx.settings.horizon_days)?;
+        store.snapshot()
+    })?;
     bar.finish_and_clear();
-    let snapshot = store.snapshot()?;
     let horizon = ctx.settings.horizon_days;
     let charts = match &args.out {
         Some(dir) => write_charts(&snapshot, dir, ctx.clock.today, horizon)?,
@@ -114,12 +113,8 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
         return Ok(());
     }
     let path = demo_path(ctx);
-    if path.is_dir() {
-        crate::user_bail!("--db {} is a directory; give a file name", path.display());
-    }
-    remove_database(&path)?;
-    let mut store = Store::open(&path, ctx.clock)?;
-    load_scale(&mut store, &data)?;
+    store::check_demo_target(&path)?;
+    build_database(&path, ctx, |store| load_scale(store, &data))?;
     let db = path.display().to_string();
     out.line(format!(
         "Wrote the scale demo to {db}: {} projects, {} engineers, {} metrics, {} data points over {} weeks in {:.1} s.",
@@ -161,6 +156,7 @@ pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()>
                     vec![(c.to_string(), t.to_string())]
                 })
                 .unwrap_or_default(),
+            resolved: Vec::new(),
             kind: Some(crate::model::ReviewKind::SkipLevel),
             reviewer: Some(data.engineers[p.reviewer as usize].handle.clone()),
             target: None,
@@ -233,6 +229,7 @@ fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
             &mc[1],
             &mc[2],
             m.unit.as_deref().unwrap_or(""),
+            "",
         ])?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", file.display(), e.error()))?.flush()?;
@@ -313,17 +310,29 @@ fn write_charts(
     Ok(written)
 }
 
-/// Deletes a database and its WAL side files.
-fn remove_database(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let p = PathBuf::from(p);
-        if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
-        }
+/// Builds a demo database with `fill` in a temporary file beside `path`,
+/// marks it as a demo, and only then moves it over `path` (checked by
+/// [`store::check_demo_target`] to be nothing, an empty file or an earlier
+/// demo). A failure leaves `path` as it was and no temporary file behind.
+fn build_database<T>(path: &Path, ctx: &Ctx, fill: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
-    Ok(())
+    let tmp = crate::files::temp_beside(path)?.into_temp_path();
+    let result = {
+        let mut store = Store::open(&tmp, ctx.clock)?;
+        let result = fill(&mut store)?;
+        store.mark_demo()?;
+        result
+        // The store closes here: its WAL is checkpointed into the file and removed.
+    };
+    store::replace_database(tmp, path)?;
+    Ok(result)
 }
 
 /// Writes the dataset through the same paths users' data takes.
@@ -339,6 +348,7 @@ pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
             value: dp.point.value,
             note: dp.point.note.clone(),
             blockers: dp.blockers.clone(),
+            resolved: Vec::new(),
             kind: Some(dp.kind),
             reviewer: Some(dp.reviewer.clone()),
             target: None,

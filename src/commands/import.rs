@@ -18,9 +18,13 @@ use crate::output::Output;
 ///
 /// A CSV file holds data points. Required columns (any order): date,project,metric,engineer,value,note.
 /// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,
-/// reviewer, and target,direction,tolerance,unit (used with --create-missing
-/// to create a missing metric). On the first bad row nothing is written and
-/// the error names the line, the column and the value.
+/// reviewer (without a kind: that day's weekly review), and
+/// target,direction,tolerance,unit (used with --create-missing to create a
+/// missing metric; for an existing metric they must agree with it), and
+/// blocker_resolved (per blocker: a date, or open). A row equal to a reading
+/// already stored is skipped, so re-importing a file adds nothing twice. On
+/// the first bad row nothing is written and the error names the line, the
+/// column and the value.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing\n  limfac export --format json --out all.json && limfac --db new.db import all.json"
@@ -60,8 +64,13 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         return out.json(&summary);
     }
     let secs = started.elapsed().as_secs_f64();
+    let skipped = match (summary.skipped, summary.resolved_blockers) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; skipped {n} rows already in the database"),
+        (n, r) => format!("; skipped {n} rows already in the database, resolving {r} of their blockers"),
+    };
     out.note(format!(
-        "imported {} points and {} blockers from {} in {:.2} s{}",
+        "imported {} points and {} blockers from {} in {:.2} s{}{skipped}",
         summary.points,
         summary.blockers,
         args.file.display(),

@@ -91,9 +91,15 @@ impl Ctx {
 
     /// Opens the database for a command that only reads: a missing file is
     /// an error with a hint (never an empty database created in passing).
+    ///
+    /// Everything it reads comes from one snapshot (one read transaction,
+    /// held until the store is dropped), whatever other processes commit
+    /// meanwhile.
     pub fn open_read(&self) -> Result<Store> {
         let path = self.db_path()?;
-        Store::open_existing(&path, self.clock).map_err(|e| self.explain_missing(e, &path))
+        let store = Store::open_existing(&path, self.clock).map_err(|e| self.explain_missing(e, &path))?;
+        store.begin_snapshot()?;
+        Ok(store)
     }
 
     /// Adds hints to "there is no database at PATH".
@@ -176,41 +182,17 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
 }
 
-/// Refuses an output path that is a directory or in a folder that does not exist.
+/// Refuses an `--out` path that is a directory, in a folder that does not
+/// exist, or a symbolic link or other file limfac will not write (see
+/// [`crate::files`]).
 pub fn check_out_path(path: &std::path::Path) -> Result<()> {
-    if path.is_dir() {
-        crate::user_bail!("--out {} is a directory; give a file name", path.display());
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            crate::user_bail!("--out {}: the folder {} does not exist", path.display(), dir.display());
-        }
-    }
-    Ok(())
+    crate::files::check_out_path("--out", path)
 }
 
-/// Writes `bytes` to a new or replaced file readable only by its owner,
-/// refusing a missing folder or a directory with a clear error.
+/// Writes `bytes` to `--out` all or nothing, readable only by its owner,
+/// through a temporary file that cannot be a planted link (see [`crate::files`]).
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    check_out_path(path)?;
-    // Write to a temporary sibling and rename, so a reader never sees half a file.
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::files::write_private("--out", path, bytes)
 }
 
 /// Whether prompts can be shown: stdin and stderr are both a terminal (see

@@ -112,32 +112,37 @@ impl Store {
     /// Every point's corrections folded together (usually none at all, and
     /// always few next to the points: read whole, applied in memory).
     pub(super) fn overlays(&self) -> Result<HashMap<i64, Overlay>> {
-        let mut out: HashMap<i64, Overlay> = HashMap::new();
-        let mut stmt =
-            self.conn.prepare("SELECT point_id, action, value, note, date, engineer_id FROM correction ORDER BY id")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let o = out.entry(r.get(0)?).or_default();
-            let action: String = r.get(1)?;
-            if action == "retract" {
-                o.retracted = true;
-                continue;
-            }
-            if let Some(v) = r.get::<_, Option<f64>>(2)? {
-                o.value = Some(v);
-            }
-            if let Some(n) = r.get::<_, Option<String>>(3)? {
-                o.note = Some(n);
-            }
-            if let Some(d) = opt_date_col(r, 4)? {
-                o.date = Some(d);
-            }
-            if let Some(e) = r.get::<_, Option<i64>>(5)? {
-                o.engineer_id = Some(e);
-            }
-        }
-        Ok(out)
+        overlays(&self.conn)
     }
+}
+
+/// Every point's corrections folded together, read through `conn`.
+pub(super) fn overlays(conn: &rusqlite::Connection) -> Result<HashMap<i64, Overlay>> {
+    let mut out: HashMap<i64, Overlay> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT point_id, action, value, note, date, engineer_id FROM correction ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let o = out.entry(r.get(0)?).or_default();
+        let action: String = r.get(1)?;
+        if action == "retract" {
+            o.retracted = true;
+            continue;
+        }
+        if let Some(v) = r.get::<_, Option<f64>>(2)? {
+            o.value = Some(v);
+        }
+        if let Some(n) = r.get::<_, Option<String>>(3)? {
+            o.note = Some(n);
+        }
+        if let Some(d) = opt_date_col(r, 4)? {
+            o.date = Some(d);
+        }
+        if let Some(e) = r.get::<_, Option<i64>>(5)? {
+            o.engineer_id = Some(e);
+        }
+    }
+    Ok(out)
 }
 
 /// Refuses to correct an unknown or retracted point.

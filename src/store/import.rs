@@ -28,6 +28,8 @@ pub struct ImportRow {
     pub value: f64,
     pub note: String,
     pub blockers: Vec<(String, String)>,
+    /// When each blocker above was resolved (`None`: open); empty when all are open.
+    pub resolved: Vec<Option<NaiveDate>>,
     pub kind: Option<ReviewKind>,
     pub reviewer: Option<String>,
     pub target: Option<f64>,
@@ -51,6 +53,10 @@ const REBUILD_CACHE_KIB: i64 = 64 * 1024;
 pub struct ImportSummary {
     pub points: u64,
     pub blockers: u64,
+    /// Rows skipped because the same reading was already stored.
+    pub skipped: u64,
+    /// Blockers of skipped rows that the file resolves and the database had open.
+    pub resolved_blockers: u64,
     pub created_projects: Vec<String>,
     pub created_metrics: Vec<String>,
     pub created_engineers: Vec<String>,
@@ -89,7 +95,7 @@ impl Store {
         let mut projects: HashMap<String, i64> = HashMap::default();
         // project slug -> metric slug -> (metric id, project id): looked up by
         // &str, so a row costs no key allocation.
-        let mut metrics: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::default();
+        let mut metrics: HashMap<String, HashMap<String, Known>> = HashMap::default();
         let mut engineers: HashMap<String, i64> = HashMap::default();
         let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
         let mut unknown: BTreeSet<String> = BTreeSet::new();
@@ -100,17 +106,22 @@ impl Store {
         let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM point", [], |r| r.get(0))?;
         let bulk_after = BULK_MIN_ROWS.max(stored as u64 / 4);
         let mut dropped: Vec<String> = Vec::new();
+        // Readings already stored, so that re-importing a file (an export of
+        // this very database, say) adds nothing twice.
+        let mut seen = Seen::new(stored, &tx)?;
         {
             let mut find_project = tx.prepare("SELECT id FROM project WHERE slug = ?1")?;
-            let mut find_metric = tx.prepare("SELECT id FROM metric WHERE project_id = ?1 AND slug = ?2")?;
+            let mut find_metric = tx.prepare(
+                "SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2",
+            )?;
             let mut find_engineer = tx.prepare("SELECT id FROM engineer WHERE handle = ?1")?;
             let mut insert_point = tx.prepare(
                 "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let mut insert_blocker = tx.prepare(
-                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, resolved)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
 
             let mut engineer = |tx: &rusqlite::Transaction<'_>,
@@ -165,17 +176,35 @@ impl Store {
                         }
                     },
                 };
-                let known = metrics.get(&row.project).and_then(|m| m.get(&row.metric)).copied();
-                let metric_id = match (project_id, known) {
-                    (_, Some((id, _))) => Some(id),
+                let known = metrics.get(&row.project).and_then(|m| m.get(&row.metric));
+                if let Some(k) = known {
+                    k.check(&row)?;
+                }
+                let metric_id = match (project_id, known.map(|k| k.id)) {
+                    (_, Some(id)) => Some(id),
                     (None, None) => {
                         unknown.insert(format!("metric '{}/{}'", row.project, row.metric));
                         None
                     }
                     (Some(pid), None) => {
-                        match find_metric.query_row(params![pid, row.metric], |r| r.get::<_, i64>(0)).optional()? {
-                            Some(id) => {
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), (id, pid));
+                        let found = find_metric
+                            .query_row(params![pid, row.metric], |r| {
+                                let direction: String = r.get(2)?;
+                                Ok(Known {
+                                    id: r.get(0)?,
+                                    project_id: pid,
+                                    target: r.get(1)?,
+                                    direction: direction.parse().unwrap_or(Direction::Down),
+                                    tolerance: r.get(3)?,
+                                    unit: r.get(4)?,
+                                })
+                            })
+                            .optional()?;
+                        match found {
+                            Some(k) => {
+                                k.check(&row)?;
+                                let id = k.id;
+                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
                                 Some(id)
                             }
                             None if create_missing => {
@@ -201,7 +230,15 @@ impl Store {
                                 };
                                 let id = insert_metric(&tx, pid, &m, stamp)?;
                                 summary.created_metrics.push(m.key());
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), (id, pid));
+                                let k = Known {
+                                    id,
+                                    project_id: pid,
+                                    target,
+                                    direction,
+                                    tolerance: m.tolerance,
+                                    unit: m.unit.clone(),
+                                };
+                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
                                 Some(id)
                             }
                             None => {
@@ -225,7 +262,14 @@ impl Store {
                 }
                 let mut date_buf = [0u8; 10];
                 let date = iso_fast(row.date, &mut date_buf);
-                let review_id = match row.kind {
+                if let Some(point) = seen.take(&tx, metric_id, engineer_id, date, row.value, &row.note)? {
+                    summary.resolved_blockers += same_blockers(&tx, point, &row)?;
+                    summary.skipped += 1;
+                    continue;
+                }
+                // A reviewer without a kind joins that day's weekly review, as `log` does.
+                let kind = row.kind.or(row.reviewer.as_ref().map(|_| ReviewKind::Weekly));
+                let review_id = match kind {
                     Some(kind) => {
                         let key = (row.date, kind, reviewer_id);
                         match reviews.get(&key) {
@@ -242,6 +286,9 @@ impl Store {
                 insert_point.execute(params![date, metric_id, engineer_id, row.value, row.note, review_id, stamp])?;
                 summary.points += 1;
                 if summary.points == bulk_after {
+                    // The lookups of stored readings need the point indexes:
+                    // read all that are left now, before they are dropped.
+                    seen.load_all(&tx)?;
                     let mut stmt = tx.prepare(
                         "SELECT name, sql FROM sqlite_schema
                          WHERE type = 'index' AND tbl_name = 'point' AND sql IS NOT NULL ORDER BY name",
@@ -255,8 +302,9 @@ impl Store {
                 }
                 if !row.blockers.is_empty() {
                     let point_id = tx.last_insert_rowid();
-                    let project_id = metrics[&row.project][&row.metric].1;
-                    for (cat, text) in &row.blockers {
+                    let project_id = metrics[&row.project][&row.metric].project_id;
+                    for (i, (cat, text)) in row.blockers.iter().enumerate() {
+                        let resolved = row.resolved.get(i).copied().flatten().map(super::iso);
                         insert_blocker.execute(params![
                             cat,
                             text,
@@ -264,7 +312,8 @@ impl Store {
                             metric_id,
                             engineer_id,
                             point_id,
-                            date
+                            date,
+                            resolved
                         ])?;
                         summary.blockers += 1;
                     }
@@ -298,6 +347,252 @@ impl Store {
         }
         progress(summary.points);
         Ok(summary)
+    }
+}
+
+/// The readings stored before an import began (ids up to `upto`), indexed
+/// by a hash of (metric, engineer, date, value, note), so that a row already
+/// stored is recognised and skipped. Each stored reading matches one row at
+/// most: a file holding the same reading twice adds it twice to an empty
+/// database, and nothing to one that has both. Loaded one metric at a time,
+/// as rows name them (through `point_by_metric_date`); all at once before
+/// bulk mode drops that index. Hashes only find candidates: a match is
+/// confirmed by reading the point itself.
+///
+/// A corrected reading is recognised both as first logged and as it stands
+/// now (what `export` writes), so re-importing an export made before or
+/// after a correction adds nothing; a retracted reading stays retracted.
+struct Seen {
+    upto: i64,
+    /// Corrections of stored readings, folded per point.
+    overlays: std::collections::HashMap<i64, super::corrections::Overlay>,
+    /// Stored readings already matched by a row: each matches one at most.
+    matched: rustc_hash::FxHashSet<i64>,
+    loaded: rustc_hash::FxHashSet<i64>,
+    all: bool,
+    /// A hash → one stored point not yet matched.
+    one: HashMap<u64, i64>,
+    /// Further stored points with the same hash (rare: equal readings).
+    more: HashMap<u64, Vec<i64>>,
+}
+
+fn reading_hash(metric: i64, engineer: i64, date: &str, value: f64, note: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (metric, engineer, date, value.to_bits(), note).hash(&mut h);
+    h.finish()
+}
+
+impl Seen {
+    fn new(upto: i64, tx: &rusqlite::Connection) -> Result<Seen> {
+        let overlays = if upto == 0 { Default::default() } else { super::corrections::overlays(tx)? };
+        Ok(Seen {
+            upto,
+            overlays,
+            matched: Default::default(),
+            loaded: Default::default(),
+            all: upto == 0,
+            one: HashMap::default(),
+            more: HashMap::default(),
+        })
+    }
+
+    /// The reading as it stands now, when corrections changed it.
+    fn current(
+        &self,
+        id: i64,
+        engineer: i64,
+        date: &str,
+        value: f64,
+        note: &str,
+    ) -> Option<(i64, String, f64, String)> {
+        let o = self.overlays.get(&id).filter(|o| !o.retracted)?;
+        if o.value.is_none() && o.note.is_none() && o.date.is_none() && o.engineer_id.is_none() {
+            return None;
+        }
+        Some((
+            o.engineer_id.unwrap_or(engineer),
+            o.date.map(super::iso).unwrap_or_else(|| date.to_string()),
+            o.value.unwrap_or(value),
+            o.note.clone().unwrap_or_else(|| note.to_string()),
+        ))
+    }
+
+    fn add(&mut self, hash: u64, id: i64) {
+        match self.one.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(id);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.more.entry(hash).or_default().push(id),
+        }
+    }
+
+    fn load_rows(&mut self, rows: &mut rusqlite::Rows<'_>, metric: Option<i64>) -> Result<()> {
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let m: i64 = match metric {
+                Some(m) => m,
+                None => r.get(5)?,
+            };
+            if metric.is_none() && self.loaded.contains(&m) {
+                continue;
+            }
+            let (engineer, date, value, note) =
+                (r.get(1)?, r.get_ref(2)?.as_str()?, r.get(3)?, r.get_ref(4)?.as_str()?);
+            self.add(reading_hash(m, engineer, date, value, note), id);
+            if let Some((e, d, v, n)) = self.current(id, engineer, date, value, note) {
+                self.add(reading_hash(m, e, &d, v, &n), id);
+            }
+        }
+        Ok(())
+    }
+
+    fn load_metric(&mut self, tx: &rusqlite::Connection, metric: i64) -> Result<()> {
+        let mut stmt = tx
+            .prepare_cached("SELECT id, engineer_id, date, value, note FROM point WHERE metric_id = ?1 AND id <= ?2")?;
+        let mut rows = stmt.query(params![metric, self.upto])?;
+        self.load_rows(&mut rows, Some(metric))?;
+        self.loaded.insert(metric);
+        Ok(())
+    }
+
+    fn load_all(&mut self, tx: &rusqlite::Connection) -> Result<()> {
+        if self.all {
+            return Ok(());
+        }
+        let mut stmt = tx.prepare("SELECT id, engineer_id, date, value, note, metric_id FROM point WHERE id <= ?1")?;
+        let mut rows = stmt.query([self.upto])?;
+        self.load_rows(&mut rows, None)?;
+        self.all = true;
+        Ok(())
+    }
+
+    /// The stored reading equal to this row, not matched before, if any;
+    /// it is matched now.
+    fn take(
+        &mut self,
+        tx: &rusqlite::Connection,
+        metric: i64,
+        engineer: i64,
+        date: &str,
+        value: f64,
+        note: &str,
+    ) -> Result<Option<i64>> {
+        if self.upto == 0 {
+            return Ok(None);
+        }
+        if !self.all && !self.loaded.contains(&metric) {
+            self.load_metric(tx, metric)?;
+        }
+        let hash = reading_hash(metric, engineer, date, value, note);
+        let Some(&first) = self.one.get(&hash) else { return Ok(None) };
+        let mut candidates = vec![first];
+        candidates.extend(self.more.get(&hash).into_iter().flatten().copied());
+        let mut stmt =
+            tx.prepare_cached("SELECT metric_id, engineer_id, date, value, note FROM point WHERE id = ?1")?;
+        for id in candidates {
+            if self.matched.contains(&id) {
+                continue;
+            }
+            let stored: (i64, i64, String, f64, String) =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            let (m, e, d, v, n) = &stored;
+            let same = |e: i64, d: &str, v: f64, n: &str| {
+                *m == metric && e == engineer && d == date && v.to_bits() == value.to_bits() && n == note
+            };
+            let now = self.current(id, *e, d, *v, n);
+            if same(*e, d, *v, n) || now.is_some_and(|(e, d, v, n)| same(e, &d, v, &n)) {
+                self.matched.insert(id);
+                // Matched: it cannot match another row.
+                let rest = self.more.get_mut(&hash);
+                if id == first {
+                    match rest.and_then(Vec::pop) {
+                        Some(next) => drop(self.one.insert(hash, next)),
+                        None => drop(self.one.remove(&hash)),
+                    }
+                } else if let Some(rest) = rest {
+                    rest.retain(|&x| x != id);
+                }
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A row already stored as `point` must cite the same blockers; a
+/// resolution the file gives for one still open is applied (an import
+/// resolves, it never reopens). Returns how many were resolved.
+fn same_blockers(tx: &rusqlite::Connection, point: i64, row: &ImportRow) -> Result<u64> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id, category, text, opened, resolved FROM blocker WHERE point_id = ?1 ORDER BY id")?;
+    let stored: Vec<(i64, String, String, String, Option<String>)> = stmt
+        .query_map([point], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    let same = stored.len() == row.blockers.len()
+        && stored.iter().zip(&row.blockers).all(|(s, (c, t))| s.1 == *c && s.2 == *t);
+    if !same {
+        let show = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+        return Err(UserError::new(format!(
+            "line {}: this reading is already stored (point {point}) citing blockers {}, but the file cites {}",
+            row.line,
+            show(stored.iter().map(|s| format!("{}:{}", s.1, s.2)).collect()),
+            show(row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect()),
+        ))
+        .hint("an import adds readings; add or resolve a blocker with limfac blocker add|resolve")
+        .into());
+    }
+    let mut resolved = 0;
+    for (i, (id, .., opened, now)) in stored.iter().enumerate() {
+        if let (None, Some(Some(on))) = (now, row.resolved.get(i)) {
+            let on = super::iso(*on);
+            if on >= *opened {
+                tx.execute("UPDATE blocker SET resolved = ?1 WHERE id = ?2", params![on, id])?;
+                resolved += 1;
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// A metric the import has met, with the definition its rows must agree with.
+struct Known {
+    id: i64,
+    project_id: i64,
+    target: f64,
+    direction: Direction,
+    tolerance: f64,
+    unit: Option<String>,
+}
+
+impl Known {
+    /// A row's `target`, `direction`, `tolerance` and `unit` describe its
+    /// metric: a value that differs from the stored one is refused rather
+    /// than silently ignored (an import never changes a metric).
+    fn check(&self, row: &ImportRow) -> Result<(), UserError> {
+        let differs = |col: &str, given: String, stored: String| {
+            UserError::new(format!(
+                "line {}, column {col}: '{given}' differs from metric {}/{}'s {col} '{stored}'",
+                row.line, row.project, row.metric
+            ))
+            .hint(format!(
+                "an import does not change a metric: change it first with limfac metric edit {}/{} --{col} VALUE, or leave the cell empty",
+                row.project, row.metric
+            ))
+        };
+        if let Some(t) = row.target.filter(|&t| t != self.target) {
+            return Err(differs("target", t.to_string(), self.target.to_string()));
+        }
+        if let Some(d) = row.direction.filter(|&d| d != self.direction) {
+            return Err(differs("direction", d.to_string(), self.direction.to_string()));
+        }
+        if let Some(t) = row.tolerance.filter(|&t| t != self.tolerance) {
+            return Err(differs("tolerance", t.to_string(), self.tolerance.to_string()));
+        }
+        if let Some(u) = row.unit.as_ref().filter(|u| Some(*u) != self.unit.as_ref()) {
+            return Err(differs("unit", u.clone(), self.unit.clone().unwrap_or_default()));
+        }
+        Ok(())
     }
 }
 

@@ -211,6 +211,31 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `f` inside one read transaction, so that every statement it runs
+    /// sees the same snapshot of the database (in WAL mode, writers carry on
+    /// meanwhile). Inside a transaction already, `f` simply runs in it.
+    pub fn read<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let result = f();
+        let end = self.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
+    /// Starts a read transaction that lasts until the store is dropped: a
+    /// reading command calls this first, so that everything it shows comes
+    /// from one snapshot of the database.
+    pub fn begin_snapshot(&self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN DEFERRED")?;
+        }
+        Ok(())
+    }
+
     /// Starts a write transaction that takes the write lock at once.
     fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
@@ -274,6 +299,88 @@ impl Store {
         let rows: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(3))?.collect::<Result<_, _>>()?;
         Ok(rows.join("\n"))
     }
+}
+
+/// `PRAGMA application_id` of a database that `limfac demo` made ("LFDM"),
+/// so that `demo` can tell its own file from anything else a path names.
+/// Ordinary databases keep SQLite's default, 0.
+const DEMO_APPLICATION_ID: i64 = 0x4C46_444D;
+
+impl Store {
+    /// Marks this database as one `limfac demo` made and may replace.
+    pub fn mark_demo(&self) -> Result<()> {
+        self.conn.pragma_update(None, "application_id", DEMO_APPLICATION_ID)?;
+        Ok(())
+    }
+}
+
+/// The side files SQLite keeps next to a database. A stale one left beside a
+/// new file would be replayed into it, so replacing a database removes them.
+const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Refuses, before any work, a `--db` that `limfac demo` must not replace:
+/// anything but a missing path, an empty file, or a database `demo` made
+/// itself (marked by its application id). Never changes the file.
+pub fn check_demo_target(path: &Path) -> Result<()> {
+    let shown = path.display();
+    let meta = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect --db {shown}")),
+        Ok(m) => m,
+    };
+    let new_file = || "give the path of a new file instead, e.g. limfac --db demo.db demo".to_string();
+    if meta.file_type().is_symlink() {
+        return Err(crate::error::UserError::new(format!(
+            "--db {shown} is a symbolic link; demo only replaces a database it made itself"
+        ))
+        .hint(new_file())
+        .into());
+    }
+    if meta.is_dir() {
+        crate::user_bail!("--db {shown} is a directory; give a file name");
+    }
+    if !meta.is_file() {
+        return Err(crate::error::UserError::new(format!("--db {shown} is not a regular file"))
+            .hint(new_file())
+            .into());
+    }
+    // An empty file (as `mktemp` makes) holds nothing to lose, unless its
+    // data still sits in a write-ahead log beside it.
+    let wal_empty = fs::metadata(crate::files::with_suffix(path, "-wal")).map(|m| m.len() == 0).unwrap_or(true);
+    if meta.len() == 0 && wal_empty {
+        return Ok(());
+    }
+    let demo = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .and_then(|c| {
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            c.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
+        })
+        .is_ok_and(|id| id == DEMO_APPLICATION_ID);
+    if !demo {
+        return Err(crate::error::UserError::new(format!(
+            "--db {shown} is not a demo database; demo only replaces a database it made itself"
+        ))
+        .hint(new_file())
+        .hint("a demo made by a limfac older than this one is not marked as a demo: delete it yourself if you no longer need it")
+        .into());
+    }
+    Ok(())
+}
+
+/// Moves the finished database `from` (closed, its WAL checkpointed away)
+/// over `to` in one rename, removing `to`'s stale side files first.
+pub fn replace_database(from: tempfile::TempPath, to: &Path) -> Result<()> {
+    for suffix in SIDE_FILES {
+        let side = crate::files::with_suffix(to, suffix);
+        match fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot replace {}", side.display()))
+            }
+            _ => {}
+        }
+    }
+    from.persist(to).map_err(|e| e.error).with_context(|| format!("cannot write {}", to.display()))?;
+    Ok(())
 }
 
 /// What `doctor` reports.

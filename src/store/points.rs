@@ -51,6 +51,10 @@ pub struct StoredPoint {
     /// Blockers first cited with this point, as `CATEGORY:TEXT`.
     #[serde(default)]
     pub blockers: Vec<String>,
+    /// When each of those blockers was resolved (`None`: open), for the CSV
+    /// export; the JSON export lists blockers with their dates on their own.
+    #[serde(skip)]
+    pub resolved: Vec<Option<NaiveDate>>,
 }
 
 /// A review an engineer spoke in.
@@ -143,18 +147,29 @@ impl Store {
     /// Points as they stand now (every correction applied, retracted ones
     /// left out) with their notes, optionally only one review's, in date order.
     pub fn points(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        Ok(self.current_points(None, review)?.into_iter().filter(|l| !l.retracted).map(|l| l.point).collect())
+        self.read(|| {
+            Ok(self.current_points(None, review)?.into_iter().filter(|l| !l.retracted).map(|l| l.point).collect())
+        })
     }
 
     /// Points as first recorded (no correction applied), optionally one
     /// point or one review's, in date order.
     pub fn raw_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        let mut blockers: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut stmt =
-            self.conn.prepare("SELECT point_id, category, text FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
-            let (pid, cat, text) = row?;
-            blockers.entry(pid).or_default().push(format!("{cat}:{text}"));
+        self.read(|| self.raw_points_in_tx(point, review))
+    }
+
+    fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+        let mut blockers: HashMap<i64, (Vec<String>, Vec<Option<NaiveDate>>)> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT point_id, category, text, resolved FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, opt_date_col(r, 3)?))
+        })? {
+            let (pid, cat, text, resolved) = row?;
+            let e = blockers.entry(pid).or_default();
+            e.0.push(format!("{cat}:{text}"));
+            e.1.push(resolved);
         }
         let mut stmt = self.conn.prepare(
             "SELECT pt.id, pt.date, p.slug, m.slug, e.handle, pt.value, pt.note, pt.review_id, r.kind, rv.handle
@@ -170,6 +185,7 @@ impl Store {
         let v = stmt
             .query_map([review, point], |r| {
                 let id: i64 = r.get(0)?;
+                let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
                 Ok(StoredPoint {
                     id,
                     date: date_col(r, 1)?,
@@ -181,7 +197,8 @@ impl Store {
                     review: r.get(7)?,
                     kind: r.get(8)?,
                     reviewer: r.get(9)?,
-                    blockers: blockers.remove(&id).unwrap_or_default(),
+                    blockers: cited,
+                    resolved,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -315,6 +332,12 @@ impl Store {
     /// retracted readings (and the blockers only they cited) left out, and
     /// archived projects and metrics gone with everything that hangs on them.
     pub fn snapshot_scoped(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
+        // One read transaction: the projects, engineers, metrics and points
+        // below come from one snapshot, whatever others commit meanwhile.
+        self.read(|| self.snapshot_in_tx(scope))
+    }
+
+    fn snapshot_in_tx(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
         let mut projects = self.projects()?;
         let engineers = self.engineers()?;
         let mut metrics = self.metrics(None)?;
@@ -385,7 +408,12 @@ impl Store {
                         value = o.value.unwrap_or(value);
                     }
                 }
-                out.push(Observation { metric, engineer: engineer_pos[&eid], date, value });
+                // Within one snapshot the foreign keys hold; a damaged file
+                // is an error, never a panic.
+                let Some(&engineer) = engineer_pos.get(&eid) else {
+                    anyhow::bail!("a data point names engineer id {eid}, which does not exist; run limfac doctor");
+                };
+                out.push(Observation { metric, engineer, date, value });
                 Ok(())
             };
             if scope.is_none() {
