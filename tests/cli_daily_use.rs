@@ -54,3 +54,45 @@ fn a_missing_database_is_never_created_in_passing() {
     assert!(!r.stderr.contains("created a new database"), "{}", r.stderr);
     db.run(&["project", "list"]).ok();
 }
+
+/// Defect 3: citing an open blocker again (the same text on the same
+/// project) refers to it, instead of opening a duplicate "open 0 weeks"
+/// listed twice in the report.
+#[test]
+fn citing_an_open_blocker_again_refers_to_it() {
+    let db = TestDb::seeded();
+    let log = |date: &str, value: &str, blocker: &str| {
+        db.run(&[
+            "log",
+            "--metric",
+            "chips/defects",
+            "--engineer",
+            "wang-xm",
+            "--value",
+            value,
+            "--date",
+            date,
+            "--note",
+            "probe",
+            "--blocker",
+            blocker,
+        ])
+        .ok()
+    };
+    log("2026-11-02", "0.5", "supplier:wafer lot 9 late");
+    let r = log("2026-11-16", "0.45", "Supplier: Wafer lot 9  late");
+    assert!(r.stderr.contains("already open"), "{}", r.stderr);
+    db.run(&["blocker", "add", "chips", "supplier:wafer lot 9 late", "--engineer", "alice"]).ok();
+    let open = db.json(&["blocker", "list", "--json"]);
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    assert_eq!(open[0]["opened"], "2026-11-02");
+    let report = db.run(&["report"]).ok().stdout;
+    assert_eq!(report.matches("wafer lot 9 late").count(), 1, "{report}");
+    assert!(report.contains("| 2026-11-02 | 3 |"), "{report}");
+
+    // Once resolved, the same text opens a new blocker; another project's is its own.
+    db.run(&["blocker", "resolve", "1"]).ok();
+    log("2026-11-29", "0.4", "supplier:wafer lot 9 late");
+    db.run(&["blocker", "add", "power", "supplier:wafer lot 9 late"]).ok();
+    assert_eq!(db.json(&["blocker", "list", "--json"]).as_array().unwrap().len(), 2);
+}

@@ -145,7 +145,9 @@ fn backup_while_others_write_is_consistent() {
                         .std_cmd()
                         .args(["log", "--metric", "power/output", "--engineer", "wang-xm"])
                         .args(["--value", &i.to_string(), "--note", &format!("writer {w} point {i}")])
-                        .args(["--blocker", "power:grid permit", "--blocker", "people:short"])
+                        // Texts of their own: citing an open blocker again refers to it.
+                        .args(["--blocker", &format!("power:grid permit {w}-{i}")])
+                        .args(["--blocker", &format!("people:short {w}-{i}")])
                         .stdout(Stdio::null())
                         .output()
                         .unwrap();

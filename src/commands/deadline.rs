@@ -190,18 +190,18 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let mut t = table(["scope", "due", "set on", "chance when set", "chance now", "outcome", "reason"]);
     for r in &rows {
         let now = if r.off_path {
-            out.paint(&format!("{} OFF PATH", pct(r.p_on_time)), Color::Red)
+            out.cell(format!("{} OFF PATH", pct(r.p_on_time)), Color::Red)
         } else {
-            pct(r.p_on_time)
+            pct(r.p_on_time).into()
         };
         t.add_row(vec![
-            r.scope.clone(),
-            r.due.to_string(),
-            r.set_on.to_string(),
-            pct(r.probability_when_set),
+            r.scope.clone().into(),
+            r.due.to_string().into(),
+            r.set_on.to_string().into(),
+            pct(r.probability_when_set).into(),
             now,
-            r.outcome.to_string(),
-            r.reason.clone().unwrap_or_default(),
+            r.outcome.to_string().into(),
+            comfy_table::Cell::from(r.reason.clone().unwrap_or_default()),
         ]);
     }
     out.table(&t)?;

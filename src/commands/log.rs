@@ -14,7 +14,7 @@ use super::Ctx;
 use crate::error::UserError;
 use crate::model::ReviewKind;
 use crate::output::{discard_typed_ahead, num, Output};
-use crate::store::{NewPoint, ReviewChoice, Store};
+use crate::store::{Logged, NewPoint, ReviewChoice, Store};
 use crate::validate;
 
 /// Log what an engineer reported on a metric, with a note
@@ -103,8 +103,8 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             review,
             blockers,
         };
-        let (id, rid) = store.log(&p)?;
-        confirm(out, &p, id, rid);
+        let logged = store.log(&p)?;
+        confirm(out, &p, &logged);
         return Ok(());
     }
     if !super::interactive() {
@@ -124,16 +124,21 @@ fn check_value(store: &Store, project: &str, metric: &str, value: f64, force: bo
     super::confirm_plausible(crate::plausible::question(&m, &history, value), "--value", force)
 }
 
-fn confirm(out: &Output, p: &NewPoint, id: i64, review: i64) {
-    let blockers = if p.blockers.is_empty() { String::new() } else { format!(", {} blocker(s)", p.blockers.len()) };
+fn confirm(out: &Output, p: &NewPoint, logged: &Logged) {
+    let blockers = if logged.opened == 0 { String::new() } else { format!(", {} blocker(s) opened", logged.opened) };
     out.note(format!(
-        "logged point {id}: {}/{} = {} by {} on {} (review {review}{blockers})",
+        "logged point {}: {}/{} = {} by {} on {} (review {}{blockers})",
+        logged.point,
         p.project,
         p.metric,
         num(p.value),
         p.engineer,
-        p.date
+        p.date,
+        logged.review
     ));
+    for (id, text, since) in &logged.cited_again {
+        out.note(format!("blocker {id} '{text}' is already open since {since}: cited again, not opened twice"));
+    }
 }
 
 /// Flags that were given, so the prompts only ask for the rest.
@@ -260,8 +265,9 @@ fn interactive(
             blockers.push(validate::blocker("blocker", &s)?);
         }
         let p = NewPoint { date, project, metric, engineer, value, note, review: review.clone(), blockers };
-        let (id, rid) = store.log(&p)?;
-        confirm(out, &p, id, rid);
+        let logged = store.log(&p)?;
+        confirm(out, &p, &logged);
+        let (id, rid) = (logged.point, logged.review);
         review = ReviewChoice::Id(rid);
         loop {
             match next_step(&theme) {

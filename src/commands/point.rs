@@ -135,7 +135,6 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                     },
                 ]);
             }
-            crate::output::fit_columns(&mut t, &[0, 1, 2, 3, 4, 6, 7]);
             out.table(&t)?;
             if points.is_empty() {
                 out.note("no readings match");

@@ -25,7 +25,7 @@ pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, P
 pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
-pub use points::{BlockerFilter, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
+pub use points::{BlockerFilter, Logged, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
 
 use crate::clock::Clock;
 

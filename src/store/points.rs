@@ -101,10 +101,44 @@ pub(super) fn day_review(
     Ok(tx.last_insert_rowid())
 }
 
+/// The blocker on project `pid` open on `date` whose text is `text` (case
+/// and spacing aside), with the day it was opened: citing it again refers to
+/// it rather than opening a duplicate. A blocker withdrawn with a retracted
+/// reading does not count.
+fn open_blocker(tx: &rusqlite::Connection, pid: i64, text: &str, date: &str) -> Result<Option<(i64, NaiveDate)>> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let wanted = norm(text);
+    let mut stmt = tx.prepare_cached(
+        "SELECT b.id, b.text, b.opened FROM blocker b
+         WHERE b.project_id = ?1 AND b.opened <= ?2 AND (b.resolved IS NULL OR b.resolved > ?2)
+           AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = b.point_id AND c.action = 'retract')
+         ORDER BY b.opened, b.id",
+    )?;
+    let mut rows = stmt.query(params![pid, date])?;
+    while let Some(r) = rows.next()? {
+        if norm(r.get_ref(1)?.as_str()?) == wanted {
+            return Ok(Some((r.get(0)?, date_col(r, 2)?)));
+        }
+    }
+    Ok(None)
+}
+
+/// What `log` stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub point: i64,
+    pub review: i64,
+    /// Blockers opened with this point.
+    pub opened: usize,
+    /// Blockers cited that were already open: (id, text, opened on).
+    pub cited_again: Vec<(i64, String, NaiveDate)>,
+}
+
 impl Store {
-    /// Records one data point and its blockers in one transaction. Returns
-    /// the point's id and the review it joined.
-    pub fn log(&mut self, p: &NewPoint) -> Result<(i64, i64)> {
+    /// Records one data point and its blockers in one transaction. A blocker
+    /// already open on the project (the same text) is referred to, not
+    /// opened twice.
+    pub fn log(&mut self, p: &NewPoint) -> Result<Logged> {
         let stamp = self.clock.stamp();
         let tx = self.write()?;
         let mid = metric_id(&tx, &p.project, &p.metric)?;
@@ -133,15 +167,21 @@ impl Store {
             params![date, mid, eid, p.value, p.note, rid, stamp],
         )?;
         let point_id = tx.last_insert_rowid();
+        let mut logged = Logged { point: point_id, review: rid, opened: 0, cited_again: Vec::new() };
         for (cat, text) in &p.blockers {
+            if let Some((id, since)) = open_blocker(&tx, pid, text, &date)? {
+                logged.cited_again.push((id, text.clone(), since));
+                continue;
+            }
             tx.execute(
                 "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![cat, text, pid, mid, eid, point_id, date],
             )?;
+            logged.opened += 1;
         }
         tx.commit()?;
-        Ok((point_id, rid))
+        Ok(logged)
     }
 
     /// Points as they stand now (every correction applied, retracted ones
@@ -246,18 +286,22 @@ impl Store {
         category: &str,
         text: &str,
         opened: NaiveDate,
-    ) -> Result<i64> {
+    ) -> Result<(i64, Option<NaiveDate>)> {
         let tx = self.write()?;
         let pid = project_id(&tx, project)?;
         let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
         let eid = engineer.map(|h| engineer_id(&tx, h)).transpose()?;
+        // The same text already open on the project is that blocker.
+        if let Some((id, since)) = open_blocker(&tx, pid, text, &iso(opened))? {
+            return Ok((id, Some(since)));
+        }
         tx.execute(
             "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![category, text, pid, mid, eid, iso(opened)],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
-        Ok(id)
+        Ok((id, None))
     }
 
     pub fn resolve_blocker(&mut self, id: i64, on: NaiveDate) -> Result<()> {
