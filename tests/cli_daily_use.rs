@@ -96,3 +96,46 @@ fn citing_an_open_blocker_again_refers_to_it() {
     db.run(&["blocker", "add", "power", "supplier:wafer lot 9 late"]).ok();
     assert_eq!(db.json(&["blocker", "list", "--json"]).as_array().unwrap().len(), 2);
 }
+
+/// rover (priority 1) with a stalled and a diverging metric; `--csv` readings.
+fn rover(stalled: &str, diverging: &str, csv: &str) -> TestDb {
+    let db = TestDb::new();
+    db.run(&["project", "add", "rover", "--name", "Rover", "--priority", "1"]).ok();
+    db.run(&["engineer", "add", "ana", "--name", "Ana"]).ok();
+    db.run(&["metric", "add", &format!("rover/{stalled}"), "--target", "50", "--direction", "up"]).ok();
+    db.run(&["metric", "add", &format!("rover/{diverging}"), "--target", "900", "--direction", "up"]).ok();
+    std::fs::write(db.file("readings.csv"), csv).unwrap();
+    db.run(&["import", "readings.csv"]).ok();
+    db
+}
+
+/// Defect 2: a stalled and a diverging metric that never finish tie on
+/// criticality (each "finishes last" about half the time); the tie is broken
+/// by evidence (diverging before stalled), not by simulation noise or by
+/// name, and the choice holds week after week.
+#[test]
+fn the_limiting_factor_does_not_flip_on_simulation_noise() {
+    // Both never finish: an exact tie. The stalled one sorts first by name.
+    let mut csv = String::from("date,project,metric,engineer,value,note\n");
+    for w in 0..20u32 {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 7, 13).unwrap() + chrono::Days::new(7 * u64::from(w));
+        let flat = if w % 2 == 0 { 30.0 } else { 30.2 };
+        csv.push_str(&format!("{date},rover,actuator,ana,{flat},flat\n"));
+        csv.push_str(&format!("{date},rover,battery,ana,{},falling\n", 800 - 8 * w));
+    }
+    let db = rover("actuator", "battery", &csv);
+    let f = db.json(&["forecast", "--json"]);
+    assert_eq!((f[0]["metric"].as_str(), f[0]["status"].as_str()), (Some("actuator"), Some("stalled")), "{f}");
+    assert_eq!((f[1]["metric"].as_str(), f[1]["status"].as_str()), (Some("battery"), Some("diverging")), "{f}");
+    let r = db.json(&["report", "--format", "json", "--history", "6"]);
+    assert_eq!(r["limiting_factor"]["metric"], "battery", "diverging before stalled: {}", r["limiting_factor"]);
+    assert_eq!(r["limiting_factor_history"].as_array().unwrap().len(), 1, "{}", r["limiting_factor_history"]);
+
+    // Readings where each is last on about half the paths and the shares
+    // swap with noise from week to week: the choice must not follow them.
+    let db = rover("motor", "battery", include_str!("fixtures/limiting_tie.csv"));
+    let r = db.json(&["report", "--format", "json", "--history", "12"]);
+    let runs = r["limiting_factor_history"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "the limiting factor flipped: {runs:?}");
+    assert!(r["change"].as_str().unwrap().starts_with("Unchanged"), "{}", r["change"]);
+}
