@@ -139,3 +139,49 @@ fn the_limiting_factor_does_not_flip_on_simulation_noise() {
     assert_eq!(runs.len(), 1, "the limiting factor flipped: {runs:?}");
     assert!(r["change"].as_str().unwrap().starts_with("Unchanged"), "{}", r["change"]);
 }
+
+/// Wilson 95% interval, as the judgement of calibration must use it.
+fn wilson(k: f64, n: f64) -> (f64, f64) {
+    let z: f64 = 1.959_963_984_540_054;
+    let p = k / n;
+    let d = 1.0 + z * z / n;
+    let c = (p + z * z / (2.0 * n)) / d;
+    let h = z / d * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (if k == 0.0 { 0.0 } else { c - h }, if k == n { 1.0 } else { c + h })
+}
+
+/// Defect 6: `backtest` printed "Well calibrated: about 50% on or before
+/// p50…" whatever the figures said. Every verdict now follows from them.
+#[test]
+fn backtest_verdicts_come_from_the_figures() {
+    let db = TestDb::new();
+    db.run(&["--db", db.path.to_str().unwrap(), "demo"]).ok();
+    let text = db.run(&["backtest"]).ok().stdout;
+    assert!(!text.contains("Well calibrated"), "{text}");
+    let v = db.json(&["backtest", "--json"]);
+    let t = &v["total"];
+    for (i, (rate, n, expected, low, high)) in [
+        ("p50_hit_rate", "evaluable_p50", 0.5, "too early", "too late"),
+        ("p80_hit_rate", "evaluable_p80", 0.8, "too early", "too late"),
+        ("p10_p90_coverage", "evaluable_p10_p90", 0.8, "too narrow", "too wide"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let n = t[n].as_f64().unwrap();
+        let share = t[rate].as_f64().unwrap();
+        let sentence = v["verdicts"][i].as_str().unwrap();
+        assert!(sentence.contains(&format!("{:.0}% of {n}", share * 100.0)), "{sentence}");
+        let (lo, hi) = wilson((share * n).round(), n);
+        let word = if (lo..=hi).contains(&expected) {
+            "consistent"
+        } else if share < expected {
+            low
+        } else {
+            high
+        };
+        assert!(sentence.contains(word), "{share} of {n} (interval {lo:.3}–{hi:.3}) vs {expected}: {sentence}");
+        let shown = sentence.split(": ").next().unwrap();
+        assert!(text.contains(shown), "the table output lacks {shown:?}:\n{text}");
+    }
+}

@@ -16,7 +16,9 @@ use crate::output::{table, Output};
 /// readings, forecast from what was known then, and compare with what
 /// happened: how often the truth fell on or before p50 (should be about 50%)
 /// and p80 (about 80%), how often inside p10–p90 (about 80%), and the median
-/// error of p50 in weeks.
+/// error of p50 in weeks. Each share is then judged from its own figures,
+/// with a 95% interval: consistent, too early or too late (too narrow or too
+/// wide), or too few forecasts to tell.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  limfac backtest\n  limfac backtest chips --json")]
 pub struct BacktestArgs {
@@ -106,8 +108,13 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     total.p10_p90_coverage = rate(inside, total.evaluable_p10_p90);
     errors.sort_by(f64::total_cmp);
     total.median_p50_error_weeks = (!errors.is_empty()).then(|| errors[errors.len() / 2]);
+    let verdicts = vec![
+        verdict("on or before p50", h50, total.evaluable_p50, 0.5, Measure::Quantile("p50")),
+        verdict("on or before p80", h80, total.evaluable_p80, 0.8, Measure::Quantile("p80")),
+        verdict("inside p10–p90", inside, total.evaluable_p10_p90, 0.8, Measure::Range),
+    ];
     if args.json {
-        return out.json(&serde_json::json!({ "metrics": rows, "total": total }));
+        return out.json(&serde_json::json!({ "metrics": rows, "total": total, "verdicts": verdicts }));
     }
     let pct =
         |hit: usize, n: usize| rate(hit, n).map(|r| format!("{:.0}% of {n}", r * 100.0)).unwrap_or_else(|| "—".into());
@@ -132,6 +139,49 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         total.median_p50_error_weeks.map(|e| format!("{e:.1}")).unwrap_or_else(|| "—".into()),
     ]);
     out.table(&t)?;
-    out.line("Well calibrated: about 50% on or before p50, 80% on or before p80, 80% inside p10–p90.")?;
+    out.line("")?;
+    out.line("Over all metrics (95% intervals):")?;
+    for v in &verdicts {
+        out.paragraph(v)?;
+    }
     Ok(())
+}
+
+/// What a share measures: the truth on or before a quantile, or inside a range.
+enum Measure {
+    Quantile(&'static str),
+    Range,
+}
+
+/// One sentence judging `hits` of `n` against the share a calibrated
+/// forecast gives (`expected`), from the figures alone: consistent when the
+/// 95% (Wilson) interval holds it, too early or too late (too narrow or too
+/// wide) when it clearly does not, and no verdict on too few forecasts.
+fn verdict(what: &str, hits: usize, n: usize, expected: f64, measure: Measure) -> String {
+    let want = format!("should be about {:.0}%", expected * 100.0);
+    let Some((lo, hi)) = crate::deadlines::wilson(hits, n) else {
+        return format!("{what}: no forecast could be checked yet ({want}).");
+    };
+    let share = hits as f64 / n as f64;
+    let figures = format!("{:.0}% of {n} ({:.0}–{:.0}%)", share * 100.0, lo * 100.0, hi * 100.0);
+    // Even all or none would be consistent: the count cannot tell anything.
+    let (all_lo, _) = crate::deadlines::wilson(n, n).unwrap_or((0.0, 1.0));
+    let (_, none_hi) = crate::deadlines::wilson(0, n).unwrap_or((0.0, 1.0));
+    if all_lo <= expected && expected <= none_hi {
+        return format!("{what}: {figures}, {want}: too few forecasts to tell.");
+    }
+    if lo <= expected && expected <= hi {
+        return format!("{what}: {figures}, {want}: consistent with it.");
+    }
+    let judgement = match (measure, share < expected) {
+        (Measure::Quantile(q), true) => {
+            format!("{q} dates come too early, so these forecasts are optimistic; allow for later dates")
+        }
+        (Measure::Quantile(q), false) => {
+            format!("{q} dates come too late, so these forecasts are pessimistic; expect earlier dates")
+        }
+        (Measure::Range, true) => "the range is too narrow: the forecasts understate their uncertainty".to_string(),
+        (Measure::Range, false) => "the range is too wide: the forecasts overstate their uncertainty".to_string(),
+    };
+    format!("{what}: {figures}, {want}: {judgement}.")
 }
