@@ -187,7 +187,7 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
                 deadline,
                 p_on_time,
                 off_path: f.status != Status::Done && p_on_time.is_some_and(|p| p < 0.05),
-                reason: f.reason.clone(),
+                reason: reason(m, f),
                 name: m.name.clone(),
                 unit: m.unit.clone(),
                 trend_per_week: f.trend_per_week,
@@ -222,6 +222,26 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
         gap_open: &gap_open,
     });
     Outlook { as_of, forecasts, views, analysis }
+}
+
+/// Why a metric has its status, in one sentence: the forecast's own, except
+/// that a done metric whose latest value is past its target says so (the
+/// forecast says "within 0 of the target 14" of 13.4 on a falling metric).
+pub fn reason(m: &Metric, f: &Forecast) -> String {
+    let (Status::Done, Some(v)) = (f.status, f.last_value) else { return f.reason.clone() };
+    let num = crate::output::num;
+    let since = f.p50.map(|d| format!(" (since {d})")).unwrap_or_default();
+    let gap = m.direction.gap(v, m.target);
+    let where_ = if gap > 0.0 {
+        format!("within {} of", num(m.tolerance))
+    } else if gap == 0.0 {
+        "at".to_string()
+    } else if m.direction == Direction::Down {
+        "below".to_string()
+    } else {
+        "above".to_string()
+    };
+    format!("Done: the latest value {} is {where_} the target {}{since}.", num(v), num(m.target))
 }
 
 /// How much of a metric's gap (beyond tolerance) is still open: at the

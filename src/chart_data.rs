@@ -30,7 +30,7 @@ pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight:
         title,
         unit: metric.unit.clone(),
         status: f.status.as_str().to_string(),
-        reason: f.reason.clone(),
+        reason: view.reason.clone(),
         direction_up: metric.direction == Direction::Up,
         target: metric.target,
         tolerance: metric.tolerance,

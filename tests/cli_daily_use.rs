@@ -185,3 +185,107 @@ fn backtest_verdicts_come_from_the_figures() {
         assert!(text.contains(shown), "the table output lacks {shown:?}:\n{text}");
     }
 }
+
+/// Defect 9: "13.4 is within 0 of the target 14" for a value past the target.
+#[test]
+fn a_value_past_the_target_is_said_to_be_past_it() {
+    let db = TestDb::seeded();
+    db.run(&["metric", "add", "power/turnaround", "--target", "14", "--direction", "down", "--unit", "days"]).ok();
+    db.run(&["metric", "add", "power/uptime", "--target", "99", "--direction", "up", "--tolerance", "0.5"]).ok();
+    for (d, a, b) in [
+        ("2026-11-01", "20", "97"),
+        ("2026-11-08", "18", "98"),
+        ("2026-11-15", "16", "98.6"),
+        ("2026-11-22", "13.4", "98.7"),
+    ] {
+        db.run(&[
+            "log",
+            "--metric",
+            "power/turnaround",
+            "--engineer",
+            "alice",
+            "--value",
+            a,
+            "--date",
+            d,
+            "--note",
+            "n",
+        ])
+        .ok();
+        db.run(&["log", "--metric", "power/uptime", "--engineer", "alice", "--value", b, "--date", d, "--note", "n"])
+            .ok();
+    }
+    let f = db.json(&["forecast", "power", "--json"]);
+    let reason = |m: &str| f.as_array().unwrap().iter().find(|x| x["metric"] == m).unwrap()["reason"].clone();
+    assert_eq!(reason("turnaround"), "Done: the latest value 13.4 is below the target 14 (since 2026-11-22).");
+    assert_eq!(reason("uptime"), "Done: the latest value 98.7 is within 0.5 of the target 99 (since 2026-11-15).");
+    assert!(db.run(&["report"]).ok().stdout.contains("13.4 is below the target 14"));
+}
+
+/// Defect 9: `--format markdown` is the Markdown report, as `md` is.
+#[test]
+fn report_format_markdown_is_md() {
+    let db = TestDb::seeded();
+    let md = db.run(&["report", "--format", "md"]).ok().stdout;
+    assert_eq!(db.run(&["report", "--format", "markdown"]).ok().stdout, md);
+}
+
+/// Defect 9: `deadline set X` without --p50 or --date names both choices;
+/// a deadline with (almost) no chance is set with a warning.
+#[test]
+fn deadline_set_names_both_choices_and_warns_of_no_chance() {
+    let db = TestDb::seeded();
+    let r = db.run(&["deadline", "set", "power", "--reason", "r"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--p50") && r.stderr.contains("--date"), "{}", r.stderr);
+    for (d, v) in [("2026-11-01", "60"), ("2026-11-08", "62"), ("2026-11-15", "64"), ("2026-11-22", "66")] {
+        db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", v, "--date", d, "--note", "n"])
+            .ok();
+    }
+    let r = db.run(&["deadline", "set", "power", "--date", "2026-12-06", "--reason", "demo day"]).ok();
+    let warned =
+        r.stderr.lines().any(|l| l.starts_with("warning:") && l.contains("0% chance") && l.contains("off path"));
+    assert!(warned, "{}", r.stderr);
+}
+
+/// Defect 9: the man page refers to no page that is not shipped, and
+/// documents the environment (LIMFAC_NOW among it).
+#[test]
+fn the_man_page_is_whole() {
+    let db = TestDb::new();
+    let man = db.run(&["man"]).ok().stdout;
+    let refs: Vec<&str> =
+        man.split_whitespace().filter(|w| w.starts_with("limfac\\-") || w.starts_with("limfac-")).collect();
+    assert!(!refs.iter().any(|w| w.contains("(1)")), "refers to pages not shipped: {refs:?}");
+    for var in ["LIMFAC_NOW", "LIMFAC_DB", "LIMFAC_CONFIG", "NO_COLOR"] {
+        assert!(man.contains(var), "{var} undocumented");
+    }
+    // Every subcommand is described on the one page.
+    for sub in ["log", "point", "report", "deadline", "backtest"] {
+        assert!(man.contains(&format!("limfac {sub}")), "no section for {sub}");
+    }
+}
+
+/// Defect 9: the "★ on the limiting factor's path" footer only when a
+/// blocker is on it.
+#[test]
+fn the_star_footer_only_when_a_blocker_is_on_the_path() {
+    let db = TestDb::seeded();
+    db.run(&["blocker", "add", "chips", "supplier:wafers late"]).ok();
+    let report = db.run(&["report"]).ok().stdout;
+    assert!(report.contains("wafers late"), "{report}");
+    assert!(!report.contains("★"), "no limiting factor, so nothing is on its path:\n{report}");
+}
+
+/// Defect 9: an unknown metric's error suggests the near name and how to
+/// add the metric.
+#[test]
+fn an_unknown_metric_suggests_adding_it() {
+    let db = TestDb::seeded();
+    let r = db.refused(
+        &["log", "--metric", "power/outptu", "--engineer", "alice", "--value", "1", "--note", "n"],
+        "metric 'power/outptu' does not exist",
+    );
+    assert!(r.stderr.contains("did you mean 'power/output'"), "{}", r.stderr);
+    assert!(r.stderr.contains("limfac metric add power/outptu --target"), "{}", r.stderr);
+}

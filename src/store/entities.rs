@@ -77,6 +77,7 @@ pub(super) fn metric_id(tx: &rusqlite::Connection, project: &str, metric: &str) 
             let wanted = format!("{project}/{metric}");
             Err(UserError::new(format!("metric '{wanted}' does not exist"))
                 .maybe_hint(closest(&wanted, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
+                .hint(format!("add it with: limfac metric add {wanted} --target NUM --direction down|up"))
                 .hint("list metrics with: limfac metric list")
                 .into())
         }
