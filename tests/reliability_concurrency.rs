@@ -102,7 +102,7 @@ fn eight_processes_creating_a_new_database_at_once_all_succeed() {
         let failures: Vec<String> = handles.into_iter().filter_map(|h| h.join().unwrap()).collect();
         assert!(failures.is_empty(), "first-open race:\n{}", failures.join("\n"));
         let h = db.health();
-        assert_eq!(h.schema_version, 1);
+        assert_eq!(h.schema_version, limfac::store::migrations::LATEST);
         assert_eq!((h.count("project"), h.count("engineer")), (5, 2), "round {round}");
     }
 }

@@ -144,3 +144,77 @@ pub fn check_out_path(path: &std::path::Path) -> Result<()> {
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     crate::files::write_private("--out", path, bytes)
 }
+
+/// The organization's forecast calibration per as-of date (the shipped calibration corrected
+/// by the replayed history up to that date), computed at most once per run and kept in the
+/// database's cache between runs, so that a chart of one metric dates it exactly as the
+/// weekly report does without replaying the whole history again.
+pub struct Calibrations<'a> {
+    store: &'a Store,
+    /// The whole organization's snapshot, when the command has loaded it.
+    full: Option<&'a crate::model::Snapshot>,
+    horizon: i64,
+    loaded: std::cell::OnceCell<crate::model::Snapshot>,
+    version: std::cell::OnceCell<String>,
+    memo: std::cell::RefCell<
+        std::collections::HashMap<chrono::NaiveDate, std::sync::Arc<crate::analysis::OrgCalibration>>,
+    >,
+}
+
+impl<'a> Calibrations<'a> {
+    /// `full`: the command's snapshot when it holds every metric (else the history is read on
+    /// a cache miss).
+    pub fn new(store: &'a Store, full: Option<&'a crate::model::Snapshot>, horizon: i64) -> Calibrations<'a> {
+        Calibrations {
+            store,
+            full,
+            horizon,
+            loaded: std::cell::OnceCell::new(),
+            version: std::cell::OnceCell::new(),
+            memo: Default::default(),
+        }
+    }
+
+    /// The calibration as of `as_of`.
+    pub fn at(&self, as_of: chrono::NaiveDate) -> Result<std::sync::Arc<crate::analysis::OrgCalibration>> {
+        if let Some(c) = self.memo.borrow().get(&as_of) {
+            return Ok(c.clone());
+        }
+        let version = match self.version.get() {
+            Some(v) => v.clone(),
+            None => {
+                let v = self.store.data_version()?;
+                self.version.get_or_init(|| v).clone()
+            }
+        };
+        let engine = crate::forecast::ENGINE;
+        let cached = self
+            .store
+            .cached_calibration(as_of, engine, &version)?
+            .and_then(|body| serde_json::from_str::<crate::analysis::OrgCalibration>(&body).ok());
+        let cal = match cached {
+            Some(c) => c,
+            None => {
+                let snapshot = match self.full {
+                    Some(s) => s,
+                    None => match self.loaded.get() {
+                        Some(s) => s,
+                        None => {
+                            let s = self.store.snapshot()?;
+                            self.loaded.get_or_init(|| s)
+                        }
+                    },
+                };
+                let c = crate::analysis::org_calibration(snapshot, as_of, self.horizon);
+                // Best-effort: a read-only database recomputes next time.
+                if let Ok(body) = serde_json::to_string(&c) {
+                    let _ = self.store.save_calibration(as_of, engine, &version, &body);
+                }
+                c
+            }
+        };
+        let cal = std::sync::Arc::new(cal);
+        self.memo.borrow_mut().insert(as_of, cal.clone());
+        Ok(cal)
+    }
+}

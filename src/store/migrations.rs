@@ -9,15 +9,22 @@
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// The version `SCHEMA` describes.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 /// `STEPS[i]` upgrades a database from version `i + 1` to `i + 2`.
 ///
-/// Version 1 is the first released schema, so there are no steps yet; when
-/// the schema changes, `schema.sql` gets the new whole schema, `LATEST` goes
-/// up by one, and the change is appended here as one step with its own test
-/// (upgrade a fixture of the old version, compare with a fresh database).
-pub const STEPS: &[&str] = &[];
+/// When the schema changes, `schema.sql` gets the new whole schema, `LATEST`
+/// goes up by one, and the change is appended here as one step with its own
+/// test (upgrade a fixture of the old version, compare with a fresh database).
+pub const STEPS: &[&str] = &[
+    // 1 → 2: the forecast calibration cache (derived data; see schema.sql).
+    "CREATE TABLE calibration_cache (
+        as_of         TEXT NOT NULL PRIMARY KEY,
+        engine        TEXT NOT NULL,
+        data_version  TEXT NOT NULL,
+        body          TEXT NOT NULL
+    ) STRICT;",
+];
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! all-or-nothing and concurrent writers queue on the busy timeout instead of
 //! failing with "database is locked".
 
+mod cache;
 mod entities;
 mod import;
 pub mod migrations;
