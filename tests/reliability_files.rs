@@ -118,3 +118,25 @@ fn out_writes_into_a_character_device_and_never_replaces_it() {
     let r = db.run(&["export", "--out", "/dev/stdout"]).ok();
     assert!(r.stdout.starts_with("date,project,metric"), "{}", r.stdout);
 }
+
+// --- item 8: backup never writes through a link ----------------------------
+
+#[test]
+fn backup_refuses_a_symlink_dangling_or_not() {
+    let db = db_with_points();
+    let dangling = db.file("bk.db");
+    std::os::unix::fs::symlink(db.file("elsewhere.db"), &dangling).unwrap();
+    db.run(&["backup", dangling.to_str().unwrap()]).fails_with("symbolic link");
+    assert!(!db.file("elsewhere.db").exists(), "backup created the link's target");
+    let target = db.file("target.db");
+    std::fs::write(&target, "keep").unwrap();
+    let link = db.file("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    db.run(&["backup", link.to_str().unwrap()]).fails_with("symbolic link");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    // A plain new file works, private.
+    let ok = db.file("ok.db");
+    db.run(&["backup", ok.to_str().unwrap()]).ok();
+    assert_eq!(common::mode(&ok), 0o600);
+    db.health_of(Some(&ok));
+}

@@ -192,32 +192,50 @@ impl Store {
 
     /// Copies the live database to `dest` with SQLite's online backup API, so
     /// the copy is consistent even while another process writes. The copy is
-    /// created 0600.
+    /// made in a temporary file beside `dest` (O_EXCL, 0600, without a
+    /// rollback journal) and only renamed to `dest` once whole, refusing to
+    /// replace anything: a failed or killed backup never leaves a partial
+    /// `dest` that blocks a retry, and never writes through a link.
     pub fn backup(&self, dest: &Path) -> Result<()> {
-        if dest.exists() {
-            crate::user_bail!("--out {} already exists; choose a new file name", dest.display());
-        }
-        create_private_file(dest)?;
-        let mut out = Connection::open(dest)?;
+        crate::files::check_new_file("backup", dest)?;
+        let tmp = crate::files::temp_beside(dest)?.into_temp_path();
+        let journal = crate::files::with_suffix(&tmp, "-journal");
         let result = (|| -> Result<()> {
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-            // Every page in one step, under one read transaction: in WAL mode
-            // writers carry on meanwhile. In small steps, each write by another
-            // process restarted the copy, so a busy database was never copied.
-            loop {
-                match backup.step(-1)? {
-                    rusqlite::backup::StepResult::Done => return Ok(()),
-                    _ => std::thread::sleep(Duration::from_millis(5)),
+            let mut out = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            // The temporary file is thrown away on failure: no journal needed.
+            out.pragma_update(None, "journal_mode", "OFF")?;
+            {
+                let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+                // Every page in one step, under one read transaction: in WAL mode
+                // writers carry on meanwhile. In small steps, each write by another
+                // process restarted the copy, so a busy database was never copied.
+                loop {
+                    match backup.step(-1)? {
+                        rusqlite::backup::StepResult::Done => break,
+                        _ => std::thread::sleep(Duration::from_millis(5)),
+                    }
                 }
             }
+            // Keep the copy a single self-contained file.
+            out.execute_batch("PRAGMA journal_mode = DELETE;")?;
+            out.close().map_err(|(_, e)| e)?;
+            Ok(())
         })();
         if let Err(e) = result {
-            drop(out);
-            let _ = fs::remove_file(dest);
+            let _ = fs::remove_file(&journal);
             return Err(e.context(format!("backup to {} failed", dest.display())));
         }
-        // Keep the copy a single self-contained file.
-        out.execute_batch("PRAGMA journal_mode = DELETE;")?;
+        tmp.persist_noclobber(dest).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                crate::error::UserError::new(format!(
+                    "backup {} already exists; choose a new file name",
+                    dest.display()
+                ))
+                .into()
+            } else {
+                anyhow::Error::new(e.error).context(format!("cannot write {}", dest.display()))
+            }
+        })?;
         Ok(())
     }
 
