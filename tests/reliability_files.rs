@@ -140,3 +140,97 @@ fn backup_refuses_a_symlink_dangling_or_not() {
     assert_eq!(common::mode(&ok), 0o600);
     db.health_of(Some(&ok));
 }
+
+// --- item 9: a failed or killed write leaves nothing behind ----------------
+
+/// A database of `n` readings with 5,000-character notes (150 KB for 30).
+fn db_with_long_notes(n: usize) -> TestDb {
+    let db = TestDb::seeded();
+    let mut csv = String::from("date,project,metric,engineer,value,note\n");
+    for i in 0..n {
+        csv.push_str(&format!("2026-11-{:02},power,output,alice,{i},{}\n", 1 + i % 28, "n".repeat(5000)));
+    }
+    std::fs::write(db.file("long.csv"), csv).unwrap();
+    db.run(&["import", "long.csv"]).ok();
+    db
+}
+
+/// Runs limfac with its files limited to `bytes` (RLIMIT_FSIZE, as on a
+/// full disk a write fails part-way). SIGXFSZ is ignored, so that the
+/// write fails with EFBIG instead of killing the process.
+fn limited(db: &TestDb, bytes: u64, args: &[&str]) -> common::Run {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script =
+        format!("trap '' XFSZ; exec prlimit --fsize={bytes} '{}' {}", common::bin().display(), quoted.join(" "));
+    let c = db.std_cmd();
+    let mut bash = Command::new("bash");
+    bash.arg("-c").arg(script).current_dir(db.dir.path()).stdin(Stdio::null());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => bash.env(k, v),
+            None => bash.env_remove(k),
+        };
+    }
+    let o = bash.output().unwrap();
+    common::Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_write_that_fails_part_way_leaves_the_old_file_and_no_temporary_file() {
+    let db = db_with_long_notes(30);
+    std::fs::write(db.file("out.csv"), "the old export").unwrap();
+    let before = listing(db.dir.path());
+    for args in [
+        &["export", "--out", "out.csv"][..],
+        &["export", "--format", "json", "--out", "out.csv"],
+        &["report", "--out", "out.csv", "--template", "long.csv"],
+    ] {
+        let r = limited(&db, 64 * 1024, args).fails_with("out.csv");
+        assert!(r.stderr.contains("too large") || r.stderr.contains("space"), "{}", r.stderr);
+        assert_eq!(std::fs::read_to_string(db.file("out.csv")).unwrap(), "the old export", "{args:?}");
+        assert_eq!(listing(db.dir.path()), before, "{args:?} left files behind");
+    }
+    // Without the limit the same write works.
+    db.run(&["export", "--out", "out.csv"]).ok();
+    assert_eq!(std::fs::read_to_string(db.file("out.csv")).unwrap(), db.run(&["export"]).ok().stdout);
+}
+
+#[test]
+fn a_backup_that_fails_or_is_killed_leaves_nothing_that_blocks_a_retry() {
+    // About 5 MB, so that a kill often lands while the copy is being written.
+    let db = db_with_long_notes(1000);
+    let before = listing(db.dir.path());
+    limited(&db, 64 * 1024, &["backup", "bk.db"]).fails_with("bk.db");
+    assert_eq!(listing(db.dir.path()), before, "a failed backup left files behind");
+    db.run(&["backup", "bk.db"]).ok();
+    db.health_of(Some(&db.file("bk.db")));
+    std::fs::remove_file(db.file("bk.db")).unwrap();
+
+    // Killed at moments spread over its run: never a partial bk.db.
+    let mut rng = common::SplitMix(13);
+    for round in 0..20 {
+        let mut child = db.std_cmd().args(["backup", "bk.db"]).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(rng.below(60_000)));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!db.file("bk.db-journal").exists(), "round {round}: a journal left behind");
+        if db.file("bk.db").exists() {
+            // Only when it finished before the kill: whole (read without
+            // limfac, which would turn an empty file into a database).
+            let copy =
+                rusqlite::Connection::open_with_flags(db.file("bk.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .unwrap();
+            let points: Result<i64, _> = copy.query_row("SELECT count(*) FROM point", [], |r| r.get(0));
+            assert_eq!(points.ok(), Some(1000), "round {round}: a partial bk.db blocks the retry");
+            drop(copy);
+            std::fs::remove_file(db.file("bk.db")).unwrap();
+        }
+        db.run(&["backup", "bk.db"]).ok();
+        db.health_of(Some(&db.file("bk.db")));
+        std::fs::remove_file(db.file("bk.db")).unwrap();
+    }
+}
