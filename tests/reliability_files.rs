@@ -234,3 +234,25 @@ fn a_backup_that_fails_or_is_killed_leaves_nothing_that_blocks_a_retry() {
         std::fs::remove_file(db.file("bk.db")).unwrap();
     }
 }
+
+// --- item 10: demo --csv on a full disk -------------------------------------
+
+#[test]
+fn demo_csv_on_a_full_disk_names_the_file_and_leaves_no_truncated_csv() {
+    let db = TestDb::new();
+    std::fs::write(db.file("big.csv"), "an older file").unwrap();
+    let before = listing(db.dir.path());
+    // The scale-0.01 CSV is about 1 MB; the limit stops it a quarter of the way.
+    let r = limited(&db, 256 * 1024, &["demo", "--scale", "0.01", "--csv", "big.csv"]).fails_with("big.csv");
+    assert!(r.stderr.contains("too large") || r.stderr.contains("space"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(db.file("big.csv")).unwrap(), "an older file");
+    assert_eq!(listing(db.dir.path()), before, "left files behind");
+    // A symbolic link as --csv is refused like any output.
+    std::os::unix::fs::symlink(db.file("elsewhere.csv"), db.file("link.csv")).unwrap();
+    db.run(&["demo", "--scale", "0.01", "--csv", "link.csv"]).fails_with("symbolic link");
+    assert!(!db.file("elsewhere.csv").exists());
+    // Without the limit it is written whole, private.
+    db.run(&["demo", "--scale", "0.01", "--csv", "big.csv"]).ok();
+    assert_eq!(common::mode(&db.file("big.csv")), 0o600);
+    db.run(&["import", "big.csv", "--create-missing"]).ok();
+}
