@@ -256,3 +256,59 @@ fn demo_csv_on_a_full_disk_names_the_file_and_leaves_no_truncated_csv() {
     assert_eq!(common::mode(&db.file("big.csv")), 0o600);
     db.run(&["import", "big.csv", "--create-missing"]).ok();
 }
+
+// --- item 11: the report template is read only for a report, never blocks ---
+
+/// Runs limfac with `LIMFAC_CONFIG`, stopping it (and failing) if it has not
+/// ended after a minute: a watchdog against a hang, not a timing assertion.
+fn run_with_config(db: &TestDb, config: &Path, args: &[&str]) -> common::Run {
+    let mut child = db
+        .std_cmd()
+        .env("LIMFAC_CONFIG", config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > give_up {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} hung (still running after 60 s)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = child.wait_with_output().unwrap();
+    common::Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_moved_or_fifo_report_template_breaks_only_the_report_and_never_hangs() {
+    let db = db_with_points();
+    let config = db.file("config.toml");
+    // Moved away: only a report needs it.
+    std::fs::write(&config, "report_template = \"gone.md\"\n").unwrap();
+    for args in [&["project", "list"][..], &["forecast", "--json"], &["report", "--format", "json"]] {
+        run_with_config(&db, &config, args).ok();
+    }
+    let r = run_with_config(&db, &config, &["report"]).fails_with("gone.md");
+    assert!(r.stderr.contains("report_template"), "{}", r.stderr);
+    // A FIFO: nothing may wait for a writer that never comes.
+    mkfifo(&db.file("fifo.md"));
+    std::fs::write(&config, "report_template = \"fifo.md\"\n").unwrap();
+    run_with_config(&db, &config, &["project", "list"]).ok();
+    run_with_config(&db, &config, &["report"]).fails_with("not a regular file");
+    let fifo = db.file("fifo.md");
+    let no_config = db.file("none.toml");
+    run_with_config(&db, &no_config, &["report", "--template", fifo.to_str().unwrap()])
+        .fails_with("not a regular file");
+    // A working template still works, from the config and from --template.
+    std::fs::write(db.file("t.md"), "week {{ report.week }}\n").unwrap();
+    std::fs::write(&config, "report_template = \"t.md\"\n").unwrap();
+    assert_eq!(run_with_config(&db, &config, &["report"]).ok().stdout, "week 2026-W48\n");
+}
