@@ -312,3 +312,83 @@ fn a_moved_or_fifo_report_template_breaks_only_the_report_and_never_hangs() {
     std::fs::write(&config, "report_template = \"t.md\"\n").unwrap();
     assert_eq!(run_with_config(&db, &config, &["report"]).ok().stdout, "week 2026-W48\n");
 }
+
+// --- item 12: reading commands work on a read-only folder and file ---------
+
+/// Runs limfac as a user who cannot write the database's folder or file:
+/// as root (who could write anyway), as `nobody` through setpriv.
+fn as_reader(db: &TestDb, args: &[&str]) -> common::Run {
+    let c = db.std_cmd();
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let mut cmd = if root {
+        let mut s = Command::new("setpriv");
+        s.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(common::bin());
+        s
+    } else {
+        Command::new(common::bin())
+    };
+    cmd.args(args).current_dir("/").stdin(Stdio::null()).env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", "/nonexistent");
+    let o = cmd.output().unwrap();
+    common::Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn reading_commands_work_on_a_read_only_folder_and_file() {
+    let db = db_with_points();
+    db.run(&["deadline", "set", "power", "--date", "2027-06-01", "--reason", "launch"]).ok();
+    let expected = db.dump();
+    let report = db.run(&["report", "--format", "json"]).ok().stdout;
+    // A folder others may enter but nobody may write, holding a read-only file.
+    let out = tempfile::tempdir().unwrap();
+    chmod(out.path(), 0o777);
+    assert!(!db.file("limfac.db-wal").exists() && !db.file("limfac.db-shm").exists());
+    chmod(&db.path, 0o444);
+    chmod(db.dir.path(), 0o555);
+    let chart = out.path().join("c.svg");
+    let copy = out.path().join("copy.db");
+    for args in [
+        &["project", "list"][..],
+        &["engineer", "list"],
+        &["metric", "list"],
+        &["review", "list"],
+        &["blocker", "list"],
+        &["forecast", "--json"],
+        &["report"],
+        &["report", "--format", "html"],
+        &["deadline", "list"],
+        &["deadline", "history"],
+        &["calibration"],
+        &["backtest"],
+        &["doctor"],
+        &["chart", "power/output", "--out", chart.to_str().unwrap()],
+        &["backup", copy.to_str().unwrap()],
+    ] {
+        let r = as_reader(&db, args);
+        assert_eq!(r.code, 0, "{args:?} failed on a read-only folder:\n{}", r.stderr);
+    }
+    assert_eq!(as_reader(&db, &["export", "--format", "json"]).ok().stdout, expected);
+    assert_eq!(as_reader(&db, &["report", "--format", "json"]).ok().stdout, report);
+    // Writing is refused cleanly, naming the database.
+    let r = as_reader(&db, &["log", "--metric", "power/output", "--engineer", "alice", "--value", "1", "--note", "n"]);
+    r.fails_with("read-only");
+    // Nothing was created beside the database.
+    assert_eq!(listing(db.dir.path()), ["limfac.db"]);
+    chmod(db.dir.path(), 0o755);
+    chmod(&db.path, 0o600);
+    assert_eq!(db.dump(), expected);
+}

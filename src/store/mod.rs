@@ -69,6 +69,66 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the database for a command that only reads. As [`Store::open`]
+    /// when possible; when the file or its folder cannot be written (SQLite
+    /// cannot even make the side files a WAL reader needs), read-only: the
+    /// file is never changed and nothing is created beside it.
+    pub fn open_for_reading(path: &Path, clock: Clock) -> Result<Store> {
+        match Store::open(path, clock) {
+            Err(e) if path.is_file() && is_read_only(&e) => Store::open_read_only(path, clock),
+            other => other,
+        }
+    }
+
+    fn open_read_only(path: &Path, clock: Clock) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |conn: rusqlite::Result<Connection>| -> Result<Store> {
+            let conn = conn.with_context(|| format!("cannot open database {}", path.display()))?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let store = Store { conn, path: path.to_path_buf(), clock };
+            store.refuse_newer()?;
+            store.refuse_foreign()?;
+            let version = store.schema_version()?;
+            if version != migrations::LATEST {
+                return Err(crate::error::UserError::new(format!(
+                    "database {} is read-only and at schema version {version}; this build needs version {}",
+                    path.display(),
+                    migrations::LATEST
+                ))
+                .hint("open it once where it can be written (any limfac command upgrades it)")
+                .into());
+            }
+            store.begin_snapshot()?;
+            store.conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            Ok(store)
+        };
+        // Works when the WAL side files exist or can be made.
+        let first = match attempt(Connection::open_with_flags(path, flags)) {
+            Ok(store) => return Ok(store),
+            Err(e) => e,
+        };
+        // In a folder where they cannot: read the file as it is, which is the
+        // whole database only when no write-ahead log holds later commits.
+        let wal = crate::files::with_suffix(path, "-wal");
+        if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Err(crate::error::UserError::new(format!(
+                "cannot read database {}: its folder is read-only and {} holds commits not yet in the file",
+                path.display(),
+                wal.display()
+            ))
+            .hint("open it once where its folder can be written; then it can be read anywhere")
+            .into());
+        }
+        let uri = format!("{}?immutable=1", file_uri(path));
+        attempt(Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)).map_err(|e| {
+            if is_read_only(&e) {
+                first
+            } else {
+                e
+            }
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -348,6 +408,35 @@ pub fn replace_database(from: tempfile::TempPath, to: &Path) -> Result<()> {
     }
     from.persist(to).map_err(|e| e.error).with_context(|| format!("cannot write {}", to.display()))?;
     Ok(())
+}
+
+/// Is this error (anywhere in its chain) SQLite or the system saying the
+/// file or its folder cannot be written?
+pub fn is_read_only(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
+        ) || c.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::PermissionDenied || io.raw_os_error() == Some(libc::EROFS)
+        })
+    })
+}
+
+/// `path` as an SQLite URI (`file:` with reserved bytes percent-encoded).
+fn file_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// What `doctor` reports.
