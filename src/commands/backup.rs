@@ -20,7 +20,7 @@ pub struct BackupArgs {
 }
 
 pub fn run(args: BackupArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let store = ctx.open()?;
+    let store = ctx.open_read()?;
     if let Some(dir) = args.file.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
             crate::user_bail!("{}: the folder {} does not exist", args.file.display(), dir.display());

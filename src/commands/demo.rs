@@ -100,7 +100,7 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
     let started = std::time::Instant::now();
     let data = scale_data::generate(n, ctx.clock.today);
     if let Some(file) = csv {
-        super::check_out_path(file)?;
+        crate::files::check_out_path("--csv", file)?;
         write_scale_csv(&data, file)?;
         out.line(format!(
             "Wrote {} data points ({} projects, {} engineers, {} metrics) to {} in {:.1} s.",
@@ -185,19 +185,14 @@ pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()>
 }
 
 /// The scale data as an import CSV, every column (as `export` writes them).
+/// Written like every `--out` file: all or nothing (a full disk leaves no
+/// truncated CSV), private, never through a link.
 fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    super::check_out_path(file)?;
-    // Readable only by you, like every file limfac writes.
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+    crate::files::write_with("--csv", file, |out| write_scale_rows(data, out))
+}
+
+fn write_scale_rows(data: &scale_data::ScaleData, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
     w.write_record(crate::csv_format::COLUMNS)?;
     let metric_cols: Vec<[String; 3]> =
         data.metrics.iter().map(|m| [m.target.to_string(), m.direction.to_string(), m.tolerance.to_string()]).collect();
@@ -234,7 +229,7 @@ fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
             "",
         ])?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", file.display(), e.error()))?.flush()?;
+    w.flush()?;
     Ok(())
 }
 

@@ -65,14 +65,29 @@ impl Ctx {
 
     pub fn open(&self) -> Result<Store> {
         let path = self.db_path()?;
-        Store::open(&path, self.clock)
+        Store::open(&path, self.clock).map_err(|e| {
+            if path.is_file() && crate::store::is_read_only(&e) {
+                crate::error::UserError::new(format!(
+                    "cannot write database {}: the file or its folder is read-only",
+                    path.display()
+                ))
+                .hint(
+                    "commands that only read (report, forecast, export, ...) still work; to write, make both writable",
+                )
+                .into()
+            } else {
+                e
+            }
+        })
     }
 
     /// Opens the database for a command that only reads: everything it reads
     /// comes from one snapshot (one read transaction, held until the store
-    /// is dropped), whatever other processes commit meanwhile.
+    /// is dropped), whatever other processes commit meanwhile; a read-only
+    /// file or folder is read without writing anything.
     pub fn open_read(&self) -> Result<Store> {
-        let store = self.open()?;
+        let path = self.db_path()?;
+        let store = Store::open_for_reading(&path, self.clock)?;
         store.begin_snapshot()?;
         Ok(store)
     }

@@ -86,10 +86,14 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
     let template = match (&args.template, args.format) {
         (Some(_), ReportFormat::Json) => crate::user_bail!("--template does not apply to --format json"),
-        (Some(path), _) => {
-            Some(std::fs::read_to_string(path).with_context(|| format!("cannot read template {}", path.display()))?)
-        }
-        (None, _) => ctx.settings.report_template.clone(),
+        (Some(path), _) => Some(
+            crate::files::read_small_text(path, crate::files::MAX_TEMPLATE_BYTES)
+                .with_context(|| format!("cannot read template {}", path.display()))?,
+        ),
+        // The configured template is the built-in one's stand-in for text
+        // reports only: JSON never reads it.
+        (None, ReportFormat::Json) => None,
+        (None, _) => ctx.settings.report_template()?,
     };
     if let Some(path) = &args.out {
         // Fail before the work, not after.
