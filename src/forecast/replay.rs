@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{Calibration, LevelMap, DATED};
-use super::timing::{self, Case, Features};
+use super::timing::{self, Features};
 use super::{forecast_with, seed_for, MetricSpec, Options, Reading, Status, MIN_DATES};
 
 /// One metric's history, as the replay reads it.
@@ -218,30 +218,8 @@ fn pit_cdf(pits: &[(f64, bool)], levels: &[f64]) -> Vec<Option<f64>> {
     if pits.is_empty() {
         return levels.iter().map(|_| None).collect();
     }
-    let cases: Vec<Case> =
-        pits.iter().map(|&(u, done)| Case { features: dummy_features(), weeks: u, done, weight: 1.0 }).collect();
-    let curve = timing::km_curve(&cases, &|c: &Case| c.weeks);
+    let curve = timing::km_curve(pits.iter().map(|&(u, done)| (u, done, 1.0)).collect());
     levels.iter().map(|&l| Some(timing::km_at(&curve, l))).collect()
-}
-
-fn dummy_features() -> Features {
-    Features {
-        status: Status::Stalled,
-        elapsed_weeks: 1.0,
-        curve_p50_weeks: None,
-        curve_p10_weeks: None,
-        curve_p90_weeks: None,
-        pace_weeks: None,
-        recent_pace_weeks: None,
-        p_reach: 0.0,
-        count_like: false,
-        remaining: 0.0,
-        still_share: 0.0,
-        n_dates: 0,
-        left_share: 1.0,
-        rise: 0.0,
-        quiet: 0.0,
-    }
 }
 
 /// The levels the figures report: p10, p50, p80, p90.
@@ -304,9 +282,7 @@ pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: 
 
 /// Level knots (nominal τ → PIT level reached by a share τ of the cases), by Kaplan–Meier.
 fn level_knots_from_pits(pits: &[(f64, bool)], levels: &[f64]) -> Vec<(f64, f64)> {
-    let cases: Vec<Case> =
-        pits.iter().map(|&(u, done)| Case { features: dummy_features(), weeks: u, done, weight: 1.0 }).collect();
-    timing::level_knots(&cases, &|c: &Case| c.weeks, levels)
+    timing::level_knots_of_pits(pits.iter().map(|&(u, done)| (u.clamp(0.0, 1.0), done, 1.0)).collect(), levels)
 }
 
 /// Knots made strictly increasing in both coordinates, inside (0, 1).
