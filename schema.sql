@@ -1,4 +1,4 @@
--- limfac schema, version 2: the whole current schema.
+-- limfac schema, version 3: the whole current schema.
 --
 -- A fresh database is created from this file; older databases are brought up
 -- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
@@ -110,7 +110,21 @@ CREATE TABLE deadline (
 
 CREATE INDEX deadline_by_scope ON deadline (project_id, metric_id, id);
 
--- Corrections of the record (schema version 2). A reading is never updated
+-- Derived data, never a source of truth: the organization's forecast
+-- calibration as of a date (the replay of its own history), kept so that a
+-- chart or a one-metric forecast need not replay the whole history again.
+-- `data_version` digests the points and metric definitions it was computed
+-- from; `engine` names the forecast engine. A row whose version or engine
+-- differs from the current ones is ignored and replaced. Backups and exports
+-- may leave this table out; doctor may empty it.
+CREATE TABLE calibration_cache (
+    as_of         TEXT NOT NULL PRIMARY KEY,
+    engine        TEXT NOT NULL,
+    data_version  TEXT NOT NULL,
+    body          TEXT NOT NULL
+) STRICT;
+
+-- Corrections of the record (schema version 3). A reading is never updated
 -- or deleted: an amendment or a retraction is a new fact about it, with the
 -- reason, who made it and when. The current reading is the original with
 -- every amendment laid over it in order (NULL: that field unchanged); a

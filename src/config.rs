@@ -36,10 +36,10 @@ pub struct Settings {
     /// A project at this risk or more (1 − P(on time)) is reviewed weekly
     /// rather than every other week.
     pub weekly_risk: f64,
-    /// The report template's path and contents, when configured.
+    /// The report template's path, when configured. Read only when a report
+    /// is made ([`Settings::report_template`]), so that a template that was
+    /// moved (or is a FIFO) breaks nothing else.
     pub report_template_path: Option<PathBuf>,
-    #[serde(skip)]
-    pub report_template: Option<String>,
     /// (setting, value, where it came from) for `config show`.
     pub sources: Vec<(String, String, String)>,
 }
@@ -52,7 +52,6 @@ impl Default for Settings {
             horizon_days: DEFAULT_HORIZON_DAYS,
             weekly_risk: crate::limiting::DEFAULT_WEEKLY_RISK,
             report_template_path: None,
-            report_template: None,
             sources: Vec::new(),
         }
     }
@@ -105,8 +104,6 @@ pub fn load() -> Result<Settings> {
             (Some(dir), true) => dir.join(t),
             _ => t.clone(),
         };
-        s.report_template =
-            Some(std::fs::read_to_string(&t).with_context(|| format!("cannot read report_template {}", t.display()))?);
         s.report_template_path = Some(t);
     }
     s.sources = vec![
@@ -124,6 +121,21 @@ pub fn load() -> Result<Settings> {
         ),
     ];
     Ok(s)
+}
+
+impl Settings {
+    /// The configured report template's text, if one is configured.
+    pub fn report_template(&self) -> Result<Option<String>> {
+        let Some(path) = &self.report_template_path else { return Ok(None) };
+        let text = crate::files::read_small_text(path, crate::files::MAX_TEMPLATE_BYTES).with_context(|| {
+            format!(
+                "cannot read report_template {} (set in {})",
+                path.display(),
+                self.file.as_deref().map(|f| f.display().to_string()).unwrap_or_default()
+            )
+        })?;
+        Ok(Some(text))
+    }
 }
 
 fn read(p: &Path) -> Result<File> {

@@ -172,3 +172,30 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     p.push(suffix);
     PathBuf::from(p)
 }
+
+/// The longest template limfac reads.
+pub const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
+
+/// Reads a small text file the user names (a report template), refusing
+/// anything but a regular file without ever blocking: the file is opened
+/// with O_NONBLOCK, so a FIFO with no writer cannot hang the command, and
+/// checked after opening, so it cannot be swapped in between.
+pub fn read_small_text(path: &Path, limit: u64) -> Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(UserError::new(format!("{shown} is not a regular file")).hint("give a template file").into());
+    }
+    if meta.len() > limit {
+        return Err(UserError::new(format!("{shown} is {} bytes; the limit is {limit}", meta.len())).into());
+    }
+    let mut text = String::new();
+    f.take(limit + 1).read_to_string(&mut text).map_err(|e| anyhow::anyhow!("{shown} is not UTF-8 text ({e})"))?;
+    if text.len() as u64 > limit {
+        return Err(UserError::new(format!("{shown} is larger than {limit} bytes")).into());
+    }
+    Ok(text)
+}

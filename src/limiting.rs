@@ -47,6 +47,11 @@ pub struct ProjectOutlook {
 }
 
 impl ProjectOutlook {
+    /// The date by which the project is done with probability `q`, from the joint simulation.
+    pub fn quantile(&self, q: f64, as_of: NaiveDate) -> Option<NaiveDate> {
+        quantile(&self.samples, q, as_of)
+    }
+
     /// P(the project is done on or before `date`), from the joint simulation.
     pub fn p_done_by(&self, as_of: NaiveDate, date: NaiveDate) -> Option<f64> {
         if self.samples.is_empty() {

@@ -58,6 +58,16 @@ impl Output {
         self.line(text)
     }
 
+    /// A line of prose word-wrapped to the terminal's width, so that the
+    /// terminal never breaks a name or a date; one line in a pipe.
+    pub fn text(&mut self, s: impl AsRef<str>) -> io::Result<()> {
+        let text = match terminal_width() {
+            Some(w) => wrap(s.as_ref(), w, 0, 0),
+            None => s.as_ref().to_string(),
+        };
+        self.line(text)
+    }
+
     /// A table cell in colour, when colour is on (comfy-table styles the cell
     /// itself, so the colour codes never count towards the column's width).
     pub fn cell(&self, s: impl Into<String>, color: Color) -> Cell {
@@ -205,39 +215,40 @@ impl Table {
                 0
             }
         };
-        // Room left once the hard columns and the table's own spacing are paid.
-        let flexible: usize = columns.iter().filter(|&&i| class(i) > 0).map(|&i| self.content_width(i)).sum();
-        if flexible == 0 {
-            return None;
-        }
-        let room = (width + flexible).saturating_sub(natural_width);
-        let needed: usize = columns
-            .iter()
-            .map(|&i| match class(i) {
-                2 => min_prose.max(self.longest_word(i)),
-                1 => self.longest_word(i),
-                _ => 0,
-            })
-            .sum();
-        if room < needed {
+        // The narrowest each column may be: a hard column its widest value
+        // (its header may wrap between words), a readable name its longest
+        // word, prose at least `min_prose`.
+        let least = |i: usize| match class(i) {
+            2 => min_prose.max(self.longest_word(i)),
+            1 => self.longest_word(i),
+            _ => self.data_width(i).max(longest(&self.header[i])),
+        };
+        let spacing = natural_width - columns.iter().map(|&i| self.content_width(i)).sum::<usize>();
+        if spacing + columns.iter().map(|&i| least(i)).sum::<usize>() > width {
             return None;
         }
         let mut t = self.build(columns);
         t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width as u16);
+        // comfy-table's widths count the cell's padding, one space each side.
+        let fixed = |w: usize| comfy_table::Width::Fixed((w + 2).min(u16::MAX as usize) as u16);
         for (pos, &i) in columns.iter().enumerate() {
             let Some(c) = t.column_mut(pos) else { continue };
-            match class(i) {
-                0 => drop(c.set_constraint(comfy_table::ColumnConstraint::ContentWidth)),
-                k => {
-                    let min = if k == 2 { min_prose.max(self.longest_word(i)) } else { self.longest_word(i) };
-                    c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
-                        min.min(u16::MAX as usize) as u16,
-                    )));
-                }
-            }
+            let constraint = match class(i) {
+                0 => comfy_table::ColumnConstraint::Boundaries {
+                    lower: fixed(least(i)),
+                    upper: fixed(self.content_width(i)),
+                },
+                _ => comfy_table::ColumnConstraint::LowerBoundary(fixed(least(i))),
+            };
+            c.set_constraint(constraint);
         }
         let text = t.to_string();
         (max_width(&text) <= width).then_some(text)
+    }
+
+    /// The widest value of column `i`, its header aside.
+    fn data_width(&self, i: usize) -> usize {
+        self.rows.iter().filter_map(|r| r.get(i)).map(|c| max_width(&c.content())).max().unwrap_or(0)
     }
 
     fn longest_word(&self, i: usize) -> usize {
@@ -266,6 +277,11 @@ impl Table {
         }
         t
     }
+}
+
+/// The longest word of `s`, in terminal columns.
+fn longest(s: &str) -> usize {
+    s.split_whitespace().map(unicode_width::UnicodeWidthStr::width).max().unwrap_or(0)
 }
 
 /// The widest line of `s`, in terminal columns (escape sequences not counted).

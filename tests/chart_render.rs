@@ -354,7 +354,8 @@ fn the_fan_never_passes_a_metrics_bounds() {
     };
     let as_of = d("2026-11-01");
     let bounded = snapshot(Some(100.0));
-    let mut outlook = limfac::analysis::outlook_for_charts(&bounded, as_of, 1095);
+    let cal = limfac::analysis::org_calibration(&bounded, as_of, 1095);
+    let mut outlook = limfac::analysis::outlook_for_charts(&bounded, as_of, 1095, &cal);
     // Whatever the forecaster projects (here: as far as 150%, as the issue saw).
     let f = &mut outlook.forecasts[0];
     assert!(!f.fan.is_empty() && !f.curve.is_empty());

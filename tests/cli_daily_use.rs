@@ -109,45 +109,18 @@ fn rover(stalled: &str, diverging: &str, csv: &str) -> TestDb {
     db
 }
 
-/// Defect 2: a stalled and a diverging metric that never finish tie on
-/// criticality (each "finishes last" about half the time); the tie is broken
-/// by evidence (diverging before stalled), not by simulation noise or by
-/// name, and the choice holds week after week.
+/// Defect 2, through the binary: readings where a stalled and a diverging
+/// (or stalled) metric are each last on about half the simulated paths, the
+/// shares swapping with noise from week to week. The limiting factor must
+/// not follow the noise. (The tie rule itself is tested on exact shares in
+/// tests/limiting_ties.rs.)
 #[test]
 fn the_limiting_factor_does_not_flip_on_simulation_noise() {
-    // Both never finish: an exact tie. The stalled one sorts first by name.
-    let mut csv = String::from("date,project,metric,engineer,value,note\n");
-    for w in 0..20u32 {
-        let date = chrono::NaiveDate::from_ymd_opt(2026, 7, 13).unwrap() + chrono::Days::new(7 * u64::from(w));
-        let flat = if w % 2 == 0 { 30.0 } else { 30.2 };
-        csv.push_str(&format!("{date},rover,actuator,ana,{flat},flat\n"));
-        csv.push_str(&format!("{date},rover,battery,ana,{},falling\n", 800 - 8 * w));
-    }
-    let db = rover("actuator", "battery", &csv);
-    let f = db.json(&["forecast", "--json"]);
-    assert_eq!((f[0]["metric"].as_str(), f[0]["status"].as_str()), (Some("actuator"), Some("stalled")), "{f}");
-    assert_eq!((f[1]["metric"].as_str(), f[1]["status"].as_str()), (Some("battery"), Some("diverging")), "{f}");
-    let r = db.json(&["report", "--format", "json", "--history", "6"]);
-    assert_eq!(r["limiting_factor"]["metric"], "battery", "diverging before stalled: {}", r["limiting_factor"]);
-    assert_eq!(r["limiting_factor_history"].as_array().unwrap().len(), 1, "{}", r["limiting_factor_history"]);
-
-    // Readings where each is last on about half the paths and the shares
-    // swap with noise from week to week: the choice must not follow them.
     let db = rover("motor", "battery", include_str!("fixtures/limiting_tie.csv"));
     let r = db.json(&["report", "--format", "json", "--history", "12"]);
     let runs = r["limiting_factor_history"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "the limiting factor flipped: {runs:?}");
     assert!(r["change"].as_str().unwrap().starts_with("Unchanged"), "{}", r["change"]);
-}
-
-/// Wilson 95% interval, as the judgement of calibration must use it.
-fn wilson(k: f64, n: f64) -> (f64, f64) {
-    let z: f64 = 1.959_963_984_540_054;
-    let p = k / n;
-    let d = 1.0 + z * z / n;
-    let c = (p + z * z / (2.0 * n)) / d;
-    let h = z / d * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    (if k == 0.0 { 0.0 } else { c - h }, if k == n { 1.0 } else { c + h })
 }
 
 /// Defect 6: `backtest` printed "Well calibrated: about 50% on or before
@@ -160,29 +133,31 @@ fn backtest_verdicts_come_from_the_figures() {
     assert!(!text.contains("Well calibrated"), "{text}");
     let v = db.json(&["backtest", "--json"]);
     let t = &v["total"];
-    for (i, (rate, n, expected, low, high)) in [
-        ("p50_hit_rate", "evaluable_p50", 0.5, "too early", "too late"),
-        ("p80_hit_rate", "evaluable_p80", 0.8, "too early", "too late"),
-        ("p10_p90_coverage", "evaluable_p10_p90", 0.8, "too narrow", "too wide"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let n = t[n].as_f64().unwrap();
-        let share = t[rate].as_f64().unwrap();
-        let sentence = v["verdicts"][i].as_str().unwrap();
-        assert!(sentence.contains(&format!("{:.0}% of {n}", share * 100.0)), "{sentence}");
-        let (lo, hi) = wilson((share * n).round(), n);
-        let word = if (lo..=hi).contains(&expected) {
-            "consistent"
-        } else if share < expected {
-            low
-        } else {
-            high
-        };
-        assert!(sentence.contains(word), "{share} of {n} (interval {lo:.3}–{hi:.3}) vs {expected}: {sentence}");
-        let shown = sentence.split(": ").next().unwrap();
-        assert!(text.contains(shown), "the table output lacks {shown:?}:\n{text}");
+    let verdict = t["verdict"].as_str().unwrap();
+    assert!(text.contains(verdict), "the printed verdict is not the computed one:\n{text}");
+    if t["finished"].as_u64().unwrap() < 10 {
+        assert!(verdict.starts_with("Too little history"), "{verdict}");
+        return;
+    }
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let p50 = t["p50_hit_rate"].as_f64().unwrap();
+    let inside = t["p10_p90_coverage"].as_f64().unwrap();
+    let timing = if p50 < 0.4 {
+        "dates too early"
+    } else if p50 > 0.6 {
+        "dates too late"
+    } else {
+        "p50 well placed"
+    };
+    let width = if inside < 0.7 {
+        "ranges too narrow"
+    } else if inside > 0.9 {
+        "ranges wider than needed"
+    } else {
+        "ranges honest"
+    };
+    for (word, share) in [(timing, p50), (width, inside)] {
+        assert!(verdict.contains(word) && verdict.contains(&pct(share)), "{word} {share}: {verdict}");
     }
 }
 

@@ -101,7 +101,8 @@ fn set(
         None => drop(store.project(&project)?),
     }
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(as_of)?;
+    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days, &cal);
     let odds = analysis::odds(&outlook, &snapshot, &project, metric.as_deref());
     let due = match (use_p50, chosen) {
         (true, _) => odds.p50.ok_or_else(|| {
@@ -169,7 +170,8 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
+    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
     let done = analysis::done_dates(&snapshot, today);
     let rows: Vec<ActiveRow> = deadlines::active(&snapshot.deadlines)
         .into_iter()
@@ -257,7 +259,8 @@ fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
+    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
     let done = analysis::done_dates(&snapshot, today);
     let events: Vec<ics::Event> = deadlines::histories(&snapshot.deadlines)
         .iter()

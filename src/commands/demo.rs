@@ -81,8 +81,18 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     // What the tool is for: this week's report on the demo data, then what
     // was made and what to try next (last, so it is what stays on screen).
-    let (report, none) =
-        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS)?;
+    let (report, none) = {
+        let histories = crate::analysis::histories(&snapshot);
+        let memo = crate::forecast::replay::Memo::default();
+        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS, &|d| {
+            Ok(std::sync::Arc::new(crate::analysis::org_calibration_with(
+                &histories,
+                d,
+                ctx.settings.horizon_days,
+                &memo,
+            )))
+        })?
+    };
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     out.line("")?;
     out.line("---")?;
@@ -98,7 +108,7 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
     let started = std::time::Instant::now();
     let data = scale_data::generate(n, ctx.clock.today);
     if let Some(file) = csv {
-        super::check_out_path(file)?;
+        crate::files::check_out_path("--csv", file)?;
         write_scale_csv(&data, file)?;
         out.line(format!(
             "Wrote {} data points ({} projects, {} engineers, {} metrics) to {} in {:.1} s.",
@@ -183,19 +193,14 @@ pub fn load_scale(store: &mut Store, data: &scale_data::ScaleData) -> Result<()>
 }
 
 /// The scale data as an import CSV, every column (as `export` writes them).
+/// Written like every `--out` file: all or nothing (a full disk leaves no
+/// truncated CSV), private, never through a link.
 fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    super::check_out_path(file)?;
-    // Readable only by you, like every file limfac writes.
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+    crate::files::write_with("--csv", file, |out| write_scale_rows(data, out))
+}
+
+fn write_scale_rows(data: &scale_data::ScaleData, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
     w.write_record(crate::csv_format::COLUMNS)?;
     let metric_cols: Vec<[String; 3]> =
         data.metrics.iter().map(|m| [m.target.to_string(), m.direction.to_string(), m.tolerance.to_string()]).collect();
@@ -232,7 +237,7 @@ fn write_scale_csv(data: &scale_data::ScaleData, file: &Path) -> Result<()> {
             "",
         ])?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", file.display(), e.error()))?.flush()?;
+    w.flush()?;
     Ok(())
 }
 
@@ -245,7 +250,8 @@ fn set_deadlines(store: &mut Store, data: &Dataset, horizon: i64) -> Result<()> 
     let mut cache: Option<(chrono::NaiveDate, crate::analysis::Outlook)> = None;
     for d in &data.deadlines {
         if cache.as_ref().is_none_or(|(day, _)| *day != d.set_on) {
-            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon)));
+            let cal = analysis::org_calibration(&snapshot, d.set_on, horizon);
+            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon, &cal)));
         }
         let (_, outlook) = cache.as_ref().expect("just set");
         let metric = d.metric.as_deref();
@@ -283,7 +289,8 @@ fn write_charts(
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon);
+    let cal_at = |d| Ok(std::sync::Arc::new(analysis::org_calibration(snapshot, d, horizon)));
+    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon, &*cal_at(as_of)?);
     let mut written = Vec::new();
     let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
         let path = dir.join(name);
@@ -302,7 +309,7 @@ fn write_charts(
         let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
         write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
     }
-    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1]);
+    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1], &cal_at)?;
     write(
         "fever.png".to_string(),
         chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), Format::Png)?,

@@ -153,8 +153,9 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let lasts: Vec<Option<chrono::NaiveDate>> = (0..snapshot.metrics.len())
         .map(|m| snapshot.observations_of(m).iter().filter(|o| o.engineer == me).map(|o| o.date).max())
         .collect();
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
     let subset = crate::model::restrict_metrics(snapshot, &mine);
-    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days);
+    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days, &cal);
     let kept: Vec<usize> = (0..mine.len()).filter(|&i| mine[i]).collect();
     let metrics: Vec<MetricLine> = outlook
         .views

@@ -9,16 +9,26 @@
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// The version `SCHEMA` describes.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// `STEPS[i]` upgrades a database from version `i + 1` to `i + 2`.
 ///
 /// When the schema changes, `schema.sql` gets the new whole schema, `LATEST`
 /// goes up by one, and the change is appended here as one step with its own
 /// test (upgrade a fixture of the old version, compare with a fresh database).
-pub const STEPS: &[&str] = &[CORRECTIONS];
+pub const STEPS: &[&str] = &[
+    // 1 → 2: the forecast calibration cache (derived data; see schema.sql).
+    "CREATE TABLE calibration_cache (
+        as_of         TEXT NOT NULL PRIMARY KEY,
+        engine        TEXT NOT NULL,
+        data_version  TEXT NOT NULL,
+        body          TEXT NOT NULL
+    ) STRICT;",
+    // 2 → 3: correcting the record.
+    CORRECTIONS,
+];
 
-/// Version 1 → 2: correcting the record. Corrections of readings and archive
+/// Version 2 → 3: correcting the record. Corrections of readings and archive
 /// events are new tables (facts appended, never overwrites); a metric gains
 /// optional physical bounds. Nothing existing is rewritten.
 const CORRECTIONS: &str = "

@@ -6,6 +6,7 @@
 //! all-or-nothing and concurrent writers queue on the busy timeout instead of
 //! failing with "database is locked".
 
+mod cache;
 mod corrections;
 mod dump;
 mod entities;
@@ -21,6 +22,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use cache::save_calibration;
 pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
 pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
@@ -92,6 +94,67 @@ impl Store {
             .context("cannot configure the database")?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens the database for a command that only reads. As
+    /// [`Store::open_existing`] when possible (a missing file is refused,
+    /// never created); when the file or its folder cannot be written (SQLite
+    /// cannot even make the side files a WAL reader needs), read-only: the
+    /// file is never changed and nothing is created beside it.
+    pub fn open_for_reading(path: &Path, clock: Clock) -> Result<Store> {
+        match Store::open_existing(path, clock) {
+            Err(e) if path.is_file() && is_read_only(&e) => Store::open_read_only(path, clock),
+            other => other,
+        }
+    }
+
+    fn open_read_only(path: &Path, clock: Clock) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let attempt = |conn: rusqlite::Result<Connection>| -> Result<Store> {
+            let conn = conn.with_context(|| format!("cannot open database {}", path.display()))?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let store = Store { conn, path: path.to_path_buf(), clock, created: false };
+            store.refuse_newer()?;
+            store.refuse_foreign()?;
+            let version = store.schema_version()?;
+            if version != migrations::LATEST {
+                return Err(crate::error::UserError::new(format!(
+                    "database {} is read-only and at schema version {version}; this build needs version {}",
+                    path.display(),
+                    migrations::LATEST
+                ))
+                .hint("open it once where it can be written (any limfac command upgrades it)")
+                .into());
+            }
+            store.begin_snapshot()?;
+            store.conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            Ok(store)
+        };
+        // Works when the WAL side files exist or can be made.
+        let first = match attempt(Connection::open_with_flags(path, flags)) {
+            Ok(store) => return Ok(store),
+            Err(e) => e,
+        };
+        // In a folder where they cannot: read the file as it is, which is the
+        // whole database only when no write-ahead log holds later commits.
+        let wal = crate::files::with_suffix(path, "-wal");
+        if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Err(crate::error::UserError::new(format!(
+                "cannot read database {}: its folder is read-only and {} holds commits not yet in the file",
+                path.display(),
+                wal.display()
+            ))
+            .hint("open it once where its folder can be written; then it can be read anywhere")
+            .into());
+        }
+        let uri = format!("{}?immutable=1", file_uri(path));
+        attempt(Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)).map_err(|e| {
+            if is_read_only(&e) {
+                first
+            } else {
+                e
+            }
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -243,32 +306,50 @@ impl Store {
 
     /// Copies the live database to `dest` with SQLite's online backup API, so
     /// the copy is consistent even while another process writes. The copy is
-    /// created 0600.
+    /// made in a temporary file beside `dest` (O_EXCL, 0600, without a
+    /// rollback journal) and only renamed to `dest` once whole, refusing to
+    /// replace anything: a failed or killed backup never leaves a partial
+    /// `dest` that blocks a retry, and never writes through a link.
     pub fn backup(&self, dest: &Path) -> Result<()> {
-        if dest.exists() {
-            crate::user_bail!("--out {} already exists; choose a new file name", dest.display());
-        }
-        create_private_file(dest)?;
-        let mut out = Connection::open(dest)?;
+        crate::files::check_new_file("backup", dest)?;
+        let tmp = crate::files::temp_beside(dest)?.into_temp_path();
+        let journal = crate::files::with_suffix(&tmp, "-journal");
         let result = (|| -> Result<()> {
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-            // Every page in one step, under one read transaction: in WAL mode
-            // writers carry on meanwhile. In small steps, each write by another
-            // process restarted the copy, so a busy database was never copied.
-            loop {
-                match backup.step(-1)? {
-                    rusqlite::backup::StepResult::Done => return Ok(()),
-                    _ => std::thread::sleep(Duration::from_millis(5)),
+            let mut out = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            // The temporary file is thrown away on failure: no journal needed.
+            out.pragma_update(None, "journal_mode", "OFF")?;
+            {
+                let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+                // Every page in one step, under one read transaction: in WAL mode
+                // writers carry on meanwhile. In small steps, each write by another
+                // process restarted the copy, so a busy database was never copied.
+                loop {
+                    match backup.step(-1)? {
+                        rusqlite::backup::StepResult::Done => break,
+                        _ => std::thread::sleep(Duration::from_millis(5)),
+                    }
                 }
             }
+            // Keep the copy a single self-contained file.
+            out.execute_batch("PRAGMA journal_mode = DELETE;")?;
+            out.close().map_err(|(_, e)| e)?;
+            Ok(())
         })();
         if let Err(e) = result {
-            drop(out);
-            let _ = fs::remove_file(dest);
+            let _ = fs::remove_file(&journal);
             return Err(e.context(format!("backup to {} failed", dest.display())));
         }
-        // Keep the copy a single self-contained file.
-        out.execute_batch("PRAGMA journal_mode = DELETE;")?;
+        tmp.persist_noclobber(dest).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                crate::error::UserError::new(format!(
+                    "backup {} already exists; choose a new file name",
+                    dest.display()
+                ))
+                .into()
+            } else {
+                anyhow::Error::new(e.error).context(format!("cannot write {}", dest.display()))
+            }
+        })?;
         Ok(())
     }
 
@@ -381,6 +462,35 @@ pub fn replace_database(from: tempfile::TempPath, to: &Path) -> Result<()> {
     }
     from.persist(to).map_err(|e| e.error).with_context(|| format!("cannot write {}", to.display()))?;
     Ok(())
+}
+
+/// Is this error (anywhere in its chain) SQLite or the system saying the
+/// file or its folder cannot be written?
+pub fn is_read_only(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
+        ) || c.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::PermissionDenied || io.raw_os_error() == Some(libc::EROFS)
+        })
+    })
+}
+
+/// `path` as an SQLite URI (`file:` with reserved bytes percent-encoded).
+fn file_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// What `doctor` reports.
