@@ -116,6 +116,7 @@ pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> 
                 .iter()
                 .map(|o| (gap_closed(snapshot, &index, o, &p.slug), schedule_risk(o, &p.slug)))
                 .collect(),
+            has_deadline: now.analysis.projects.iter().any(|o| o.project == p.slug && o.deadline.is_some()),
         })
         .collect();
     FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }
