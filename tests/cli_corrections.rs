@@ -374,6 +374,8 @@ fn a_version_1_database_upgrades_and_takes_corrections() {
         db.json(&["point", "list", "--json"]).as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
     assert_eq!(listed, [1, 2, 4]);
     assert_eq!(db.health().count("point"), 4);
+    assert_eq!(db.health().count("correction"), 2);
+    assert_eq!(db.health().count("archive_event"), 1);
 }
 
 /// Re-importing an export made before or after a correction adds nothing:
