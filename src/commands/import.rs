@@ -97,13 +97,22 @@ fn parsed_in_background(
     input: impl std::io::Read + Send + 'static,
     today: chrono::NaiveDate,
 ) -> impl Iterator<Item = Result<crate::store::ImportRow, crate::error::UserError>> {
+    // A batch is sent at 2,048 rows or 1 MiB of text, whichever comes
+    // first, and at most 16 wait: the rows in flight stay a few MiB however
+    // long each is.
     const BATCH: usize = 2048;
+    const BATCH_BYTES: usize = 1 << 20;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(16);
     std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
+        let mut bytes = 0;
         for row in csv_format::read_rows(input, today) {
+            if let Ok(r) = &row {
+                bytes += r.note.len() + r.blockers.iter().map(|(c, t)| c.len() + t.len()).sum::<usize>() + 128;
+            }
             batch.push(row);
-            if batch.len() == BATCH {
+            if batch.len() == BATCH || bytes >= BATCH_BYTES {
+                bytes = 0;
                 // The writer stopped early (an error): nothing more to do.
                 if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
                     return;

@@ -98,7 +98,7 @@ impl Store {
         let mut metrics: HashMap<String, HashMap<String, Known>> = HashMap::default();
         let mut engineers: HashMap<String, i64> = HashMap::default();
         let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
-        let mut unknown: BTreeSet<String> = BTreeSet::new();
+        let mut unknown = Unknown::default();
         // Bulk mode (see `BULK_MIN_ROWS`): once this import is large next to
         // the points already stored, the point indexes are dropped inside the
         // transaction and rebuilt before it commits. Their definitions come
@@ -126,7 +126,7 @@ impl Store {
 
             let mut engineer = |tx: &rusqlite::Transaction<'_>,
                                 handle: &str,
-                                unknown: &mut BTreeSet<String>,
+                                unknown: &mut Unknown,
                                 summary: &mut ImportSummary|
              -> Result<Option<i64>> {
                 if let Some(&id) = engineers.get(handle) {
@@ -143,7 +143,7 @@ impl Store {
                         tx.last_insert_rowid()
                     }
                     None => {
-                        unknown.insert(format!("engineer '{handle}'"));
+                        unknown.add(format!("engineer '{handle}'"));
                         return Ok(None);
                     }
                 };
@@ -171,7 +171,7 @@ impl Store {
                             Some(id)
                         }
                         None => {
-                            unknown.insert(format!("project '{}'", row.project));
+                            unknown.add(format!("project '{}'", row.project));
                             None
                         }
                     },
@@ -183,7 +183,7 @@ impl Store {
                 let metric_id = match (project_id, known.map(|k| k.id)) {
                     (_, Some(id)) => Some(id),
                     (None, None) => {
-                        unknown.insert(format!("metric '{}/{}'", row.project, row.metric));
+                        unknown.add(format!("metric '{}/{}'", row.project, row.metric));
                         None
                     }
                     (Some(pid), None) => {
@@ -242,7 +242,7 @@ impl Store {
                                 Some(id)
                             }
                             None => {
-                                unknown.insert(format!("metric '{}/{}'", row.project, row.metric));
+                                unknown.add(format!("metric '{}/{}'", row.project, row.metric));
                                 None
                             }
                         }
@@ -324,8 +324,10 @@ impl Store {
             }
         }
         if !unknown.is_empty() {
-            let list: Vec<String> = unknown.into_iter().collect();
-            return Err(UserError::new(format!("the file names unknown {}", list.join(", ")))
+            let more =
+                if unknown.more { format!(" and more (the first {} are listed)", Unknown::MAX) } else { String::new() };
+            let list: Vec<String> = unknown.names.into_iter().collect();
+            return Err(UserError::new(format!("the file names unknown {}{more}", list.join(", ")))
                 .hint("create them first, or import with --create-missing")
                 .into());
         }
@@ -553,6 +555,31 @@ fn same_blockers(tx: &rusqlite::Connection, point: i64, row: &ImportRow) -> Resu
         }
     }
     Ok(resolved)
+}
+
+/// The unknown names an import found, to list them all in one error; past
+/// [`Unknown::MAX`] only counted, so that a file of a million unknown names
+/// does not hold them all in memory.
+#[derive(Default)]
+struct Unknown {
+    names: BTreeSet<String>,
+    more: bool,
+}
+
+impl Unknown {
+    const MAX: usize = 1000;
+
+    fn add(&mut self, name: String) {
+        if self.names.len() < Self::MAX || self.names.contains(&name) {
+            self.names.insert(name);
+        } else {
+            self.more = true;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
 }
 
 /// A metric the import has met, with the definition its rows must agree with.
