@@ -243,6 +243,11 @@ fn archiving_a_project_or_metric_and_bringing_it_back() {
     assert_eq!(chips["archived"], true);
     assert_eq!(d["archive_events"][0]["reason"], "cancelled: bought the chips instead");
     db.refused(&["project", "archive", "chips"], "already archived");
+    let r = db
+        .run(&["log", "--metric", "chips/defects", "--engineer", "wang-xm", "--value", "0.45", "--note", "late news"])
+        .ok();
+    assert!(r.stderr.contains("chips/defects is archived"), "{}", r.stderr);
+    assert_eq!(db.json(&["forecast", "--json"]).as_array().unwrap().len(), 1, "still out of forecasts");
 
     db.run(&["project", "unarchive", "chips"]).ok();
     assert_eq!(db.json(&["forecast", "--json"]).as_array().unwrap().len(), 2);
