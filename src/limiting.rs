@@ -33,7 +33,9 @@ pub struct ProjectOutlook {
     /// The metric (as `PROJECT/METRIC`) most often last to finish.
     pub limiting_metric: Option<String>,
     /// Criticality of the metrics on the project's path (its dependencies'
-    /// included) that finish last on some path, highest first.
+    /// included) that finish last on some path, highest first: the first
+    /// [`CRITICAL_KEPT`], and the first diverging or stalled one if it is not
+    /// among them.
     pub criticality: Vec<(String, f64)>,
     pub deadline: Option<NaiveDate>,
     pub p_on_time: Option<f64>,
@@ -525,6 +527,7 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
     }
 
     let (completion, mut credits) = simulate(inp, &graph, &has_known, n_paths);
+    let key_index: HashMap<String, usize> = inp.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
 
     let mut projects = Vec::with_capacity(np);
     for (pi, (project, completion)) in inp.projects.iter().zip(completion).enumerate() {
@@ -538,6 +541,9 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             })
             .collect();
         criticality.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        keep_most_critical(&mut criticality, |key| {
+            key_index.get(key).is_some_and(|&m| is_off_track(inp.forecasts[m].status))
+        });
         let status = status_of_bits(bits[pi]);
         let done = status == Status::Done;
         let deadline = inp.project_deadlines.get(&project.slug).copied();
@@ -576,6 +582,26 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
     let limiting_factor = choose(inp, &projects);
     let index = projects.iter().enumerate().map(|(i, p)| (p.project.clone(), i)).collect();
     Analysis { projects, limiting_factor, index }
+}
+
+/// How many of a project's most critical metrics its outlook keeps.
+pub const CRITICAL_KEPT: usize = 10;
+
+/// Keeps, of a criticality list sorted most critical first, the first
+/// [`CRITICAL_KEPT`] and the first diverging or stalled one: all that the
+/// limiting factor ([`choose`]) and a project's limiting metric look at, so
+/// that a project deep in a long chain does not carry hundreds of entries.
+fn keep_most_critical(list: &mut Vec<(String, f64)>, off_track: impl Fn(&str) -> bool) {
+    if list.len() <= CRITICAL_KEPT {
+        return;
+    }
+    let extra = list.iter().skip(CRITICAL_KEPT).position(|(k, c)| *c > 0.0 && off_track(k));
+    let extra = match (list[..CRITICAL_KEPT].iter().any(|(k, c)| *c > 0.0 && off_track(k)), extra) {
+        (false, Some(i)) => Some(list.swap_remove(CRITICAL_KEPT + i)),
+        _ => None,
+    };
+    list.truncate(CRITICAL_KEPT);
+    list.extend(extra);
 }
 
 /// [`quantile`] over the finished days already sorted, of `total` paths.
@@ -999,7 +1025,11 @@ mod tests {
             let slow = reference::analyze(&inp);
             assert_eq!(fast.limiting_factor, slow.limiting_factor, "seed {seed}");
             for (f, s) in fast.projects.iter().zip(&slow.projects) {
-                let nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
+                let mut nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
+                keep_most_critical(&mut nonzero, |key| {
+                    let m = metrics.iter().position(|m| m.key() == key).unwrap();
+                    is_off_track(forecasts[m].status)
+                });
                 let fast_nonzero: Vec<(String, f64)> = f.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
                 assert_eq!(fast_nonzero, nonzero, "seed {seed} {}", f.project);
                 let mut f = f.clone();
@@ -1050,15 +1080,19 @@ mod tests {
         };
         let a = analyze(&inp);
         assert_eq!(a, analyze(&inp), "not the same on a second run");
-        let top = a.project("p299").unwrap();
-        let total: f64 = top.criticality.iter().map(|c| c.1).sum();
-        assert!((total - 1.0).abs() < 0.01, "shares sum to {total}");
-        let lower: f64 = top.criticality.iter().filter(|c| c.0.as_str() < "p150").map(|c| c.1).sum();
+        // The full credits, before the outlook keeps the most critical ten.
+        let graph = ProjectGraph::new(&projects, &metrics);
+        let (_, credits) = simulate(&inp, &graph, &vec![true; n], 600);
+        let top: Vec<(u32, f64)> = credits[n - 1].clone().into_vec();
+        let total: f64 = top.iter().map(|c| c.1).sum();
+        assert_eq!(total, 600.0, "one blame per path");
+        let lower: f64 = top.iter().filter(|c| c.0 < 150).map(|c| c.1).sum::<f64>() / 600.0;
         assert!((0.4..0.6).contains(&lower), "the lower half holds {lower}");
         // Below the threshold the split is exact: 40 tied metrics, 1/40 each.
-        let p39 = a.project("p039").unwrap();
-        assert_eq!(p39.criticality.len(), 40);
-        assert!(p39.criticality.iter().all(|c| c.1 == 0.025), "{:?}", p39.criticality);
+        let p39 = credits[39].clone().into_vec();
+        assert_eq!(p39.len(), 40);
+        assert!(p39.iter().all(|c| (c.1 - 600.0 / 40.0).abs() < 1e-9), "{p39:?}");
+        assert_eq!(a.project("p039").unwrap().criticality.len(), CRITICAL_KEPT);
         assert!(a
             .projects
             .iter()
