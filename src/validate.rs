@@ -84,9 +84,9 @@ fn any_date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserErr
         "today" => Some(today),
         "yesterday" => today.pred_opt(),
         "last-week" => today.checked_sub_days(Days::new(7)),
-        _ => weekday(s).map(|w| {
+        _ => weekday(s).and_then(|w| {
             let back = (today.weekday().num_days_from_monday() + 7 - w.num_days_from_monday()) % 7;
-            today - Days::new(u64::from(back))
+            today.checked_sub_days(Days::new(u64::from(back)))
         }),
     };
     let d = relative.or_else(|| parse_iso(s)).or_else(|| parse_iso_week(s)).ok_or_else(|| {
