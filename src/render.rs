@@ -23,6 +23,31 @@ pub struct Charts {
     pub fever: Option<String>,
 }
 
+/// Text from the data made inert in Markdown: `<` that could open HTML or
+/// an autolink becomes `&lt;` (and its `>` `&gt;`), and `[`, `]`, `` ` ``,
+/// `|` and `\\` are backslash-escaped (no link, image, code span or table
+/// cell break).
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    let mut opened = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '<' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) => {
+                opened = true;
+                out.push_str("&lt;");
+            }
+            '>' if opened => out.push_str("&gt;"),
+            '[' | ']' | '`' | '|' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// A status as people read it, with a symbol.
 pub fn status_label(s: &str) -> &'static str {
     match s {
@@ -48,6 +73,14 @@ fn environment(html: bool) -> Environment<'static> {
     // Escaping follows the output format, not the template's file name, so a
     // user's own HTML template is escaped too.
     env.set_auto_escape_callback(move |_| if html { AutoEscape::Html } else { AutoEscape::None });
+    // Every string from the data shows its invisible characters escaped; in
+    // Markdown (often rendered to HTML) it cannot open HTML, a link or an
+    // image, nor break a table row.
+    env.set_formatter(move |out, state, value| match value.as_str().filter(|_| !value.is_safe()) {
+        Some(s) if html => minijinja::escape_formatter(out, state, &Value::from(crate::output::visible(s).as_ref())),
+        Some(s) => out.write_str(&markdown_text(&crate::output::visible(s))).map_err(minijinja::Error::from),
+        None => minijinja::escape_formatter(out, state, value),
+    });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
     env.add_filter("pct", |v: Option<f64>| match v {
         Some(p) if p > 0.0 && p < 0.01 => "<1%".to_string(),
