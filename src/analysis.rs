@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::deadlines::deadline_for;
 use crate::forecast::replay::{self, MetricHistory, Record};
 use crate::forecast::{self, Calibration, Forecast, MetricSpec, Options, Reading, Status};
 use crate::limiting::{self, Analysis};
@@ -137,42 +136,30 @@ pub fn forecast_all(
 /// `as_of`, keyed by scope (`PROJECT/METRIC` or `PROJECT`); absent when not done.
 pub fn done_dates(snapshot: &Snapshot, as_of: NaiveDate) -> HashMap<String, NaiveDate> {
     let mut out = HashMap::new();
-    let mut metric_done: HashMap<&str, Vec<Option<NaiveDate>>> = HashMap::new();
+    let graph = crate::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
+    let mut metric_done: Vec<Option<NaiveDate>> = Vec::with_capacity(snapshot.metrics.len());
     for (i, m) in snapshot.metrics.iter().enumerate() {
         let series: Vec<(NaiveDate, f64)> = readings(snapshot, i, as_of).iter().map(|r| (r.date, r.value)).collect();
         let done = crate::deadlines::metric_done_on(m, &series);
         if let Some(d) = done {
             out.insert(m.key(), d);
         }
-        metric_done.entry(m.project.as_str()).or_default().push(done);
+        metric_done.push(done);
     }
-    // Projects in dependency order: a project is done when its metrics and its
-    // dependencies are (memoised; dependencies are acyclic by construction).
-    fn project(
-        slug: &str,
-        snapshot: &Snapshot,
-        metric_done: &HashMap<&str, Vec<Option<NaiveDate>>>,
-        memo: &mut HashMap<String, Option<NaiveDate>>,
-        depth: usize,
-    ) -> Option<NaiveDate> {
-        if let Some(d) = memo.get(slug) {
-            return *d;
+    // Projects in dependency order: a project is done when its metrics and
+    // its dependencies are.
+    // A dependency on a project that does not exist is never done.
+    let slugs: std::collections::HashSet<&str> = snapshot.projects.iter().map(|p| p.slug.as_str()).collect();
+    let mut project_done: Vec<Option<NaiveDate>> = vec![None; snapshot.projects.len()];
+    for &p in &graph.order {
+        let own: Vec<Option<NaiveDate>> = graph.own[p].iter().map(|&m| metric_done[m]).collect();
+        let mut deps: Vec<Option<NaiveDate>> = graph.deps[p].iter().map(|&d| project_done[d]).collect();
+        if snapshot.projects[p].depends_on.iter().any(|d| !slugs.contains(d.as_str())) {
+            deps.push(None);
         }
-        let deps: Vec<Option<NaiveDate>> = match snapshot.projects.iter().find(|p| p.slug == slug) {
-            Some(p) if depth < 64 => {
-                p.depends_on.iter().map(|d| project(d, snapshot, metric_done, memo, depth + 1)).collect()
-            }
-            _ => Vec::new(),
-        };
-        let own = metric_done.get(slug).cloned().unwrap_or_default();
-        let done = crate::deadlines::project_done_on(&own, &deps);
-        memo.insert(slug.to_string(), done);
-        done
-    }
-    let mut memo = HashMap::new();
-    for p in &snapshot.projects {
-        if let Some(d) = project(&p.slug, snapshot, &metric_done, &mut memo, 0) {
-            out.insert(p.slug.clone(), d);
+        project_done[p] = crate::deadlines::project_done_on(&own, &deps);
+        if let Some(d) = project_done[p] {
+            out.insert(snapshot.projects[p].slug.clone(), d);
         }
     }
     out
@@ -212,18 +199,22 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
     // The deadlines in force on that day: the latest set on or before it, per scope.
     let known: Vec<Deadline> = snapshot.deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
     let active = crate::deadlines::active(&known);
-    let project_deadlines: HashMap<String, NaiveDate> = snapshot
-        .projects
-        .iter()
-        .filter_map(|p| deadline_for(&active, &p.slug, None).map(|d| (p.slug.clone(), d.due)))
-        .collect();
+    // By scope, so that each project and metric finds its deadline at once
+    // (`deadline_for`: a metric's own, else its project's).
+    let by_scope: HashMap<(&str, Option<&str>), NaiveDate> =
+        active.iter().map(|d| ((d.project.as_str(), d.metric.as_deref()), d.due)).collect();
+    let deadline_for = |project: &str, metric: Option<&str>| -> Option<NaiveDate> {
+        metric.and_then(|m| by_scope.get(&(project, Some(m)))).or_else(|| by_scope.get(&(project, None))).copied()
+    };
+    let project_deadlines: HashMap<String, NaiveDate> =
+        snapshot.projects.iter().filter_map(|p| deadline_for(&p.slug, None).map(|d| (p.slug.clone(), d))).collect();
     let views = snapshot
         .metrics
         .iter()
         .zip(&forecasts)
         .map(|(m, f)| {
             // A metric's own deadline, else its project's (SPEC §3).
-            let deadline = deadline_for(&active, &m.project, Some(&m.metric)).map(|d| d.due);
+            let deadline = deadline_for(&m.project, Some(&m.metric));
             let p_on_time = deadline.and_then(|d| f.p_done_by(as_of, d));
             MetricView {
                 project: m.project.clone(),
@@ -335,7 +326,7 @@ pub fn odds(outlook: &Outlook, snapshot: &Snapshot, project: &str, metric: Optio
             }
             None => none,
         },
-        None => match outlook.analysis.projects.iter().find(|p| p.project == project) {
+        None => match outlook.analysis.project(project) {
             Some(p) => Odds { p10: p.p10, p50: p.p50, p80: p.p80 },
             None => none,
         },
@@ -352,7 +343,7 @@ pub fn chance(
 ) -> Option<f64> {
     match metric {
         Some(m) => outlook.forecasts[snapshot.metric_index(project, m)?].p_done_by(outlook.as_of, due),
-        None => outlook.analysis.projects.iter().find(|p| p.project == project)?.p_done_by(outlook.as_of, due),
+        None => outlook.analysis.project(project)?.p_done_by(outlook.as_of, due),
     }
 }
 

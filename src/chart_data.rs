@@ -3,7 +3,7 @@
 //!
 //! Pure: plain data in, plain chart descriptions out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
@@ -49,8 +49,7 @@ pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight:
 
 /// Small multiples of one project's metrics, its limiting metric highlighted.
 pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> Vec<MetricChart> {
-    let limiting =
-        outlook.analysis.projects.iter().find(|p| p.project == project).and_then(|p| p.limiting_metric.clone());
+    let limiting = outlook.analysis.project(project).and_then(|p| p.limiting_metric.clone());
     (0..snapshot.metrics.len())
         .filter(|&m| snapshot.metrics[m].project == project)
         .map(|m| metric_chart(snapshot, outlook, m, limiting.as_deref() == Some(snapshot.metrics[m].key().as_str())))
@@ -58,13 +57,12 @@ pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> 
 }
 
 /// Share of the gap closed for a project and everything it depends on: for
-/// each metric on its path, how much of the gap at its first reading is
-/// closed by its latest, averaged.
-fn gap_closed(snapshot: &Snapshot, index: &HashMap<String, usize>, outlook: &Outlook, project: &str) -> f64 {
-    let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
+/// each metric on its path that can be forecast, how much of the gap at its
+/// first reading is closed by its latest, averaged. `path` lists the metric
+/// positions on the project's path.
+fn gap_closed(snapshot: &Snapshot, path: &[usize], outlook: &Outlook) -> f64 {
     let mut shares = Vec::new();
-    for (key, _) in &p.criticality {
-        let Some(&m) = index.get(key) else { continue };
+    for &m in path.iter().filter(|&&m| !outlook.forecasts[m].samples.is_empty()) {
         let metric = &snapshot.metrics[m];
         let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of).collect();
         let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
@@ -89,7 +87,7 @@ fn gap_closed(snapshot: &Snapshot, index: &HashMap<String, usize>, outlook: &Out
 /// Schedule risk: 1 − P(on time) with a deadline; without one, the chance
 /// that the project (its dependencies included) is not done within 26 weeks.
 fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
-    let Some(p) = outlook.analysis.projects.iter().find(|p| p.project == project) else { return 0.0 };
+    let Some(p) = outlook.analysis.project(project) else { return 0.0 };
     if p.status == Status::Done {
         return 0.0;
     }
@@ -103,20 +101,28 @@ fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
 /// The fever chart: every project at (gap closed, schedule risk) now, with a
 /// trail through the earlier outlooks given (oldest first).
 pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> FeverChart {
-    // `PROJECT/METRIC` → position, built once: every project looks up its whole path.
-    let index: HashMap<String, usize> = snapshot.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
+    // Each project's path (its metrics and its dependencies'), found once
+    // for all the outlooks and dropped before the next project's.
+    let graph = crate::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
+    let mut seen = vec![0u32; snapshot.projects.len()];
     let projects = snapshot
         .projects
         .iter()
-        .map(|p| FeverProject {
-            label: p.slug.clone(),
-            closed: gap_closed(snapshot, &index, now, &p.slug),
-            risk: schedule_risk(now, &p.slug),
-            trail: earlier
-                .iter()
-                .map(|o| (gap_closed(snapshot, &index, o, &p.slug), schedule_risk(o, &p.slug)))
-                .collect(),
-            has_deadline: now.analysis.projects.iter().any(|o| o.project == p.slug && o.deadline.is_some()),
+        .enumerate()
+        .map(|(i, p)| {
+            let mut path: Vec<usize> = graph
+                .closure(i, &mut seen, i as u32 + 1)
+                .into_iter()
+                .flat_map(|q| graph.own[q].iter().copied())
+                .collect();
+            path.sort_unstable();
+            FeverProject {
+                label: p.slug.clone(),
+                closed: gap_closed(snapshot, &path, now),
+                risk: schedule_risk(now, &p.slug),
+                trail: earlier.iter().map(|o| (gap_closed(snapshot, &path, o), schedule_risk(o, &p.slug))).collect(),
+                has_deadline: now.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()),
+            }
         })
         .collect();
     FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }

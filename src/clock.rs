@@ -30,20 +30,36 @@ impl Clock {
             Ok(s) if !s.trim().is_empty() => Clock::parse(s.trim()),
             _ => {
                 let now = Utc::now();
-                Ok(Clock { today: Local::now().date_naive(), now })
+                Clock { today: Local::now().date_naive(), now }.check("the system clock")
             }
         }
     }
 
     fn parse(s: &str) -> Result<Clock, String> {
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return Ok(Clock::fixed(d));
+        let clock = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Clock::fixed(d)
+        } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            Clock { today: t.date_naive(), now: t.with_timezone(&Utc) }
+        } else {
+            return Err(format!("{NOW_VAR}='{s}' is not a date; use YYYY-MM-DD or an RFC 3339 timestamp"));
+        };
+        clock.check(&format!("{NOW_VAR}='{s}'"))
+    }
+
+    /// The earliest and latest "today" limfac works with: typed dates start
+    /// in 1970, and every date computed from today (deadlines up to 20 years
+    /// ahead, forecasts up to 10 years past them) must stay a four-digit year.
+    pub fn bounds() -> (NaiveDate, NaiveDate) {
+        (crate::validate::min_date(), NaiveDate::from_ymd_opt(9899, 12, 31).expect("valid"))
+    }
+
+    /// Refuses a clock outside [`Clock::bounds`], naming where it came from.
+    fn check(self, what: &str) -> Result<Clock, String> {
+        let (first, last) = Clock::bounds();
+        if self.today < first || self.today > last {
+            return Err(format!("{what} is out of range; use a date from {first} to {last}"));
         }
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            let now = t.with_timezone(&Utc);
-            return Ok(Clock { today: t.date_naive(), now });
-        }
-        Err(format!("{NOW_VAR}='{s}' is not a date; use YYYY-MM-DD or an RFC 3339 timestamp"))
+        Ok(self)
     }
 
     /// The RFC 3339 stamp stored in `created_at` columns.

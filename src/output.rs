@@ -27,8 +27,11 @@ impl Output {
         Output { out: buf, color: false, quiet: true }
     }
 
+    /// A line for people: invisible and direction-changing characters
+    /// (kept in notes) are shown escaped, so they cannot reorder the text
+    /// around them.
     pub fn line(&mut self, s: impl AsRef<str>) -> io::Result<()> {
-        self.out.write_all(s.as_ref().as_bytes())?;
+        self.out.write_all(visible(s.as_ref()).as_bytes())?;
         self.out.write_all(b"\n")
     }
 
@@ -343,6 +346,23 @@ fn terminal_width() -> Option<usize> {
         .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
         .filter(|w| *w >= 20)
         .or(Some(80))
+}
+
+/// `s` with every invisible or direction-changing character (see
+/// [`crate::validate::is_invisible`]) written as `{U+XXXX}`.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(crate::validate::is_invisible) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if crate::validate::is_invisible(c) {
+            out.push_str(&format!("{{U+{:04X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Formats a number compactly for tables: no trailing zeros, at most 4 significant decimals.

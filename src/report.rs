@@ -38,8 +38,10 @@ pub struct ProjectRow {
     pub off_path: bool,
     pub limiting_metric: Option<String>,
     /// Metrics on the project's path too new to forecast (fewer than four
-    /// dates): its dates do not account for them yet.
+    /// dates): its dates do not account for them yet. At most 20 are listed.
     pub not_forecast: Vec<String>,
+    /// More such metrics than `not_forecast` lists.
+    pub more_not_forecast: bool,
     pub metrics: Vec<MetricView>,
 }
 
@@ -246,9 +248,15 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
 
     let mut projects = Vec::new();
     let mut off_path = Vec::new();
-    for outlook in &now.analysis.projects {
-        let p = &snapshot.projects[snapshot.project_index(&outlook.project).expect("project exists")];
-        let metrics: Vec<MetricView> = now.views.iter().filter(|v| v.project == p.slug).cloned().collect();
+    // Each project's metric views, grouped once (not searched per project).
+    let mut views: HashMap<&str, Vec<&MetricView>> = HashMap::new();
+    for v in &now.views {
+        views.entry(v.project.as_str()).or_default().push(v);
+    }
+    // The analysis lists the snapshot's projects in order.
+    for (p, outlook) in snapshot.projects.iter().zip(&now.analysis.projects) {
+        let metrics: Vec<MetricView> =
+            views.get(p.slug.as_str()).map(|v| v.iter().map(|&v| v.clone()).collect()).unwrap_or_default();
         if outlook.off_path {
             off_path.push(OffPath {
                 scope: p.slug.clone(),
@@ -283,6 +291,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
             off_path: outlook.off_path,
             limiting_metric: outlook.limiting_metric.clone(),
             not_forecast: outlook.unknown_metrics.clone(),
+            more_not_forecast: outlook.more_unknown,
             metrics,
         });
     }

@@ -84,9 +84,9 @@ fn any_date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserErr
         "today" => Some(today),
         "yesterday" => today.pred_opt(),
         "last-week" => today.checked_sub_days(Days::new(7)),
-        _ => weekday(s).map(|w| {
+        _ => weekday(s).and_then(|w| {
             let back = (today.weekday().num_days_from_monday() + 7 - w.num_days_from_monday()) % 7;
-            today - Days::new(u64::from(back))
+            today.checked_sub_days(Days::new(u64::from(back)))
         }),
     };
     let d = relative.or_else(|| parse_iso(s)).or_else(|| parse_iso_week(s)).ok_or_else(|| {
@@ -210,7 +210,46 @@ pub fn text(field: &str, s: &str) -> Result<String, UserError> {
         return Err(UserError::new(format!("{field} {} must be one line", show(t))));
     }
     control_free(field, t)?;
+    visible_only(field, t)?;
     Ok(t.to_string())
+}
+
+/// Characters that change the direction of text or take no room: in a name
+/// they make it look like another (`Eve\u{202E}gnp.exe` shows as
+/// `Eveexe.png`). Refused in names; kept in notes, and shown escaped.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Refuses invisible and direction-changing characters, except a zero-width
+/// (non-)joiner between two letters, which some scripts need (Persian,
+/// Devanagari, ...).
+fn visible_only(field: &str, s: &str) -> Result<(), UserError> {
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let joiner = matches!(c, '\u{200C}' | '\u{200D}');
+        let between_letters =
+            i > 0 && chars[i - 1].is_alphabetic() && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+        if is_invisible(c) && !(joiner && between_letters) {
+            return Err(UserError::new(format!(
+                "{field} {} holds the invisible or direction-changing character U+{:04X}",
+                show(s),
+                c as u32
+            ))
+            .hint("remove it: such characters make one name look like another"));
+        }
+    }
+    Ok(())
 }
 
 /// Longer free text (review notes, reasons): the same rules as a note.

@@ -212,7 +212,10 @@ struct Sample {
 }
 
 fn sample() -> impl Strategy<Value = Sample> {
-    let metric = (slug(), slug(), finite(), any::<bool>(), 0.0..100.0f64, prop::option::of(free_text(false, 12)));
+    // A unit is a name: no invisible or direction-changing characters (notes
+    // and blockers keep them).
+    let unit = free_text(false, 12).prop_filter("visible", |s| !s.chars().any(limfac::validate::is_invisible));
+    let metric = (slug(), slug(), finite(), any::<bool>(), 0.0..100.0f64, prop::option::of(unit));
     let point = (
         0..=(today() - epoch()).num_days(),
         0usize..3,

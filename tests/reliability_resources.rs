@@ -14,9 +14,15 @@ use common::TestDb;
 /// (wait4), not sampled. It is an upper bound: a child started by
 /// posix_spawn is also charged the test process's own peak, so the tests
 /// here never hold a large input in memory themselves.
+fn run_measured(db: &TestDb, args: &[&str]) -> (i32, String, f64) {
+    run_watched(db, args, 600)
+}
+
+/// [`run_measured`], stopping the child after `secs` seconds (a watchdog
+/// against a hang, not a timing assertion) and then failing.
 // The child is reaped by wait4 below, which clippy does not see.
 #[allow(clippy::zombie_processes)]
-fn run_measured(db: &TestDb, args: &[&str]) -> (i32, String, f64) {
+fn run_watched(db: &TestDb, args: &[&str], secs: u64) -> (i32, String, f64) {
     let mut child =
         db.std_cmd().args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("limfac starts");
     let mut stderr = child.stderr.take().unwrap();
@@ -27,10 +33,22 @@ fn run_measured(db: &TestDb, args: &[&str]) -> (i32, String, f64) {
     });
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
-    // SAFETY: plain system call on our own child, with valid out-pointers.
+    // SAFETY: plain system calls on our own child, with valid out-pointers.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4");
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if got == pid {
+            break;
+        }
+        assert_eq!(got, 0, "wait4");
+        if std::time::Instant::now() > give_up {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            panic!("{args:?} still running after {secs} s (peak RSS {} MiB)", usage.ru_maxrss / 1024);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
     // ru_maxrss is in KiB on Linux.
     let peak = usage.ru_maxrss as f64 / 1024.0;
@@ -117,4 +135,62 @@ fn many_long_rows_import_in_memory_that_does_not_follow_the_file() {
     // thread are bounded by bytes, not only by count.
     assert!(peak < BOUNDED_MIB, "peak RSS {peak:.0} MiB for a 90 MB import");
     assert_eq!(db.health().count("point"), 3000);
+}
+
+// --- item 15: templates run out of fuel, and their output is bounded -------
+
+fn small_report_db() -> TestDb {
+    let db = TestDb::seeded();
+    for (i, v) in ["70", "75", "80", "86"].iter().enumerate() {
+        let date = format!("2026-11-{:02}", 1 + 7 * i);
+        db.run(&[
+            "log",
+            "--metric",
+            "power/output",
+            "--engineer",
+            "alice",
+            "--value",
+            v,
+            "--note",
+            "n",
+            "--date",
+            &date,
+        ])
+        .ok();
+    }
+    db
+}
+
+#[test]
+fn a_template_that_loops_forever_runs_out_of_fuel_with_a_clear_error() {
+    let db = small_report_db();
+    std::fs::write(
+        db.file("loop.md"),
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% for c in range(100000) %}.{% endfor %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    for format in ["md", "html"] {
+        let (code, stderr, peak) = run_watched(&db, &["report", "--format", format, "--template", "loop.md"], 120);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains("too much work"), "{stderr}");
+        assert!(peak < BOUNDED_MIB * 4.0, "peak RSS {peak:.0} MiB");
+    }
+}
+
+#[test]
+fn a_template_with_a_huge_output_stops_at_the_limit_with_a_clear_error() {
+    let db = small_report_db();
+    // About 100 GB of output from a few thousand steps.
+    std::fs::write(db.file("big.md"), "{% set s = \"x\" * 1000000 %}{% for a in range(100000) %}{{ s }}{% endfor %}")
+        .unwrap();
+    let out = db.file("out.md");
+    let (code, stderr, peak) =
+        run_watched(&db, &["report", "--template", "big.md", "--out", out.to_str().unwrap()], 120);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains("output"), "{stderr}");
+    assert!(peak < BOUNDED_MIB * 4.0, "peak RSS {peak:.0} MiB");
+    assert!(!out.exists(), "a partial report was written");
+    // The built-in templates have room to spare.
+    db.run(&["report"]).ok();
+    db.run(&["report", "--format", "html"]).ok();
 }

@@ -67,7 +67,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let engineer = args.engineer.as_deref().map(|e| validate::handle("--engineer", e)).transpose()?;
     let value = args.value.as_deref().map(|v| validate::number("--value", v)).transpose()?;
     let note = args.note.as_deref().map(|n| validate::note("--note", n)).transpose()?;
-    let date = args.date.as_deref().map(|d| validate::date("--date", d, today)).transpose()?.unwrap_or(today);
+    let date = args.date.as_deref().map(|d| validate::date("--date", d, today)).transpose()?;
     let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
     let reviewer = reviewer.or_else(|| ctx.settings.reviewer.clone());
     let blockers: Vec<(String, String)> =
@@ -89,6 +89,24 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     .collect();
 
     let mut store = ctx.open()?;
+    // A point joins the meeting it was heard in: with --review, on that
+    // meeting's date (which --date, if given, must be).
+    let date = match (&review, date) {
+        (ReviewChoice::Id(id), date) => {
+            let Some(held) = store.review_date(*id)? else {
+                return Err(UserError::new(format!("--review {id} does not exist"))
+                    .hint("list reviews with: limfac review list")
+                    .into());
+            };
+            if let Some(d) = date.filter(|&d| d != held) {
+                return Err(UserError::new(format!("--date {d} is not the date of review {id} ({held})"))
+                    .hint("a point joins the meeting it was heard in: leave out --date to use the review's date, or leave out --review to join that day's review")
+                    .into());
+            }
+            held
+        }
+        (_, date) => date.unwrap_or(today),
+    };
     if missing.is_empty() {
         let (project, metric) = metric.expect("checked");
         let value = value.expect("checked");

@@ -125,10 +125,12 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let (report, charts) = built?;
     let text = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        ReportFormat::Md => render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts)
-            .context("cannot render the report template")?,
-        ReportFormat::Html => render::render(&report, template.as_deref().unwrap_or(render::HTML), true, &charts)
-            .context("cannot render the report template")?,
+        ReportFormat::Md => {
+            rendered(render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts))?
+        }
+        ReportFormat::Html => {
+            rendered(render::render(&report, template.as_deref().unwrap_or(render::HTML), true, &charts))?
+        }
     };
     match &args.out {
         Some(path) => {
@@ -138,6 +140,16 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         None => out.raw(text.as_bytes())?,
     }
     Ok(())
+}
+
+/// A rendered report, or one error line saying why the template failed.
+fn rendered(r: Result<String, render::RenderError>) -> Result<String> {
+    r.map_err(|e| match e {
+        render::RenderError::Template(t) => anyhow::Error::new(t).context("cannot render the report template"),
+        limit => crate::error::UserError::new(limit.to_string())
+            .hint("the built-in templates stay well within these limits; start from one of them")
+            .into(),
+    })
 }
 
 /// The report as of `as_of` (and the week before, for what changed), plus

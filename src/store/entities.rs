@@ -457,6 +457,12 @@ impl Store {
         Ok(v)
     }
 
+    /// The date of review `id`, if it exists.
+    pub fn review_date(&self, id: i64) -> Result<Option<NaiveDate>> {
+        let d = self.conn.query_row("SELECT date FROM review WHERE id = ?1", [id], |r| date_col(r, 0)).optional()?;
+        Ok(d)
+    }
+
     pub fn review(&self, id: i64) -> Result<Review> {
         let r = self
             .conn

@@ -147,14 +147,22 @@ impl Store {
         let date = iso(p.date);
         let rid = match &p.review {
             ReviewChoice::Id(id) => {
-                let exists: bool =
-                    tx.query_row("SELECT EXISTS (SELECT 1 FROM review WHERE id = ?1)", [id], |r| r.get(0))?;
-                if !exists {
-                    return Err(UserError::new(format!("--review {id} does not exist"))
-                        .hint("list reviews with: limfac review list")
-                        .into());
+                let held: Option<String> =
+                    tx.query_row("SELECT date FROM review WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+                match held {
+                    None => {
+                        return Err(UserError::new(format!("--review {id} does not exist"))
+                            .hint("list reviews with: limfac review list")
+                            .into())
+                    }
+                    // A point is heard in a meeting on its own date.
+                    Some(held) if held != date => {
+                        return Err(UserError::new(format!("--date {date} is not the date of review {id} ({held})"))
+                            .hint("a point joins the meeting it was heard in")
+                            .into())
+                    }
+                    Some(_) => *id,
                 }
-                *id
             }
             ReviewChoice::Day { kind, reviewer } => {
                 let reviewer_id = reviewer.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
