@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes tests/fixtures/schema/v1.db: a small database at schema version 1
+# Writes tests/fixtures/schema/vN.db, N the schema version of this build: a small database
 # holding one of everything (projects with a dependency, an org chart,
 # metrics both ways, reviews of every kind, points with awkward notes,
 # blockers open and resolved, a deadline), written through the CLI with the
@@ -15,10 +15,11 @@ cd "$(dirname "$0")/.."
 cargo build --quiet --bin limfac
 bin="${CARGO_TARGET_DIR:-target}/debug/limfac"
 
-out=tests/fixtures/schema/v1.db
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-db="$work/v1.db"
+version="$(LIMFAC_NOW=2026-11-29 "$bin" --db "$work/probe.db" doctor --json | sed -n 's/.*"schema_version": \([0-9]*\).*/\1/p')"
+out="tests/fixtures/schema/v$version.db"
+db="$work/v$version.db"
 
 export LIMFAC_DB="$db" LIMFAC_NOW="2026-11-29T12:00:00Z" NO_COLOR=1
 unset EDITOR
