@@ -395,7 +395,7 @@ fn blockers(snapshot: &Snapshot, as_of: NaiveDate, lf: Option<&LimitingView>) ->
             .cmp(&a.on_limiting_path)
             .then_with(|| a.blocker.category.cmp(&b.blocker.category))
             .then_with(|| a.blocker.opened.cmp(&b.blocker.opened))
-            .then_with(|| a.blocker.id.cmp(&b.blocker.id))
+        // Ties keep the snapshot's order: the order the blockers were made.
     });
     out
 }

@@ -300,10 +300,23 @@ fn deadline_set_killed_at_any_moment_writes_a_whole_change_or_none() {
 /// nothing is lost, and it can be written to.
 #[test]
 fn schema_v1_fixture_opens_with_the_current_build() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema/v1.db");
+    schema_fixture_opens_with_the_current_build(1);
+}
+
+#[test]
+fn schema_v2_fixture_opens_with_the_current_build() {
+    schema_fixture_opens_with_the_current_build(2);
+}
+
+fn schema_fixture_opens_with_the_current_build(version: u32) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/schema/v{version}.db"));
     let bytes = std::fs::read(&fixture).expect("run scripts/make_schema_fixtures.sh");
     assert_eq!(&bytes[..16], b"SQLite format 3\0");
-    assert_eq!(u32::from_be_bytes(bytes[60..64].try_into().unwrap()), 1, "the fixture is not at schema version 1");
+    assert_eq!(
+        u32::from_be_bytes(bytes[60..64].try_into().unwrap()),
+        version,
+        "the fixture is not at schema version {version}"
+    );
 
     let db = TestDb::new();
     std::fs::write(&db.path, &bytes).unwrap();
@@ -349,6 +362,25 @@ fn schema_v1_fixture_opens_with_the_current_build() {
     let fresh = db.file("fresh.db");
     assert!(db.std_cmd().arg("--db").arg(&fresh).arg("doctor").stdout(Stdio::null()).status().unwrap().success());
     assert_eq!(schema_shape(&db.path), schema_shape(&fresh));
+
+    // Every row that syncs got a distinct UUIDv7 (schema version 3), in the
+    // order the rows were made.
+    let conn = rusqlite::Connection::open_with_flags(&db.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    for table in ["project", "engineer", "metric", "review", "point", "blocker", "deadline"] {
+        let uids: Vec<String> = conn
+            .prepare(&format!("SELECT uid FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!uids.is_empty(), "{table}");
+        for u in &uids {
+            assert!(u.len() == 36 && u.as_bytes()[14] == b'7' && b"89ab".contains(&u.as_bytes()[19]), "{table}: {u}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = uids.iter().collect();
+        assert_eq!(distinct.len(), uids.len(), "{table}: duplicate uids");
+    }
 }
 
 /// Tables with their columns (name, type, not null, default, key) and

@@ -134,6 +134,12 @@ impl Store {
         &self.path
     }
 
+    /// The SQLite connection, for the team sync (`src/sync/`), which keeps
+    /// its bookkeeping in this file (the `sync_*` tables, `uid` and `seq`).
+    pub(crate) fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     pub fn clock(&self) -> Clock {
         self.clock
     }
@@ -478,6 +484,37 @@ pub fn create_private_file(path: &Path) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+/// A new globally unique row id: a UUIDv7 (time-ordered; monotonic within
+/// this process), as lowercase hyphenated text.
+pub fn new_uid() -> String {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buf).to_string()
+}
+
+/// A row's place in creation order from its uid (the UUID's 128 bits;
+/// a missing or malformed uid sorts last).
+fn uid_order(uid: Option<&str>) -> u128 {
+    let Some(s) = uid else { return u128::MAX };
+    let mut v: u128 = 0;
+    let mut digits = 0;
+    for c in s.bytes() {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            b'-' => continue,
+            _ => return u128::MAX,
+        };
+        v = (v << 4) | u128::from(d);
+        digits += 1;
+    }
+    if digits == 32 {
+        v
+    } else {
+        u128::MAX
     }
 }
 

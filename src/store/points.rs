@@ -94,8 +94,8 @@ pub(super) fn day_review(
         return Ok(id);
     }
     tx.execute(
-        "INSERT INTO review (date, kind, reviewer_id, notes, created_at) VALUES (?1, ?2, ?3, NULL, ?4)",
-        params![date, kind.as_str(), reviewer_id, stamp],
+        "INSERT INTO review (date, kind, reviewer_id, notes, created_at, uid) VALUES (?1, ?2, ?3, NULL, ?4, ?5)",
+        params![date, kind.as_str(), reviewer_id, stamp, super::new_uid()],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -127,16 +127,16 @@ impl Store {
             }
         };
         tx.execute(
-            "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![date, mid, eid, p.value, p.note, rid, stamp],
+            "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![date, mid, eid, p.value, p.note, rid, stamp, super::new_uid()],
         )?;
         let point_id = tx.last_insert_rowid();
         for (cat, text) in &p.blockers {
             tx.execute(
-                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![cat, text, pid, mid, eid, point_id, date],
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![cat, text, pid, mid, eid, point_id, date, super::new_uid()],
             )?;
         }
         tx.commit()?;
@@ -223,8 +223,8 @@ impl Store {
         let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
         let eid = engineer.map(|h| engineer_id(&tx, h)).transpose()?;
         tx.execute(
-            "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![category, text, pid, mid, eid, iso(opened)],
+            "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![category, text, pid, mid, eid, iso(opened), super::new_uid()],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -266,7 +266,7 @@ impl Store {
              LEFT JOIN metric m ON m.id = b.metric_id
              LEFT JOIN engineer e ON e.id = b.engineer_id
              WHERE (?1 OR b.resolved IS NULL) AND (?2 IS NULL OR p.slug = ?2) AND (?3 IS NULL OR e.handle = ?3)
-             ORDER BY b.category, b.opened, b.id",
+             ORDER BY b.category, b.opened, b.uid IS NULL, b.uid, b.id",
         )?;
         let v = stmt
             .query_map(params![f.include_resolved, f.project, f.engineer], |r| {
@@ -337,9 +337,12 @@ impl Store {
                 }
             }
         }
-        let mut observations = Vec::new();
+        // Each observation with its row's uid: points of one metric on one
+        // date are ordered by uid (their creation time, the same on every
+        // synced copy of the database), not by local id.
+        let mut observations: Vec<(Observation, u128)> = Vec::new();
         {
-            let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<Observation>| -> Result<()> {
+            let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<(Observation, u128)>| -> Result<()> {
                 let eid: i64 = r.get(1)?;
                 let date = {
                     let s = r.get_ref(2)?.as_str()?;
@@ -352,19 +355,21 @@ impl Store {
                         "a data point names metric id {mid} or engineer id {eid}, which does not exist; run limfac doctor"
                     );
                 };
-                out.push(Observation { metric, engineer, date, value: r.get(3)? });
+                let order = super::uid_order(r.get_ref(4)?.as_str_or_null()?);
+                out.push((Observation { metric, engineer, date, value: r.get(3)? }, order));
                 Ok(())
             };
             if scope.is_none() {
-                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point")?;
+                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value, uid FROM point")?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
                     let mid: i64 = r.get(0)?;
                     read(r, mid, &mut observations)?;
                 }
             } else {
-                let mut stmt =
-                    self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point WHERE metric_id = ?1")?;
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT metric_id, engineer_id, date, value, uid FROM point WHERE metric_id = ?1")?;
                 let mut ids: Vec<i64> = metric_pos.keys().copied().collect();
                 ids.sort_unstable();
                 for mid in ids {
@@ -375,8 +380,9 @@ impl Store {
                 }
             }
         }
-        // Stable: points of one metric on one date stay in the order they were stored.
-        observations.sort_by_key(|o| (o.metric, o.date));
+        // Points of one metric on one date stay in the order they were made.
+        observations.sort_by_key(|(o, order)| (o.metric, o.date, *order));
+        let observations = observations.into_iter().map(|(o, _)| o).collect();
         let blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
         let deadlines = self.deadlines()?;
         Ok(Snapshot { projects, engineers, metrics, observations, blockers, deadlines })
