@@ -64,9 +64,13 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("weekly report: calibration + outlook, this week and last (cold)", |b| {
         b.iter(|| {
-            let now = analysis::outlook(&snap, as_of, horizon, &analysis::org_calibration(&snap, as_of, horizon));
-            let prev =
-                analysis::outlook(&snap, prev_day, horizon, &analysis::org_calibration(&snap, prev_day, horizon));
+            // As `limfac report` does: one set of histories, the replays shared by both weeks.
+            let histories = analysis::histories(&snap);
+            let memo = limfac::forecast::replay::Memo::default();
+            let cal_now = analysis::org_calibration_with(&histories, as_of, horizon, &memo);
+            let cal_prev = analysis::org_calibration_with(&histories, prev_day, horizon, &memo);
+            let now = analysis::outlook(&snap, as_of, horizon, &cal_now);
+            let prev = analysis::outlook(&snap, prev_day, horizon, &cal_prev);
             limfac::report::build(&snap, &now, Some(&prev), &limfac::report::Policy::default())
         })
     });

@@ -71,7 +71,17 @@ pub fn histories(snapshot: &Snapshot) -> Vec<MetricHistory> {
 /// The organization's calibration as of `as_of`, from the whole snapshot's history (readings
 /// after `as_of` are never used).
 pub fn org_calibration(snapshot: &Snapshot, as_of: NaiveDate, horizon_days: i64) -> OrgCalibration {
-    let (calibration, record) = replay::calibrate(&histories(snapshot), as_of, horizon_days);
+    org_calibration_with(&histories(snapshot), as_of, horizon_days, &replay::Memo::default())
+}
+
+/// [`org_calibration`] from histories already extracted, reusing `memo`'s replays.
+pub fn org_calibration_with(
+    histories: &[MetricHistory],
+    as_of: NaiveDate,
+    horizon_days: i64,
+    memo: &replay::Memo,
+) -> OrgCalibration {
+    let (calibration, record) = replay::calibrate_with(histories, as_of, horizon_days, memo);
     OrgCalibration { calibration, record }
 }
 

@@ -81,10 +81,18 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     // What the tool is for: this week's report on the demo data, then what
     // was made and what to try next (last, so it is what stays on screen).
-    let (report, none) =
+    let (report, none) = {
+        let histories = crate::analysis::histories(&snapshot);
+        let memo = crate::forecast::replay::Memo::default();
         super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS, &|d| {
-            Ok(std::sync::Arc::new(crate::analysis::org_calibration(&snapshot, d, ctx.settings.horizon_days)))
-        })?;
+            Ok(std::sync::Arc::new(crate::analysis::org_calibration_with(
+                &histories,
+                d,
+                ctx.settings.horizon_days,
+                &memo,
+            )))
+        })?
+    };
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     out.line("")?;
     out.line("---")?;

@@ -197,6 +197,8 @@ pub struct Calibrations<'a> {
     full: Option<&'a crate::model::Snapshot>,
     horizon: i64,
     loaded: std::cell::OnceCell<crate::model::Snapshot>,
+    histories: std::cell::OnceCell<Vec<crate::forecast::replay::MetricHistory>>,
+    replays: crate::forecast::replay::Memo,
     version: std::cell::OnceCell<String>,
     memo: std::cell::RefCell<
         std::collections::HashMap<chrono::NaiveDate, std::sync::Arc<crate::analysis::OrgCalibration>>,
@@ -212,6 +214,8 @@ impl<'a> Calibrations<'a> {
             full,
             horizon,
             loaded: std::cell::OnceCell::new(),
+            histories: std::cell::OnceCell::new(),
+            replays: Default::default(),
             version: std::cell::OnceCell::new(),
             memo: Default::default(),
         }
@@ -247,7 +251,8 @@ impl<'a> Calibrations<'a> {
                         }
                     },
                 };
-                let c = crate::analysis::org_calibration(snapshot, as_of, self.horizon);
+                let histories = self.histories.get_or_init(|| crate::analysis::histories(snapshot));
+                let c = crate::analysis::org_calibration_with(histories, as_of, self.horizon, &self.replays);
                 // Best-effort: a read-only database recomputes next time.
                 if let Ok(body) = serde_json::to_string(&c) {
                     let _ = self.store.save_calibration(as_of, engine, &version, &body);

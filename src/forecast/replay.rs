@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{Calibration, LevelMap, DATED};
-use super::timing::{self, Case, Features};
+use super::timing::{self, Features};
 use super::{forecast_with, seed_for, MetricSpec, Options, Reading, Status, MIN_DATES};
 
 /// One metric's history, as the replay reads it.
@@ -138,12 +138,33 @@ fn done_after(spec: &MetricSpec, readings: &[Reading], origin: NaiveDate, as_of:
     s.dates.iter().zip(&s.gaps).find(|(d, g)| **d > origin && **g <= s.tol).map(|(d, _)| *d)
 }
 
+/// The features of past forecasts, kept across as-of dates within one run: a forecast made at
+/// an origin depends on the readings up to that origin only, so the weekly report's two
+/// calibrations (this week's and last week's) share nearly all of their replays.
+#[derive(Debug, Default)]
+pub struct Memo(std::sync::Mutex<std::collections::HashMap<(String, NaiveDate), Option<Features>>>);
+
 /// Replays the chosen origins: the features of the forecast each metric would have had then,
 /// and what happened by `as_of`.
-pub fn replay(metrics: &[MetricHistory], as_of: NaiveDate, horizon_days: i64) -> Vec<ReplayCase> {
+pub fn replay(metrics: &[MetricHistory], as_of: NaiveDate, horizon_days: i64, memo: &Memo) -> Vec<ReplayCase> {
     origins(metrics, as_of)
         .par_iter()
-        .filter_map(|&(i, origin)| replay_one(&metrics[i], origin, as_of, horizon_days))
+        .filter_map(|&(i, origin)| {
+            let m = &metrics[i];
+            let key = (m.key.clone(), origin);
+            let cached = memo.0.lock().ok().and_then(|g| g.get(&key).copied());
+            let features = match cached {
+                Some(f) => f,
+                None => {
+                    let f = features_at(m, origin, horizon_days);
+                    if let Ok(mut g) = memo.0.lock() {
+                        g.insert(key, f);
+                    }
+                    f
+                }
+            };
+            outcome(m, origin, features?, as_of)
+        })
         .collect()
 }
 
@@ -165,10 +186,19 @@ pub fn weekly_origins(m: &MetricHistory, as_of: NaiveDate) -> Vec<NaiveDate> {
 
 /// The replay of one metric at one origin; None when it was done or too new then.
 pub fn replay_one(m: &MetricHistory, origin: NaiveDate, as_of: NaiveDate, horizon_days: i64) -> Option<ReplayCase> {
+    outcome(m, origin, features_at(m, origin, horizon_days)?, as_of)
+}
+
+/// The features of the forecast the metric had at `origin` (None: done or too new then).
+fn features_at(m: &MetricHistory, origin: NaiveDate, horizon_days: i64) -> Option<Features> {
     let known: Vec<Reading> = m.readings.iter().filter(|r| r.date <= origin).copied().collect();
     let opts = Options { horizon_days, fan: false, ..Options::new(origin, seed_for(&m.key)) };
     // The features do not depend on the calibration; the neutral one is the cheapest to apply.
-    let f = forecast_with(&m.spec, &known, &opts, neutral()).features?;
+    forecast_with(&m.spec, &known, &opts, neutral()).features
+}
+
+/// What happened after `origin`, as known on `as_of`.
+fn outcome(m: &MetricHistory, origin: NaiveDate, f: Features, as_of: NaiveDate) -> Option<ReplayCase> {
     let until: Vec<Reading> = m.readings.iter().filter(|r| r.date <= as_of).copied().collect();
     let (end, done) = match done_after(&m.spec, &until, origin, as_of) {
         Some(d) => (d, true),
@@ -188,30 +218,8 @@ fn pit_cdf(pits: &[(f64, bool)], levels: &[f64]) -> Vec<Option<f64>> {
     if pits.is_empty() {
         return levels.iter().map(|_| None).collect();
     }
-    let cases: Vec<Case> =
-        pits.iter().map(|&(u, done)| Case { features: dummy_features(), weeks: u, done, weight: 1.0 }).collect();
-    let curve = timing::km_curve(&cases, &|c: &Case| c.weeks);
+    let curve = timing::km_curve(pits.iter().map(|&(u, done)| (u, done, 1.0)).collect());
     levels.iter().map(|&l| Some(timing::km_at(&curve, l))).collect()
-}
-
-fn dummy_features() -> Features {
-    Features {
-        status: Status::Stalled,
-        elapsed_weeks: 1.0,
-        curve_p50_weeks: None,
-        curve_p10_weeks: None,
-        curve_p90_weeks: None,
-        pace_weeks: None,
-        recent_pace_weeks: None,
-        p_reach: 0.0,
-        count_like: false,
-        remaining: 0.0,
-        still_share: 0.0,
-        n_dates: 0,
-        left_share: 1.0,
-        rise: 0.0,
-        quiet: 0.0,
-    }
 }
 
 /// The levels the figures report: p10, p50, p80, p90.
@@ -274,9 +282,7 @@ pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: 
 
 /// Level knots (nominal τ → PIT level reached by a share τ of the cases), by Kaplan–Meier.
 fn level_knots_from_pits(pits: &[(f64, bool)], levels: &[f64]) -> Vec<(f64, f64)> {
-    let cases: Vec<Case> =
-        pits.iter().map(|&(u, done)| Case { features: dummy_features(), weeks: u, done, weight: 1.0 }).collect();
-    timing::level_knots(&cases, &|c: &Case| c.weeks, levels)
+    timing::level_knots_of_pits(pits.iter().map(|&(u, done)| (u.clamp(0.0, 1.0), done, 1.0)).collect(), levels)
 }
 
 /// Knots made strictly increasing in both coordinates, inside (0, 1).
@@ -294,7 +300,17 @@ fn monotone(knots: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 /// The organization's calibration as of `as_of`: the shipped one corrected by the replayed
 /// history of `metrics` (readings after `as_of` are ignored).
 pub fn calibrate(metrics: &[MetricHistory], as_of: NaiveDate, horizon_days: i64) -> (Calibration, Record) {
-    let cases = replay(metrics, as_of, horizon_days);
+    calibrate_with(metrics, as_of, horizon_days, &Memo::default())
+}
+
+/// [`calibrate`] reusing (and filling) `memo`'s replayed forecasts.
+pub fn calibrate_with(
+    metrics: &[MetricHistory],
+    as_of: NaiveDate,
+    horizon_days: i64,
+    memo: &Memo,
+) -> (Calibration, Record) {
+    let cases = replay(metrics, as_of, horizon_days, memo);
     // Metrics with a reading by then: one that starts later does not exist yet on that day.
     let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= as_of)).count();
     correct(Calibration::shipped(), &cases, known, as_of)

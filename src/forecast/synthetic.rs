@@ -69,6 +69,11 @@ fn poisson(rng: &mut StdRng, mean: f64) -> u64 {
     Poisson::new(mean).map(|p| p.sample(rng) as u64).unwrap_or(0)
 }
 
+/// How many of `n` open items close in one day when each closes with probability `p`.
+fn closed_today(rng: &mut StdRng, n: f64, p: f64) -> f64 {
+    (0..n as u64).filter(|_| rng.random::<f64>() < p).count() as f64
+}
+
 fn spec_down(tolerance: f64) -> MetricSpec {
     MetricSpec { target: 0.0, direction: Direction::Down, tolerance }
 }
@@ -227,14 +232,7 @@ fn gen_small_count(rng: &mut StdRng, i: usize) -> Option<History> {
         }
         // Per-item closing hazard grows toward the end (the burst).
         let h = (0.15 + 3.0 * frac.powi(3)) / life / 7.0 * 3.0;
-        let p = 1.0 - (-h).exp();
-        let mut closed = 0.0;
-        for _ in 0..(n as u64) {
-            if rng.random::<f64>() < p {
-                closed += 1.0;
-            }
-        }
-        n -= closed;
+        n -= closed_today(rng, n, 1.0 - (-h).exp());
         if dd >= end && n > 0.0 {
             // The milestone date: what is left is closed or moved out.
             n = 0.0;
@@ -292,14 +290,7 @@ fn gen_long_tail(rng: &mut StdRng, i: usize) -> Option<History> {
     let mut obs = vec![n];
     for dd in 1..(10 * 365) {
         let h = if n <= tail_items { slow } else { fast };
-        let p = 1.0 - (-h).exp();
-        let mut closed = 0.0;
-        for _ in 0..(n as u64) {
-            if rng.random::<f64>() < p {
-                closed += 1.0;
-            }
-        }
-        n -= closed;
+        n -= closed_today(rng, n, 1.0 - (-h).exp());
         if n <= 0.0 {
             return Some(finished("long_tail", i, spec_down(0.0), obs, dd, 0.0));
         }

@@ -434,10 +434,10 @@ pub fn lbfgs(f: &dyn Fn(&[f64], &mut Vec<f64>) -> f64, x0: &[f64], max_iter: usi
     x
 }
 
-/// Kaplan–Meier estimate of the distribution of `value(case)`, cases not done being censored
-/// at their value: the steps (value, CDF just after it), in increasing value.
-pub fn km_curve(cases: &[Case], value: &dyn Fn(&Case) -> f64) -> Vec<(f64, f64)> {
-    let mut obs: Vec<(f64, bool, f64)> = cases.iter().map(|c| (value(c), c.done, c.weight)).collect();
+/// Kaplan–Meier estimate of a distribution from (value, observed, weight) triples, values not
+/// observed being censored (the truth is above them): the steps (value, CDF just after it), in
+/// increasing value.
+pub fn km_curve(mut obs: Vec<(f64, bool, f64)>) -> Vec<(f64, f64)> {
     // Events before censorings at equal values, as Kaplan–Meier requires.
     obs.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
     let mut at_risk: f64 = obs.iter().map(|o| o.2).sum();
@@ -463,7 +463,12 @@ pub fn km_at(steps: &[(f64, f64)], x: f64) -> f64 {
 /// distribution of the truth's model level (its PIT) is estimated by Kaplan–Meier, so censored
 /// cases count as "above their censoring level". Returns (nominal, model) knots.
 pub fn level_knots(cases: &[Case], model_cdf: &dyn Fn(&Case) -> f64, levels: &[f64]) -> Vec<(f64, f64)> {
-    let steps = km_curve(cases, &|c: &Case| model_cdf(c).clamp(0.0, 1.0));
+    level_knots_of_pits(cases.iter().map(|c| (model_cdf(c).clamp(0.0, 1.0), c.done, c.weight)).collect(), levels)
+}
+
+/// [`level_knots`] from (PIT, observed, weight) triples.
+pub fn level_knots_of_pits(pits: Vec<(f64, bool, f64)>, levels: &[f64]) -> Vec<(f64, f64)> {
+    let steps = km_curve(pits);
     let mut knots = Vec::new();
     let mut last_m = 0.0;
     for &tau in levels {
