@@ -250,18 +250,22 @@ impl Remote {
     /// The password: the URL's, else `PGPASSWORD`, else the first matching
     /// line of `PGPASSFILE` or `~/.pgpass` (ignored, as libpq does, when
     /// others may read it).
-    fn password(&self) -> Option<String> {
+    /// (The note says why a password file was passed over.)
+    fn password(&self) -> (Option<String>, Option<String>) {
         if let Some(p) = &self.url_password {
-            return Some(p.clone());
+            return (Some(p.clone()), None);
         }
         if let Some(p) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
-            return Some(p);
+            return (Some(p), None);
         }
         let file = std::env::var_os("PGPASSFILE")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
-        pgpass_lookup(&file, &self.host, self.port, &self.dbname, &self.user)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pgpass")));
+        match file {
+            Some(f) => pgpass_lookup(&f, &self.host, self.port, &self.dbname, &self.user),
+            None => (None, None),
+        }
     }
 
     /// Opens a connection (TLS as `sslmode` says), waiting at most `timeout`
@@ -281,7 +285,8 @@ impl Remote {
                 SslMode::Prefer => postgres::config::SslMode::Prefer,
                 _ => postgres::config::SslMode::Require,
             });
-        if let Some(p) = self.password() {
+        let (password, note) = self.password();
+        if let Some(p) = password {
             config.password(p);
         }
         let result = if self.sslmode == SslMode::Disable {
@@ -290,10 +295,10 @@ impl Remote {
             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.tls_config()?);
             config.connect(tls)
         };
-        result.map_err(|e| self.connect_error(e))
+        result.map_err(|e| self.connect_error(e, note))
     }
 
-    fn connect_error(&self, e: postgres::Error) -> anyhow::Error {
+    fn connect_error(&self, e: postgres::Error, note: Option<String>) -> anyhow::Error {
         let detail = redact(&format!("{e:#}"));
         let source = std::error::Error::source(&e).map(|s| redact(&s.to_string())).unwrap_or_default();
         let mut err = UserError::new(format!(
@@ -303,6 +308,9 @@ impl Remote {
             if source.is_empty() || detail.contains(&source) { String::new() } else { format!(": {source}") }
         ));
         let text = format!("{detail} {source}");
+        if let Some(n) = note {
+            err = err.hint(n);
+        }
         if text.contains("password") {
             err = err.hint(format!(
                 "put the password of '{}' in ~/.pgpass (host:port:database:user:password, mode 0600) or PGPASSWORD",
@@ -375,17 +383,17 @@ impl Remote {
 
 /// `host:port:database:username:password` lines; `*` matches anything; `\:`
 /// and `\\` escape. The first matching line wins.
-fn pgpass_lookup(file: &Path, host: &str, port: u16, db: &str, user: &str) -> Option<String> {
+fn pgpass_lookup(file: &Path, host: &str, port: u16, db: &str, user: &str) -> (Option<String>, Option<String>) {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(file).ok()?;
+    let Ok(meta) = std::fs::metadata(file) else { return (None, None) };
     if !meta.is_file() {
-        return None;
+        return (None, None);
     }
     if meta.permissions().mode() & 0o077 != 0 {
-        eprintln!("warning: password file {} is readable by others; it is ignored (chmod 0600 it)", file.display());
-        return None;
+        let note = format!("password file {} is readable by others, so it was ignored: chmod 0600 it", file.display());
+        return (None, Some(note));
     }
-    let text = std::fs::read_to_string(file).ok()?;
+    let Ok(text) = std::fs::read_to_string(file) else { return (None, None) };
     let port = port.to_string();
     for line in text.lines() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -412,10 +420,10 @@ fn pgpass_lookup(file: &Path, host: &str, port: u16, db: &str, user: &str) -> Op
         let matches = |pattern: &str, value: &str| pattern == "*" || pattern == value;
         let host_ok = matches(&fields[0], host) || (fields[0] == "localhost" && host.starts_with('/'));
         if host_ok && matches(&fields[1], &port) && matches(&fields[2], db) && matches(&fields[3], user) {
-            return Some(fields[4].clone());
+            return (Some(fields[4].clone()), None);
         }
     }
-    None
+    (None, None)
 }
 
 /// `sslmode=require`: encrypted, the certificate not checked (as libpq).
@@ -545,9 +553,10 @@ mod tests {
         std::fs::write(&f, "# comment\nother:5432:*:alice:wrong\n*:5432:team:alice:pa\\:ss\n*:*:*:*:fallback\n")
             .unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(pgpass_lookup(&f, "db", 5432, "team", "alice").as_deref(), Some("pa:ss"));
-        assert_eq!(pgpass_lookup(&f, "db", 5433, "team", "alice").as_deref(), Some("fallback"));
+        assert_eq!(pgpass_lookup(&f, "db", 5432, "team", "alice").0.as_deref(), Some("pa:ss"));
+        assert_eq!(pgpass_lookup(&f, "db", 5433, "team", "alice").0.as_deref(), Some("fallback"));
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert_eq!(pgpass_lookup(&f, "db", 5432, "team", "alice"), None);
+        let (none, note) = pgpass_lookup(&f, "db", 5432, "team", "alice");
+        assert!(none.is_none() && note.unwrap().contains("chmod 0600"));
     }
 }
