@@ -278,12 +278,13 @@ fn pull_by_cursor_reads_an_index_not_the_whole_table() {
     let mut admin = team.admin_client();
     admin.batch_execute("ANALYZE").unwrap();
     let max: i64 = admin.query_one("SELECT max(seq) FROM limfac.reading", &[]).unwrap().get(0);
-    // The query a client runs, past a recent cursor.
+    // The query a client runs, past a recent cursor (skipping the range its
+    // own push just wrote, here none).
     let plan: Vec<String> = admin
         .query(
             "EXPLAIN SELECT id, seq, date, metric_id, engineer_id, value, note, review_id, created_at
-               FROM limfac.reading WHERE seq > $1 ORDER BY seq",
-            &[&(max - 50)],
+               FROM limfac.reading WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+            &[&(max - 50), &0i64, &0i64],
         )
         .unwrap()
         .iter()

@@ -539,6 +539,11 @@ struct Pushed {
     edits: Vec<EditOutcome>,
     marks: Vec<(String, i64)>,
     resolutions: Vec<String>,
+    /// Edits recording a merged creation's values (not in sync_edit yet):
+    /// (uid, kind, entity uid, key, field, value, base, created_at).
+    merge_edits: Vec<MergeEdit>,
+    /// The server seqs this push drew: (before the first, after the last).
+    range: (i64, i64),
     counts: Counts,
     merged: Vec<String>,
     conflicts: Vec<Conflict>,
@@ -668,7 +673,8 @@ pub fn sync(conn: &mut rusqlite::Connection, client: &mut postgres::Client, stam
     // 2. Push, reading this database in one snapshot.
     let pushed = {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
-        let pushed = push(&tx, client)?;
+        // Nothing to push (or a read-only role): straight to the pull.
+        let pushed = if pending(&tx)?.total() > 0 { push(&tx, client)? } else { Pushed::default() };
         tx.commit()?;
         pushed
     };
@@ -686,7 +692,8 @@ pub fn sync(conn: &mut rusqlite::Connection, client: &mut postgres::Client, stam
         apply_pushed(&tx, &pushed)?;
         // Local edits made while the push ran become edits to push next time.
         capture(&tx, stamp)?;
-        report.cursor = pull(&tx, &mut ptx, cursor, &mut report.pulled)?;
+        let mine = if pushed.range.0 >= cursor { pushed.range } else { (0, 0) };
+        report.cursor = pull(&tx, &mut ptx, cursor, mine, &mut report.pulled)?;
         let cursor = report.cursor.max(state_i64(&tx, "cursor")?);
         set_state(&tx, "cursor", &cursor.to_string())?;
         set_state(&tx, "last_sync", &Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
@@ -705,6 +712,11 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
     let mut out = Pushed::default();
     let mut pgt = client.transaction().map_err(|e| pg(e, "starting the push"))?;
     pgt.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK]).map_err(|e| pg(e, "waiting for the server"))?;
+    // Every seq this push takes lies between two numbers drawn now and at the end.
+    let draw = |pgt: &mut postgres::Transaction<'_>| -> Result<i64> {
+        Ok(pgt.query_one("SELECT nextval('limfac.change_seq')", &[]).map_err(|e| pg(e, "starting the push"))?.get(0))
+    };
+    let low = draw(&mut pgt)?;
 
     // Entities: created by natural key; the server's id wins.
     let entities = load_entities(tx)?;
@@ -815,6 +827,16 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
                 }
                 let edit_uid = merge_edit_uid(&e.uid, field);
                 let outcome = push_edit(&mut pgt, &edit_uid, kind, &sid, field, &mine, &e.uid, &created)?;
+                out.merge_edits.push((
+                    edit_uid.clone(),
+                    kind,
+                    server.uid.clone(),
+                    e.key.clone(),
+                    field.to_string(),
+                    mine.to_string(),
+                    e.uid.clone(),
+                    e.created_at.clone(),
+                ));
                 out.counts.edits += 1;
                 if !outcome.accepted {
                     out.conflicts.push(conflict(&mut pgt, kind, &e.key, field, &mine, &sid, &outcome)?);
@@ -1029,9 +1051,14 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
         out.counts.resolutions += n;
         out.resolutions.push(uid);
     }
+    out.range = (low, draw(&mut pgt)?);
     pgt.commit().map_err(|e| pg(e, "committing the push"))?;
     Ok(out)
 }
+
+/// An edit recording a merged creation's value: uid, kind, entity uid, key,
+/// field, value, base, created_at.
+type MergeEdit = (String, Kind, String, String, String, String, String, String);
 
 /// A pending edit: uid, entity, entity_uid, key, field, value, base, created_at.
 type EditRow = (String, String, String, String, String, String, String, String);
@@ -1177,6 +1204,13 @@ fn apply_pushed(tx: &rusqlite::Transaction<'_>, p: &Pushed) -> Result<()> {
             set_shadow(tx, &p.uid, field, &v.to_string(), &holder)?;
         }
     }
+    for (uid, kind, entity_uid, key, field, value, base, created_at) in &p.merge_edits {
+        tx.execute(
+            "INSERT OR IGNORE INTO sync_edit (uid, entity, entity_uid, key, field, value, base, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![uid, kind.name(), entity_uid, key, field, value, base, created_at],
+        )?;
+    }
     for o in &p.edits {
         let outcome = if o.accepted {
             "accepted"
@@ -1239,9 +1273,12 @@ fn pull(
     tx: &rusqlite::Transaction<'_>,
     ptx: &mut postgres::Transaction<'_>,
     cursor: i64,
+    mine: (i64, i64),
     counts: &mut Counts,
 ) -> Result<i64> {
-    let mut top = cursor;
+    // The rows this sync's push wrote (between the two numbers it drew, under
+    // the push lock) are here already: not pulled again; the cursor passes them.
+    let mut top = if mine.1 > cursor { cursor.max(mine.1 - 1) } else { cursor };
     let mut see = |seq: i64| top = top.max(seq);
 
     // Entities: the server's current values; a field with a local edit
@@ -1254,7 +1291,10 @@ fn pull(
     ] {
         let where_ = if kind == Kind::Metric { "m.seq" } else { "seq" };
         for r in ptx
-            .query(&format!("{select} WHERE {where_} > $1 ORDER BY {order}"), &[&cursor])
+            .query(
+                &format!("{select} WHERE {where_} > $1 AND ({where_} <= $2 OR {where_} >= $3) ORDER BY {order}"),
+                &[&cursor, &mine.0, &mine.1],
+            )
             .map_err(|e| pg(e, "pulling entities"))?
         {
             server.push(server_entity(kind, &r));
@@ -1376,8 +1416,8 @@ fn pull(
     for r in ptx
         .query(
             "SELECT id, seq, entity, entity_id, field, value, base, accepted, lost_to, reason, author, created_at
-               FROM limfac.edit WHERE seq > $1 ORDER BY seq",
-            &[&cursor],
+               FROM limfac.edit WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+            &[&cursor, &mine.0, &mine.1],
         )
         .map_err(|e| pg(e, "pulling the history"))?
     {
@@ -1476,8 +1516,8 @@ fn pull(
         )?;
         for r in ptx
             .query(
-                "SELECT id, seq, date, kind, reviewer, notes, created_at FROM limfac.review WHERE seq > $1 ORDER BY seq",
-                &[&cursor],
+                "SELECT id, seq, date, kind, reviewer, notes, created_at FROM limfac.review WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+                &[&cursor, &mine.0, &mine.1],
             )
             .map_err(|e| pg(e, "pulling reviews"))?
         {
@@ -1502,11 +1542,11 @@ fn pull(
             "INSERT OR IGNORE INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid, seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
-        let params_: [&(dyn ToSql + Sync); 1] = [&cursor];
+        let params_: [&(dyn ToSql + Sync); 3] = [&cursor, &mine.0, &mine.1];
         let rows = ptx
             .query_raw(
                 "SELECT id, seq, date, metric_id, engineer_id, value, note, review_id, created_at
-                   FROM limfac.reading WHERE seq > $1 ORDER BY seq",
+                   FROM limfac.reading WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
                 params_.iter().copied(),
             )
             .map_err(|e| pg(e, "pulling readings"))?;
@@ -1543,8 +1583,8 @@ fn pull(
         for r in ptx
             .query(
                 "SELECT id, seq, category, text, project_id, metric_id, engineer_id, reading_id, opened
-                   FROM limfac.blocker WHERE seq > $1 ORDER BY seq",
-                &[&cursor],
+                   FROM limfac.blocker WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+                &[&cursor, &mine.0, &mine.1],
             )
             .map_err(|e| pg(e, "pulling blockers"))?
         {
@@ -1570,8 +1610,8 @@ fn pull(
     }
     for r in ptx
         .query(
-            "SELECT id, seq, blocker_id, resolved, created_at FROM limfac.blocker_resolution WHERE seq > $1 ORDER BY seq",
-            &[&cursor],
+            "SELECT id, seq, blocker_id, resolved, created_at FROM limfac.blocker_resolution WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+            &[&cursor, &mine.0, &mine.1],
         )
         .map_err(|e| pg(e, "pulling blocker resolutions"))?
     {
@@ -1598,8 +1638,8 @@ fn pull(
         for r in ptx
             .query(
                 "SELECT id, seq, project_id, metric_id, due, probability, reason, set_on, created_at
-                   FROM limfac.deadline WHERE seq > $1 ORDER BY seq",
-                &[&cursor],
+                   FROM limfac.deadline WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+                &[&cursor, &mine.0, &mine.1],
             )
             .map_err(|e| pg(e, "pulling deadlines"))?
         {
