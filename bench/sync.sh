@@ -39,21 +39,24 @@ echo "== 1. first push"
 /usr/bin/time -f "%e s wall, %U s user, %M KB peak" env LIMFAC_REMOTE="$(url r0)" "$bin" --db "$work/big.db" sync
 
 echo "== 2. one week, 2,000 readings from 4 clients (500 each), synced at once"
+"$bin" --db "$work/big.db" metric list --json >"$work/metrics.json"
+"$bin" --db "$work/big.db" engineer list --json >"$work/engineers.json"
+sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$work/metrics.json" >"$work/p"
+sed -n 's/.*"metric": *"\([^"]*\)".*/\1/p' "$work/metrics.json" >"$work/m"
+eng=$(sed -n 's/.*"handle": *"\([^"]*\)".*/\1/p' "$work/engineers.json" | sed -n 1p)
+paste -d/ "$work/p" "$work/m" | sed -n 1,50p >"$work/pm"
 for i in 0 1 2 3; do
+    # The 4 clients start as copies of the pushed database (its rows are on the server).
     cp "$work/big.db" "$work/c$i.db"
-    # The 4 clients are copies of the pushed database (same rows, already on the server).
     {
         echo "date,project,metric,engineer,value,note"
         n=0
-        "$bin" --db "$work/c$i.db" metric list --json | tr ',' '\n' | sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' | head -50 >"$work/p$i"
-        "$bin" --db "$work/c$i.db" metric list --json | tr ',' '\n' | sed -n 's/.*"metric": *"\([^"]*\)".*/\1/p' | head -50 >"$work/m$i"
-        eng=$("$bin" --db "$work/c$i.db" engineer list --json | tr ',' '\n' | sed -n 's/.*"handle": *"\([^"]*\)".*/\1/p' | head -1)
-        paste -d/ "$work/p$i" "$work/m$i" | while IFS=/ read -r p m; do
+        while IFS=/ read -r p m; do
             for k in 1 2 3 4 5 6 7 8 9 10; do
                 echo "2026-11-$((22 + k % 7)),$p,$m,$eng,$k.$i,client $i week reading $n"
                 n=$((n + 1))
             done
-        done
+        done <"$work/pm"
     } >"$work/week$i.csv"
     "$bin" --db "$work/c$i.db" -q import "$work/week$i.csv" >/dev/null
 done

@@ -209,7 +209,9 @@ fn row_level_security_keeps_each_reviewers_history_theirs() {
     // Not under another reviewer's name.
     let e = a.execute(insert, &[&uuid::Uuid::now_v7(), &metric, &engineer, &bob.role]).unwrap_err();
     assert!(format!("{e:?}").contains("row-level security"), "{e:?}");
-    // Under her own, yes.
+    // Under her own, yes, when what it refers to exists.
+    let e = a.execute(insert, &[&uuid::Uuid::now_v7(), &uuid::Uuid::now_v7(), &engineer, &alice.role]).unwrap_err();
+    assert!(format!("{e:?}").contains("does not exist"), "{e:?}");
     a.execute(insert, &[&uuid::Uuid::now_v7(), &metric, &engineer, &alice.role]).unwrap();
     // Never an update or a delete of any fact, hers or not.
     let mut b = connect(&bob.role, "pw-bob");
@@ -411,10 +413,15 @@ fn auto_sync_never_fails_a_write_and_says_so_once() {
     assert_eq!(team.count("SELECT count(*) FROM limfac.metric"), 1, "auto_sync pushed the metric");
     let log =
         |note: &str| c.run(&["log", "--metric", "chips/yield", "--engineer", "wang", "--value", "0.5", "--note", note]);
+    // What a command costs here without the server (this machine may be
+    // busy): auto_sync may add at most its timeout to that.
+    let t = Instant::now();
+    c.run(&["--quiet", "project", "list"]).ok();
+    let budget = t.elapsed() * 3 + Duration::from_millis(1500 + 1000);
     proxy.down();
     let t = Instant::now();
     let first = log("offline 1").ok();
-    assert!(t.elapsed() < Duration::from_millis(1500 + 1500), "{:?}", t.elapsed());
+    assert!(t.elapsed() < budget, "{:?} > {budget:?}", t.elapsed());
     assert_eq!(lines_with(&first.stderr, "auto-sync failed"), 1, "{}", first.stderr);
     let second = log("offline 2").ok();
     assert_eq!(lines_with(&second.stderr, "auto-sync"), 0, "said twice: {}", second.stderr);
@@ -428,7 +435,7 @@ fn auto_sync_never_fails_a_write_and_says_so_once() {
     );
     let t = Instant::now();
     log("silent server").ok();
-    assert!(t.elapsed() < Duration::from_millis(1500 + 1500), "{:?}", t.elapsed());
+    assert!(t.elapsed() < budget, "{:?} > {budget:?}", t.elapsed());
     drop(silent);
     // Back: the next write pushes everything.
     c.cmd_env(
