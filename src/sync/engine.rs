@@ -410,38 +410,13 @@ fn assign_missing_uids(tx: &rusqlite::Connection) -> Result<()> {
 /// local blocker resolution not yet recorded into a resolution fact.
 pub(crate) fn capture(tx: &rusqlite::Connection, stamp: &str) -> Result<u64> {
     let mut made = 0;
-    for e in load_entities(tx)?.into_iter().filter(|e| e.seq.is_some()) {
-        for &field in e.kind.fields() {
-            let local = e.json(field);
-            let pending: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT uid, value FROM sync_edit WHERE entity_uid = ?1 AND field = ?2 AND seq IS NULL
-                     ORDER BY created_at DESC, uid DESC LIMIT 1",
-                    params![e.uid, field],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let shadow: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT holder, value FROM sync_field WHERE entity_uid = ?1 AND field = ?2",
-                    params![e.uid, field],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let (base, expected) = match (pending, shadow) {
-                (Some(p), _) => p,
-                (None, Some(s)) => s,
-                (None, None) => continue,
-            };
-            if expected != local {
-                tx.execute(
-                    "INSERT INTO sync_edit (uid, entity, entity_uid, key, field, value, base, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![new_uid(), e.kind.name(), e.uid, e.key, field, local, base, stamp],
-                )?;
-                made += 1;
-            }
-        }
+    for (e, field, local, base) in changed_fields(tx)? {
+        tx.execute(
+            "INSERT INTO sync_edit (uid, entity, entity_uid, key, field, value, base, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![new_uid(), e.kind.name(), e.uid, e.key, field, local, base, stamp],
+        )?;
+        made += 1;
     }
     let fresh: Vec<(String, String)> = tx
         .prepare(
@@ -461,6 +436,37 @@ pub(crate) fn capture(tx: &rusqlite::Connection, stamp: &str) -> Result<u64> {
     Ok(made)
 }
 
+/// Fields of entities on the server whose value here differs from the one
+/// expected (the newest edit not yet pushed, else the last synced value):
+/// (entity, field, value here, the edit it replaces).
+fn changed_fields(conn: &rusqlite::Connection) -> Result<Vec<(Entity, &'static str, String, String)>> {
+    let mut expected: HashMap<(String, String), (String, String)> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT entity_uid, field, holder, value FROM sync_field")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
+        let (entity, field, holder, value) = row?;
+        expected.insert((entity, field), (holder, value));
+    }
+    // Pending edits override, the newest last.
+    let mut stmt =
+        conn.prepare("SELECT entity_uid, field, uid, value FROM sync_edit WHERE seq IS NULL ORDER BY created_at, uid")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
+        let (entity, field, uid, value) = row?;
+        expected.insert((entity, field), (uid, value));
+    }
+    let mut out = Vec::new();
+    for e in load_entities(conn)?.into_iter().filter(|e| e.seq.is_some()) {
+        for &field in e.kind.fields() {
+            let local = e.json(field);
+            if let Some((base, value)) = expected.get(&(e.uid.clone(), field.to_string())) {
+                if *value != local {
+                    out.push((e.clone(), field, local, base.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Everything not yet on the server, for `sync --status`.
 pub(crate) fn pending(conn: &rusqlite::Connection) -> Result<Counts> {
     let mut c = Counts::default();
@@ -470,23 +476,7 @@ pub(crate) fn pending(conn: &rusqlite::Connection) -> Result<Counts> {
     c.metrics = count("SELECT count(*) FROM metric WHERE seq IS NULL")?;
     c.edits = count("SELECT count(*) FROM sync_edit WHERE seq IS NULL")?;
     // Changes not yet captured as edits.
-    for e in load_entities(conn)?.into_iter().filter(|e| e.seq.is_some()) {
-        for &field in e.kind.fields() {
-            let expected: Option<String> = conn
-                .query_row(
-                    "SELECT coalesce((SELECT value FROM sync_edit WHERE entity_uid = ?1 AND field = ?2 AND seq IS NULL
-                                       ORDER BY created_at DESC, uid DESC LIMIT 1),
-                                     (SELECT value FROM sync_field WHERE entity_uid = ?1 AND field = ?2))",
-                    params![e.uid, field],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            if expected.is_some_and(|v| v != e.json(field)) {
-                c.edits += 1;
-            }
-        }
-    }
+    c.edits += changed_fields(conn)?.len() as u64;
     let mut facts = [0u64; 4];
     for (i, (table, _)) in FACT_TABLES.iter().enumerate() {
         let mark = state_i64(conn, &format!("pushed:{table}"))?;
