@@ -1,4 +1,4 @@
--- limfac schema, version 3: the whole current schema.
+-- limfac schema, version 4: the whole current schema.
 --
 -- A fresh database is created from this file; older databases are brought up
 -- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
@@ -48,6 +48,10 @@ CREATE TABLE metric (
     direction   TEXT    NOT NULL CHECK (direction IN ('down', 'up')),
     tolerance   REAL    NOT NULL DEFAULT 0 CHECK (tolerance >= 0),
     created_at  TEXT    NOT NULL,
+    -- Physical bounds (a percentage cannot pass 100): readings outside are
+    -- questioned, and charts never project beyond them. NULL: no bound.
+    lower_bound REAL,
+    upper_bound REAL,
     uid         TEXT,
     seq         INTEGER,
     UNIQUE (project_id, slug)
@@ -141,10 +145,53 @@ CREATE TABLE calibration_cache (
     body          TEXT NOT NULL
 ) STRICT;
 
--- Team sync (schema version 3; see src/sync/ and README "Working as a team").
+-- Corrections of the record (schema version 3). A reading is never updated
+-- or deleted: an amendment or a retraction is a new fact about it, with the
+-- reason, who made it and when. The current reading is the original with
+-- every amendment laid over it in order (NULL: that field unchanged); a
+-- retracted reading is gone from forecasts, reports and charts, and stays
+-- in `point history` and the export.
+CREATE TABLE correction (
+    id           INTEGER PRIMARY KEY,
+    point_id     INTEGER NOT NULL REFERENCES point(id),
+    action       TEXT    NOT NULL CHECK (action IN ('amend', 'retract')),
+    value        REAL,
+    note         TEXT    CHECK (note IS NULL OR length(trim(note)) > 0),
+    date         TEXT,
+    engineer_id  INTEGER REFERENCES engineer(id),
+    reason       TEXT    NOT NULL CHECK (length(trim(reason)) > 0),
+    author       TEXT,
+    created_at   TEXT    NOT NULL,
+    uid          TEXT,
+    seq          INTEGER,
+    CHECK (action = 'amend' OR (value IS NULL AND note IS NULL AND date IS NULL AND engineer_id IS NULL))
+) STRICT;
+
+CREATE INDEX correction_by_point ON correction (point_id, id);
+
+-- Archiving (cancelled or superseded work) and un-archiving, as events: the
+-- latest event of a project or metric says whether it is archived now.
+-- Archived work is gone from forecasts, the report and the limiting factor,
+-- and kept in lists, history and the export.
+CREATE TABLE archive_event (
+    id           INTEGER PRIMARY KEY,
+    project_id   INTEGER NOT NULL REFERENCES project(id),
+    metric_id    INTEGER REFERENCES metric(id),
+    archived     INTEGER NOT NULL CHECK (archived IN (0, 1)),
+    reason       TEXT    CHECK (reason IS NULL OR length(trim(reason)) > 0),
+    author       TEXT,
+    date         TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL,
+    uid          TEXT,
+    seq          INTEGER
+) STRICT;
+
+CREATE INDEX archive_event_by_scope ON archive_event (project_id, metric_id, id);
+
+-- Team sync (schema version 4; see src/sync/ and README "Working as a team").
 --
 -- Every synced row carries `uid`, a UUIDv7 made on this machine when the row
--- is written (the server's id for it; rows older than version 3 got one from
+-- is written (the server's id for it; rows older than version 4 got one from
 -- their creation time), and `seq`, the server's change sequence of a row
 -- pulled from the server (NULL for a row written here). Rows written here
 -- are pushed once: `sync_state` keeps, per table, the highest local id
@@ -160,6 +207,8 @@ CREATE UNIQUE INDEX review_uid ON review (uid);
 CREATE UNIQUE INDEX point_uid ON point (uid);
 CREATE UNIQUE INDEX blocker_uid ON blocker (uid);
 CREATE UNIQUE INDEX deadline_uid ON deadline (uid);
+CREATE UNIQUE INDEX correction_uid ON correction (uid);
+CREATE UNIQUE INDEX archive_event_uid ON archive_event (uid);
 
 -- Settings and bookkeeping: `remote` (the server URL, never with a password),
 -- `cursor` (the last server sequence pulled), `pushed:TABLE` (the highest

@@ -56,6 +56,15 @@ else
                    FROM project WHERE slug = 'power';"
 fi
 
+# Corrections, bounds and archive events: when this build has them (schema 3).
+if "$bin" point --help >/dev/null 2>&1; then
+    l point amend 2 --value 91.5 --reason "misheard in the meeting"
+    l point retract 4 --reason "probe wafer, not production"
+    l metric edit power/output --min 0 --max 150
+    l project archive chips --reason "superseded"
+    l project unarchive chips --reason "back on"
+fi
+
 l doctor >/dev/null
 # Every process has exited, so the WAL is checkpointed into the file and gone.
 test ! -e "$db-wal" || { echo "error: $db-wal still exists" >&2; exit 1; }

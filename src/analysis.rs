@@ -243,12 +243,30 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
                 deadline,
                 p_on_time,
                 off_path: f.status != Status::Done && p_on_time.is_some_and(|p| p < 0.05),
-                reason: f.reason.clone(),
+                reason: reason(m, f),
                 name: m.name.clone(),
                 unit: m.unit.clone(),
                 trend_per_week: f.trend_per_week,
                 p_never: f.p_never,
             }
+        })
+        .collect();
+    let gap_open: Vec<f64> = snapshot
+        .metrics
+        .iter()
+        .enumerate()
+        .zip(&forecasts)
+        .map(|((i, m), _)| {
+            // The median of the first and of the last three readings: one
+            // noisy reading must not decide how far a metric is from done.
+            let seen: Vec<f64> =
+                snapshot.observations_of(i).iter().filter(|o| o.date <= as_of).map(|o| o.value).collect();
+            let median = |v: &[f64]| {
+                let mut v = v.to_vec();
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied()
+            };
+            gap_open(m, median(&seen[..seen.len().min(3)]), median(&seen[seen.len().saturating_sub(3)..]))
         })
         .collect();
     let analysis = limiting::analyze(&limiting::Inputs {
@@ -257,8 +275,45 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
         forecasts: &forecasts,
         project_deadlines: &project_deadlines,
         as_of,
+        gap_open: &gap_open,
     });
     Outlook { as_of, record: cal.record.clone(), forecasts, views, analysis }
+}
+
+/// Why a metric has its status, in one sentence: the forecast's own, except
+/// that a done metric whose latest value is past its target says so (the
+/// forecast says "within 0 of the target 14" of 13.4 on a falling metric).
+pub fn reason(m: &Metric, f: &Forecast) -> String {
+    let (Status::Done, Some(v)) = (f.status, f.last_value) else { return f.reason.clone() };
+    let num = crate::output::num;
+    let since = f.p50.map(|d| format!(" (since {d})")).unwrap_or_default();
+    let gap = m.direction.gap(v, m.target);
+    let where_ = if gap > 0.0 {
+        format!("within {} of", num(m.tolerance))
+    } else if gap == 0.0 {
+        "at".to_string()
+    } else if m.direction == Direction::Down {
+        "below".to_string()
+    } else {
+        "above".to_string()
+    };
+    format!("Done: the latest value {} is {where_} the target {}{since}.", num(v), num(m.target))
+}
+
+/// How much of a metric's gap (beyond tolerance) is still open: at the
+/// latest value over at the first; above 1 when it moved away. A metric that
+/// started inside its tolerance and left it counts as wholly open.
+pub fn gap_open(m: &Metric, first: Option<f64>, last: Option<f64>) -> f64 {
+    let (Some(first), Some(last)) = (first, last) else { return 0.0 };
+    let g0 = m.direction.gap(first, m.target) - m.tolerance;
+    let g1 = m.direction.gap(last, m.target) - m.tolerance;
+    if g1 <= 0.0 {
+        0.0
+    } else if g0 <= 0.0 {
+        1.0
+    } else {
+        g1 / g0
+    }
 }
 
 /// The 10/50/80% completion dates of a metric or (jointly simulated) project.

@@ -35,6 +35,12 @@ pub const COLUMNS: [&str; 14] = [
 ];
 const REQUIRED: [&str; 6] = ["date", "project", "metric", "engineer", "value", "note"];
 
+/// The longest row (the header included) an import reads, in bytes: room
+/// for a note at its 10,000-character limit many times over, so that only a
+/// broken file (a quote left open, a binary file) reaches it. Reading stops
+/// there, so an import's memory follows one row, never the file.
+pub const MAX_ROW_BYTES: u64 = 1 << 20;
+
 /// Where each known column sits in the file.
 struct Layout {
     index: [Option<usize>; 14],
@@ -96,6 +102,9 @@ struct Newlines {
     stray: Option<u64>,
     /// The input has ended.
     eof: bool,
+    /// Offset of the first byte of the row being read (after the last
+    /// record terminator outside quotes).
+    row_start: u64,
 }
 
 /// The csv crate's quoting states, mirrored so that the defects it accepts
@@ -127,6 +136,9 @@ impl Newlines {
                 },
                 Quoting::Unquoted => match memchr::memchr3(b',', b'\n', b'\r', &buf[i..]) {
                     Some(j) => {
+                        if buf[i + j] != b',' {
+                            self.row_start = base + (i + j) as u64 + 1;
+                        }
                         i += j + 1;
                         self.quoting = Quoting::Start;
                     }
@@ -134,6 +146,9 @@ impl Newlines {
                 },
                 state => {
                     let c = buf[i];
+                    if matches!(c, b'\n' | b'\r') {
+                        self.row_start = base + i as u64 + 1;
+                    }
                     self.quoting = match (state, c) {
                         (_, b'"') => Quoting::Quoted,
                         (_, b',' | b'\n' | b'\r') => Quoting::Start,
@@ -147,6 +162,11 @@ impl Newlines {
                 }
             }
         }
+    }
+
+    /// The line the row being read starts on (without passing anything).
+    fn row_line(&self) -> u64 {
+        self.passed + self.pending.iter().take_while(|&&p| p < self.row_start).count() as u64 + 1
     }
 
     /// Newlines strictly before byte `pos` (queries never go backwards).
@@ -167,10 +187,35 @@ impl<R: Read> Read for LineCounter<R> {
         st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
         st.scan(&buf[..n], base);
         st.read += n as u64;
+        if st.read - st.row_start > MAX_ROW_BYTES {
+            // Stop reading: the csv reader would keep the whole row.
+            return Err(std::io::Error::other(RowTooLong { line: st.row_line() }));
+        }
         if n == 0 && !buf.is_empty() {
             st.eof = true;
         }
         Ok(n)
+    }
+}
+
+/// The reader stopped at a row over [`MAX_ROW_BYTES`].
+#[derive(Debug)]
+struct RowTooLong {
+    line: u64,
+}
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} is longer than {MAX_ROW_BYTES} bytes", self.line)
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+fn too_long(e: &csv::Error) -> Option<&RowTooLong> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<RowTooLong>()),
+        _ => None,
     }
 }
 
@@ -200,6 +245,15 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 Ok(true) => {}
                 Err(e) => {
                     failed = true;
+                    if let Some(long) = too_long(&e) {
+                        let which = if long.line == 1 { " (the header)" } else { "" };
+                        return Some(Err(UserError::new(format!(
+                            "line {}{which}: the row is longer than {} MiB, the limit for one row",
+                            long.line,
+                            MAX_ROW_BYTES >> 20
+                        ))
+                        .hint("a note holds at most 10,000 characters; a quote left open runs a value to the end of the file")));
+                    }
                     let line = e.position().map(|p| p.line()).unwrap_or_else(|| reader.position().line());
                     return Some(Err(UserError::new(format!("line {line}: the CSV is malformed ({e})"))
                         .hint("check for a quote left open")));

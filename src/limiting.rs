@@ -123,6 +123,11 @@ pub struct Inputs<'a> {
     pub forecasts: &'a [Forecast],
     pub project_deadlines: &'a HashMap<String, NaiveDate>,
     pub as_of: NaiveDate,
+    /// Per metric (same order), how much of its gap is still open: the gap
+    /// beyond tolerance at the latest reading over the one at the first
+    /// (above 1 when it moved away). Breaks ties between metrics whose
+    /// criticality differs by no more than simulation noise.
+    pub gap_open: &'a [f64],
 }
 
 /// Priorities weigh work steeply: each step up counts four times the one
@@ -304,35 +309,103 @@ fn is_off_track(s: Status) -> bool {
     matches!(s, Status::Diverging | Status::Stalled)
 }
 
+/// How far apart two scores must be, in standard errors of their Monte
+/// Carlo estimate, before one is preferred on the score alone: closer than
+/// that, the choice is noise and is made on evidence instead.
+const TIE_Z: f64 = 2.0;
+
+/// A candidate for the limiting factor: a metric on the path of a project.
+struct Candidate<'a> {
+    tier: u8,
+    score: f64,
+    /// Standard error of `score` from the finite number of paths.
+    se: f64,
+    held: &'a ProjectOutlook,
+    metric: usize,
+    crit: f64,
+}
+
+/// Diverging before stalled before converging: how clearly off track.
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Diverging => 3,
+        Status::Stalled => 2,
+        Status::Converging => 1,
+        _ => 0,
+    }
+}
+
 /// SPEC §4: the metric that most holds back the most important work. A
 /// diverging or stalled metric on the path of important work (priority 1–2,
 /// or the most important unfinished priority) outranks any converging one;
 /// within a tier, priority weight × criticality × risk decides.
+///
+/// Criticality is estimated from a finite number of simulated paths, so two
+/// scores within [`TIE_Z`] standard errors of each other are a tie, and a tie
+/// is broken by evidence, the same way every week: diverging before stalled
+/// before converging, then the smaller chance of ever finishing, then the
+/// larger share of the gap still open, then the more important project, then
+/// the name (each compared with room for its own noise). A stalled and a
+/// diverging metric that both never finish no longer trade places on
+/// simulation noise.
 fn choose(inp: &Inputs<'_>, outlooks: &[ProjectOutlook]) -> Option<LimitingFactor> {
     let top_priority = outlooks.iter().filter(|p| p.status != Status::Done).map(|p| p.priority).min()?;
     let important = |prio: u8| prio <= 2.max(top_priority);
     let key_index: HashMap<String, usize> = inp.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
-    let mut best: Option<(u8, f64, &ProjectOutlook, usize, f64)> = None;
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for p in outlooks.iter().filter(|p| p.status != Status::Done) {
         let r = risk(p, inp.as_of);
+        let n = p.samples.len().max(1) as f64;
         for (key, crit) in &p.criticality {
             let m = key_index[key];
             let status = inp.forecasts[m].status;
             if status == Status::Done || *crit <= 0.0 {
                 continue;
             }
-            let tier = u8::from(is_off_track(status) && important(p.priority));
-            let score = weight(p.priority) * crit * (0.25 + r);
-            let better = match &best {
-                None => true,
-                Some((t, s, ..)) => (tier, score) > (*t, *s),
-            };
-            if better {
-                best = Some((tier, score, p, m, *crit));
-            }
+            let k = weight(p.priority) * (0.25 + r);
+            candidates.push(Candidate {
+                tier: u8::from(is_off_track(status) && important(p.priority)),
+                score: k * crit,
+                se: k * (crit * (1.0 - crit) / n).max(0.0).sqrt(),
+                held: p,
+                metric: m,
+                crit: *crit,
+            });
         }
     }
-    let (_, _, held, m, crit) = best?;
+    let tier = candidates.iter().map(|c| c.tier).max()?;
+    candidates.retain(|c| c.tier == tier);
+    let best = candidates.iter().max_by(|a, b| a.score.total_cmp(&b.score))?;
+    let (best_score, best_se) = (best.score, best.se);
+    // Everything within simulation noise of the best is a tie.
+    candidates.retain(|c| best_score - c.score <= TIE_Z * (best_se.powi(2) + c.se.powi(2)).sqrt());
+    let gap = |m: usize| inp.gap_open.get(m).copied().filter(|g| g.is_finite()).unwrap_or(0.0);
+    let never = |m: usize| inp.forecasts[m].p_never;
+    let never_se = |m: usize| {
+        let n = inp.forecasts[m].samples.len().max(1) as f64;
+        (never(m) * (1.0 - never(m)) / n).max(0.0).sqrt()
+    };
+    // Compares two estimates, equal when within `tolerance` of each other.
+    let near = |a: f64, b: f64, tolerance: f64| {
+        if (a - b).abs() <= tolerance {
+            std::cmp::Ordering::Equal
+        } else {
+            a.total_cmp(&b)
+        }
+    };
+    let chosen = candidates.into_iter().max_by(|a, b| {
+        let (x, y) = (a.metric, b.metric);
+        status_rank(inp.forecasts[x].status)
+            .cmp(&status_rank(inp.forecasts[y].status))
+            // The less likely ever to finish.
+            .then(near(never(x), never(y), TIE_Z * (never_se(x).powi(2) + never_se(y).powi(2)).sqrt()))
+            // The farther from its target (a tenth either way is the same).
+            .then(near(gap(x), gap(y), 0.1 * gap(x).abs().max(gap(y).abs())))
+            // The more important project.
+            .then(b.held.priority.cmp(&a.held.priority))
+            .then(inp.metrics[y].key().cmp(&inp.metrics[x].key()))
+    })?;
+    let (held, m, crit) = (chosen.held, chosen.metric, chosen.crit);
     let metric = &inp.metrics[m];
     let f = &inp.forecasts[m];
     Some(LimitingFactor {

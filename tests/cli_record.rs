@@ -320,7 +320,7 @@ fn database_file_and_folder_are_private() {
     c.args(["--db", nested.to_str().unwrap(), "project", "add", "p", "--name", "P"]).assert().success();
     assert_eq!(mode(&nested), 0o600);
     assert_eq!(mode(nested.parent().unwrap()), 0o700);
-    db.run(&["doctor"]).ok();
+    db.run(&["engineer", "add", "e", "--name", "E"]).ok();
     assert_eq!(mode(&db.path), 0o600);
 }
 

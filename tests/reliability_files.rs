@@ -192,14 +192,8 @@ fn a_write_that_fails_part_way_leaves_the_old_file_and_no_temporary_file() {
         let r = limited(&db, 64 * 1024, args).fails_with("out.csv");
         assert!(r.stderr.contains("too large") || r.stderr.contains("space"), "{}", r.stderr);
         assert_eq!(std::fs::read_to_string(db.file("out.csv")).unwrap(), "the old export", "{args:?}");
-        // `report` also stores its calibration in the database (best-effort);
-        // under the limit SQLite cannot checkpoint that into the file, so its
-        // write-ahead log stays beside it, whole. Anything else is a leftover.
-        let sqlite_side = |name: &String| name == "limfac.db-wal" || name == "limfac.db-shm";
-        let after: Vec<String> = listing(db.dir.path()).into_iter().filter(|n| !sqlite_side(n)).collect();
-        assert_eq!(after, before, "{args:?} left files behind");
+        assert_eq!(listing(db.dir.path()), before, "{args:?} left files behind");
     }
-    db.health();
     // Without the limit the same write works.
     db.run(&["export", "--out", "out.csv"]).ok();
     assert_eq!(std::fs::read_to_string(db.file("out.csv")).unwrap(), db.run(&["export"]).ok().stdout);

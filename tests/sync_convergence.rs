@@ -191,6 +191,7 @@ fn sync_killed_at_random_points_loses_nothing_and_duplicates_nothing() {
         }
         if round % 6 == 0 {
             let note = format!("blocked round {round}");
+            let blocker = format!("people:short a technician in round {round}");
             alice
                 .run(&[
                     "log",
@@ -203,7 +204,7 @@ fn sync_killed_at_random_points_loses_nothing_and_duplicates_nothing() {
                     "--note",
                     &note,
                     "--blocker",
-                    "people:short",
+                    &blocker,
                 ])
                 .ok();
             expected += 1;

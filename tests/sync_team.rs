@@ -14,8 +14,13 @@ fn lines_with(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
 
-/// Projects, an engineer and a metric, as `who` types them.
-fn seed(c: &common::TestDb, project_name: &str) {
+/// Projects, an engineer and a metric, as anyone types them.
+fn seed(c: &common::TestDb) {
+    seed_named(c, "Chips");
+}
+
+/// The same, with the project named `project_name`.
+fn seed_named(c: &common::TestDb, project_name: &str) {
     c.run(&["project", "add", "chips", "--name", project_name, "--priority", "2"]).ok();
     c.run(&["engineer", "add", "wang", "--name", "Wang"]).ok();
     c.run(&["metric", "add", "chips/yield", "--target", "0.9", "--direction", "up", "--unit", "%"]).ok();
@@ -37,13 +42,24 @@ fn remote_init_creates_the_schema_and_print_sql_needs_no_server() {
     let Some(team) = Team::new() else { return };
     // Readable by ordinary tools: a view per main entity.
     let mut c = team.admin_client();
-    for view in ["projects", "engineers", "metrics", "reviews", "readings", "blockers", "deadlines", "history"] {
+    for view in [
+        "projects",
+        "engineers",
+        "metrics",
+        "reviews",
+        "readings",
+        "blockers",
+        "deadlines",
+        "history",
+        "corrections",
+        "archive_events",
+    ] {
         let n: i64 = c.query_one(&format!("SELECT count(*) FROM limfac.{view}"), &[]).unwrap().get(0);
         assert_eq!(n, 0, "{view}");
     }
     // A second init changes nothing.
     let again = team.admin.run(&["remote", "init"]).ok();
-    assert!(again.stderr.contains("already has limfac schema version 2"), "{}", again.stderr);
+    assert!(again.stderr.contains("already has limfac schema version 3"), "{}", again.stderr);
 }
 
 #[test]
@@ -55,6 +71,7 @@ fn remote_init_upgrades_an_older_server_in_one_transaction_and_a_newer_one_is_re
     // Something in the way of version 2: the upgrade fails whole.
     admin.batch_execute("CREATE TABLE limfac.history (x int)").unwrap();
     team.admin.run(&["remote", "init"]).fails_with("cannot upgrade the server schema to version 2");
+    // (The failed upgrade was one transaction: nothing of it stayed.)
     let version = |c: &mut postgres::Client| -> String {
         c.query_one("SELECT value FROM limfac.meta WHERE key = 'schema_version'", &[]).unwrap().get(0)
     };
@@ -63,16 +80,16 @@ fn remote_init_upgrades_an_older_server_in_one_transaction_and_a_newer_one_is_re
     assert_eq!(views, 0, "a failed upgrade left views behind");
     admin.batch_execute("DROP TABLE limfac.history").unwrap();
     let r = team.admin.run(&["remote", "init"]).ok();
-    assert!(r.stderr.contains("from limfac schema version 1 to 2"), "{}", r.stderr);
-    assert_eq!(version(&mut admin), "2");
+    assert!(r.stderr.contains("from limfac schema version 1 to 3"), "{}", r.stderr);
+    assert_eq!(version(&mut admin), "3");
 
     // A client refuses a newer server, changing nothing here or there.
     let alice = team.client("alice");
-    seed(&alice, "Chips");
+    seed_named(&alice, "Chips");
     admin.batch_execute("UPDATE limfac.meta SET value = '99' WHERE key = 'schema_version'").unwrap();
     let before = alice.dump();
     let r = alice.run(&["sync"]).fails_with("schema version 99");
-    assert!(r.stderr.contains("this build knows up to 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("this build knows up to 3"), "{}", r.stderr);
     assert_eq!(alice.dump(), before);
     assert_eq!(team.count("SELECT count(*) FROM limfac.project"), 0);
     team.admin.run(&["remote", "init"]).fails_with("schema version 99");
@@ -87,8 +104,8 @@ fn two_reviewers_creating_the_same_project_offline_get_one_and_every_reading_onc
     let Some(team) = Team::new() else { return };
     let alice = team.client("alice");
     let bob = team.client("bob");
-    seed(&alice, "Chips");
-    seed(&bob, "Chips");
+    seed_named(&alice, "Chips");
+    seed_named(&bob, "Chips");
     alice.run(&["log", "--metric", "chips/yield", "--engineer", "wang", "--value", "0.5", "--note", "a1"]).ok();
     bob.run(&[
         "log",
@@ -153,7 +170,7 @@ fn a_concurrent_edit_of_a_target_is_decided_once_and_the_loser_kept() {
     let Some(team) = Team::new() else { return };
     let alice = team.client("alice");
     let bob = team.client("bob");
-    seed(&alice, "Chips");
+    seed_named(&alice, "Chips");
     alice.run(&["sync"]).ok();
     bob.run(&["sync"]).ok();
     // Both offline, the same field.
@@ -194,7 +211,7 @@ fn row_level_security_keeps_each_reviewers_history_theirs() {
     let alice = team.client("alice");
     let bob = team.client("bob");
     let dash = team.role("dash", "limfac_reader");
-    seed(&alice, "Chips");
+    seed_named(&alice, "Chips");
     alice.run(&["log", "--metric", "chips/yield", "--engineer", "wang", "--value", "0.5", "--note", "a1"]).ok();
     alice.run(&["sync"]).ok();
     bob.run(&["sync"]).ok();
@@ -297,9 +314,19 @@ fn pull_by_cursor_reads_an_index_not_the_whole_table() {
     assert!(!plan.contains("Seq Scan"), "{plan}");
     // Every pulled table has its seq index (small tables may be scanned while small).
     admin.batch_execute("SET enable_seqscan = off").unwrap();
-    for table in
-        ["project", "engineer", "metric", "edit", "review", "reading", "blocker", "blocker_resolution", "deadline"]
-    {
+    for table in [
+        "project",
+        "engineer",
+        "metric",
+        "edit",
+        "review",
+        "reading",
+        "blocker",
+        "blocker_resolution",
+        "deadline",
+        "correction",
+        "archive_event",
+    ] {
         let plan: Vec<String> = admin
             .query(&format!("EXPLAIN SELECT * FROM limfac.{table} WHERE seq > $1 ORDER BY seq"), &[&max])
             .unwrap()
@@ -327,7 +354,7 @@ fn passwords_are_never_stored_nor_printed() {
     let r = c.run(&["remote", "set", &team.url(&role, secret)]).ok();
     assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret));
     assert!(r.stderr.contains("password in the URL was not stored"), "{}", r.stderr);
-    seed(&c, "Chips");
+    seed_named(&c, "Chips");
     // Without a password anywhere: a clear error, no secret.
     let r = c.run(&["sync"]).fails_with("cannot connect to the team server");
     assert!(r.stderr.contains("~/.pgpass"), "{}", r.stderr);
@@ -387,7 +414,7 @@ fn tls_require_and_verify_full_with_rustls() {
     let role = team.role("alice", "limfac_reviewer");
     let base = format!("postgresql://{role}:pw-alice@127.0.0.1:{}/{}", team.server.port, team.db);
     let c = common::TestDb::new();
-    seed(&c, "Chips");
+    seed_named(&c, "Chips");
     c.cmd_env("LIMFAC_REMOTE", &format!("{base}?sslmode=require"));
     assert!(c.run(&["sync"]).ok().stdout.contains("pushed 1 project"));
     c.cmd_env("LIMFAC_REMOTE", &format!("{base}?sslmode=verify-full&sslrootcert={ca}"));
@@ -409,7 +436,7 @@ fn auto_sync_never_fails_a_write_and_says_so_once() {
     let c = team.client_as(&role, "pw-alice", proxy.port);
     std::fs::write(c.file("config.toml"), "auto_sync = true\nauto_sync_timeout_ms = 1500\n").unwrap();
     c.cmd_env("LIMFAC_CONFIG", c.file("config.toml").to_str().unwrap());
-    seed(&c, "Chips");
+    seed_named(&c, "Chips");
     assert_eq!(team.count("SELECT count(*) FROM limfac.metric"), 1, "auto_sync pushed the metric");
     let log =
         |note: &str| c.run(&["log", "--metric", "chips/yield", "--engineer", "wang", "--value", "0.5", "--note", note]);
@@ -448,4 +475,47 @@ fn auto_sync_never_fails_a_write_and_says_so_once() {
     assert_eq!(team.count("SELECT count(*) FROM limfac.reading"), 4);
     let s = c.run(&["sync", "--status"]).ok().stdout;
     assert!(s.contains("pending       0"), "{s}");
+}
+
+#[test]
+fn corrections_archives_and_bounds_reach_every_copy() {
+    let Some(team) = Team::new() else { return };
+    let alice = team.client("alice");
+    let bob = team.client("bob");
+    seed(&alice);
+    alice.run(&["metric", "add", "chips/defects", "--target", "0.1", "--direction", "down"]).ok();
+    for (v, note) in [("0.5", "r1"), ("0.6", "r2"), ("0.7", "r3")] {
+        alice.run(&["log", "--metric", "chips/yield", "--engineer", "wang", "--value", v, "--note", note]).ok();
+    }
+    alice.run(&["sync"]).ok();
+    bob.run(&["sync"]).ok();
+    // Bob corrects alice's readings and archives a metric; alice sets bounds.
+    let points = bob.json(&["point", "list", "--json"]);
+    let id = |note: &str| points.as_array().unwrap().iter().find(|p| p["note"] == note).unwrap()["id"].to_string();
+    bob.run(&["point", "amend", &id("r1"), "--value", "0.55", "--reason", "typo in the meeting"]).ok();
+    bob.run(&["point", "retract", &id("r2"), "--reason", "wrong metric"]).ok();
+    bob.run(&["metric", "archive", "chips/defects", "--reason", "superseded"]).ok();
+    alice.run(&["metric", "edit", "chips/yield", "--min", "0", "--max", "1"]).ok();
+    let r = bob.run(&["sync"]).ok();
+    assert!(r.stdout.contains("2 corrections, 1 archive event"), "{}", r.stdout);
+    alice.run(&["sync"]).ok();
+    bob.run(&["sync"]).ok();
+    for c in [&alice, &bob] {
+        let list = c.json(&["point", "list", "--json"]);
+        let values: Vec<f64> = list.as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
+        assert_eq!(values, [0.55, 0.7], "{list}");
+    }
+    assert_eq!(alice.json(&["metric", "list", "--json"]), bob.json(&["metric", "list", "--json"]));
+    assert_eq!(
+        alice.run(&["report", "--format", "json"]).ok().stdout,
+        bob.run(&["report", "--format", "json"]).ok().stdout
+    );
+    assert_eq!(team.count("SELECT count(*) FROM limfac.corrections"), 2);
+    assert_eq!(team.count("SELECT count(*) FROM limfac.archive_events"), 1);
+    assert_eq!(team.count("SELECT count(*) FROM limfac.metric WHERE upper_bound = 1"), 1);
+    // Once more: nothing moves twice.
+    for c in [&alice, &bob] {
+        let r = c.run(&["sync"]).ok();
+        assert!(r.stdout.contains("pushed nothing") && r.stdout.contains("pulled nothing"), "{}", r.stdout);
+    }
 }

@@ -202,7 +202,7 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     t.add_row(cells("all".to_string(), &overall, total.median_p50_error_weeks));
     out.table(&t)?;
-    out.line(format!(
+    out.text(format!(
         "Ideal: 10%, 50%, 80%, 90% on or before p10, p50, p80, p90; 80% inside p10–p90. {}",
         total.verdict
     ))?;

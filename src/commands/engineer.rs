@@ -184,12 +184,12 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let mut t = table(["metric", "status", "last", "p50", "readings", "last reported"]);
     for m in &metrics {
         t.add_row(vec![
-            m.metric.clone(),
+            m.metric.clone().into(),
             super::forecast::status_cell(out, m.status),
-            m.last_value.map(num).unwrap_or_else(|| "—".into()),
-            m.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            m.readings.to_string(),
-            m.last_reported.map(|d| d.to_string()).unwrap_or_default(),
+            m.last_value.map(num).unwrap_or_else(|| "—".into()).into(),
+            m.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()).into(),
+            m.readings.to_string().into(),
+            comfy_table::Cell::from(m.last_reported.map(|d| d.to_string()).unwrap_or_default()),
         ]);
     }
     out.table(&t)?;
@@ -197,8 +197,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
         out.line("")?;
         out.line("open blockers:")?;
         for b in &blockers {
-            out.line(format!(
-                "  #{} [{}] {} (on {}{}, since {})",
+            out.paragraph(format!(
+                "#{} [{}] {} (on {}{}, since {})",
                 b.id,
                 b.category,
                 b.text,

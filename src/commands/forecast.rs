@@ -61,13 +61,13 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         let mut t = table(["week", "as of", "status", "p10", "p50", "p80", "p90"]);
         for p in &drift {
             t.add_row(vec![
-                p.week.clone(),
-                p.as_of.to_string(),
+                p.week.clone().into(),
+                p.as_of.to_string().into(),
                 status_cell(out, p.status),
-                d(p.p10),
-                d(p.p50),
-                d(p.p80),
-                d(p.p90),
+                d(p.p10).into(),
+                d(p.p50).into(),
+                d(p.p80).into(),
+                comfy_table::Cell::from(d(p.p90)),
             ]);
         }
         out.table(&t)?;
@@ -97,7 +97,7 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 }
 
 /// A status with its symbol, coloured on a terminal.
-pub fn status_cell(out: &Output, s: Status) -> String {
+pub fn status_cell(out: &Output, s: Status) -> comfy_table::Cell {
     let label = crate::render::status_label(s.as_str());
     let color = match s {
         Status::Done => Color::Green,
@@ -106,7 +106,7 @@ pub fn status_cell(out: &Output, s: Status) -> String {
         Status::Diverging => Color::Red,
         Status::InsufficientData => Color::Dim,
     };
-    out.paint(label, color)
+    out.cell(label, color)
 }
 
 fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {
@@ -114,14 +114,14 @@ fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {
     for v in views {
         let unit = v.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
         t.add_row(vec![
-            format!("{}/{}", v.project, v.metric),
+            format!("{}/{}", v.project, v.metric).into(),
             status_cell(out, v.status),
-            v.last_value.map(num).unwrap_or_else(|| "—".into()),
-            format!("{}{unit}", num(v.target)),
-            v.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            v.p80.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            v.trend_per_week.map(|t| format!("{:+}", num(t))).unwrap_or_else(|| "—".into()),
-            v.reason.clone(),
+            v.last_value.map(num).unwrap_or_else(|| "—".into()).into(),
+            format!("{}{unit}", num(v.target)).into(),
+            v.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()).into(),
+            v.p80.map(|d| d.to_string()).unwrap_or_else(|| "—".into()).into(),
+            v.trend_per_week.map(|t| format!("{:+}", num(t))).unwrap_or_else(|| "—".into()).into(),
+            comfy_table::Cell::from(v.reason.clone()),
         ]);
     }
     out.table(&t)?;

@@ -56,6 +56,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
+    #[value(alias = "markdown")]
     Md,
     Html,
     Json,

@@ -12,9 +12,10 @@ use rusqlite::OptionalExtension;
 use super::Store;
 
 impl Store {
-    /// A digest of everything a forecast reads: the readings (their count and highest id) and
-    /// every metric's definition. Any logged, imported or removed reading or any edited target
-    /// changes it.
+    /// A digest of everything a forecast reads: the readings (their count and highest id), the
+    /// corrections and archive events laid over them (the same), and every metric's
+    /// definition. Any logged, imported, amended, retracted or archived reading or any edited
+    /// target changes it.
     pub fn data_version(&self) -> Result<String> {
         self.read(|| {
             let (n, max): (i64, i64) =
@@ -27,7 +28,14 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            Ok(format!("{n}:{max}:{:016x}", crate::forecast::seed_for(&metrics)))
+            // Corrections and archive events are only ever appended: count and last id say it all.
+            let facts: String = self.conn.query_row(
+                "SELECT (SELECT count(*) || '.' || coalesce(max(id), 0) FROM correction) || ':' ||
+                        (SELECT count(*) || '.' || coalesce(max(id), 0) FROM archive_event)",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(format!("{n}:{max}:{facts}:{:016x}", crate::forecast::seed_for(&metrics)))
         })
     }
 
@@ -48,16 +56,7 @@ impl Store {
     /// moment for another writer and never creates the file; any failure (a read-only file or
     /// folder, a busy writer) is the caller's to ignore.
     pub fn save_calibration(&self, as_of: NaiveDate, engine: &str, version: &str, body: &str) -> Result<()> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_millis(50))?;
-        conn.execute(
-            "INSERT OR REPLACE INTO calibration_cache (as_of, engine, data_version, body) VALUES (?1, ?2, ?3, ?4)",
-            (as_of.to_string(), engine, version, body),
-        )?;
-        Ok(())
+        save_calibration(&self.path, as_of, engine, version, body)
     }
 
     /// Empties the cache (doctor's "rebuild derived data").
@@ -67,4 +66,24 @@ impl Store {
         tx.commit()?;
         Ok(n)
     }
+}
+
+/// [`Store::save_calibration`] for the database at `path`.
+pub fn save_calibration(
+    path: &std::path::Path,
+    as_of: NaiveDate,
+    engine: &str,
+    version: &str,
+    body: &str,
+) -> Result<()> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_millis(50))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO calibration_cache (as_of, engine, data_version, body) VALUES (?1, ?2, ?3, ?4)",
+        (as_of.to_string(), engine, version, body),
+    )?;
+    Ok(())
 }

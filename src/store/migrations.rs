@@ -9,7 +9,7 @@
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// The version `SCHEMA` describes.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// `STEPS[i]` upgrades a database from version `i + 1` to `i + 2`.
 ///
@@ -24,14 +24,53 @@ pub const STEPS: &[&str] = &[
         data_version  TEXT NOT NULL,
         body          TEXT NOT NULL
     ) STRICT;",
-    // 2 → 3: team sync. Every synced row gets a uid (a UUIDv7 from its
+    // 2 → 3: correcting the record.
+    CORRECTIONS,
+    // 3 → 4: team sync. Every synced row gets a uid (a UUIDv7 from its
     // creation time, with its local id in the random bits so that rows made
     // in the same millisecond keep their order) and a server seq; the sync
     // bookkeeping tables (see schema.sql).
     SYNC,
 ];
 
-/// Version 2 → 3: team sync (see schema.sql and src/sync/).
+/// Version 2 → 3: correcting the record. Corrections of readings and archive
+/// events are new tables (facts appended, never overwrites); a metric gains
+/// optional physical bounds. Nothing existing is rewritten.
+const CORRECTIONS: &str = "
+ALTER TABLE metric ADD COLUMN lower_bound REAL;
+ALTER TABLE metric ADD COLUMN upper_bound REAL;
+
+CREATE TABLE correction (
+    id           INTEGER PRIMARY KEY,
+    point_id     INTEGER NOT NULL REFERENCES point(id),
+    action       TEXT    NOT NULL CHECK (action IN ('amend', 'retract')),
+    value        REAL,
+    note         TEXT    CHECK (note IS NULL OR length(trim(note)) > 0),
+    date         TEXT,
+    engineer_id  INTEGER REFERENCES engineer(id),
+    reason       TEXT    NOT NULL CHECK (length(trim(reason)) > 0),
+    author       TEXT,
+    created_at   TEXT    NOT NULL,
+    CHECK (action = 'amend' OR (value IS NULL AND note IS NULL AND date IS NULL AND engineer_id IS NULL))
+) STRICT;
+
+CREATE INDEX correction_by_point ON correction (point_id, id);
+
+CREATE TABLE archive_event (
+    id           INTEGER PRIMARY KEY,
+    project_id   INTEGER NOT NULL REFERENCES project(id),
+    metric_id    INTEGER REFERENCES metric(id),
+    archived     INTEGER NOT NULL CHECK (archived IN (0, 1)),
+    reason       TEXT    CHECK (reason IS NULL OR length(trim(reason)) > 0),
+    author       TEXT,
+    date         TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX archive_event_by_scope ON archive_event (project_id, metric_id, id);
+";
+
+/// Version 3 → 4: team sync (see schema.sql and src/sync/).
 const SYNC: &str = "
 ALTER TABLE project ADD COLUMN uid TEXT;
 ALTER TABLE project ADD COLUMN seq INTEGER;
@@ -81,6 +120,20 @@ UPDATE deadline SET uid = lower(printf('%08x-%04x-7%03x-%04x-%06x%06x',
     coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) >> 16, coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) & 65535,
     (id >> 36) & 4095, 32768 | ((id >> 24) & 4095), id & 16777215, random() & 16777215));
 CREATE UNIQUE INDEX deadline_uid ON deadline (uid);
+
+ALTER TABLE correction ADD COLUMN uid TEXT;
+ALTER TABLE correction ADD COLUMN seq INTEGER;
+UPDATE correction SET uid = lower(printf('%08x-%04x-7%03x-%04x-%06x%06x',
+    coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) >> 16, coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) & 65535,
+    (id >> 36) & 4095, 32768 | ((id >> 24) & 4095), id & 16777215, random() & 16777215));
+CREATE UNIQUE INDEX correction_uid ON correction (uid);
+
+ALTER TABLE archive_event ADD COLUMN uid TEXT;
+ALTER TABLE archive_event ADD COLUMN seq INTEGER;
+UPDATE archive_event SET uid = lower(printf('%08x-%04x-7%03x-%04x-%06x%06x',
+    coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) >> 16, coalesce(CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER), 0) & 65535,
+    (id >> 36) & 4095, 32768 | ((id >> 24) & 4095), id & 16777215, random() & 16777215));
+CREATE UNIQUE INDEX archive_event_uid ON archive_event (uid);
 
 CREATE TABLE sync_state (
     key    TEXT NOT NULL PRIMARY KEY,

@@ -42,6 +42,8 @@ pub struct Counts {
     pub blockers: u64,
     pub resolutions: u64,
     pub deadlines: u64,
+    pub corrections: u64,
+    pub archive_events: u64,
 }
 
 impl Counts {
@@ -55,6 +57,8 @@ impl Counts {
             + self.blockers
             + self.resolutions
             + self.deadlines
+            + self.corrections
+            + self.archive_events
     }
 
     /// "3 readings, 1 blocker" (nothing: "nothing").
@@ -69,6 +73,8 @@ impl Counts {
             (self.blockers, "blocker"),
             (self.resolutions, "blocker resolution"),
             (self.deadlines, "deadline change"),
+            (self.corrections, "correction"),
+            (self.archive_events, "archive event"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -145,7 +151,7 @@ impl Kind {
         match self {
             Kind::Project => &["name", "priority", "owner", "depends_on"],
             Kind::Engineer => &["name", "reports_to"],
-            Kind::Metric => &["name", "unit", "target", "direction", "tolerance"],
+            Kind::Metric => &["name", "unit", "target", "direction", "tolerance", "lower_bound", "upper_bound"],
         }
     }
 }
@@ -253,7 +259,8 @@ pub(crate) fn load_entities(conn: &rusqlite::Connection) -> Result<Vec<Entity>> 
         });
     }
     let mut stmt = conn.prepare(
-        "SELECT m.id, m.uid, m.seq, p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance, m.created_at, m.project_id
+        "SELECT m.id, m.uid, m.seq, p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance, m.created_at, m.project_id,
+                m.lower_bound, m.upper_bound
          FROM metric m JOIN project p ON p.id = m.project_id ORDER BY m.id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -269,16 +276,20 @@ pub(crate) fn load_entities(conn: &rusqlite::Connection) -> Result<Vec<Entity>> 
             r.get::<_, f64>(9)?,
             r.get::<_, String>(10)?,
             r.get::<_, i64>(11)?,
+            (r.get::<_, Option<f64>>(12)?, r.get::<_, Option<f64>>(13)?),
         ))
     })?;
     for row in rows {
-        let (id, uid, seq, key, name, unit, target, direction, tolerance, created_at, project_id) = row?;
+        let (id, uid, seq, key, name, unit, target, direction, tolerance, created_at, project_id, (lower, upper)) =
+            row?;
         let values = HashMap::from([
             ("name", text(name)),
             ("unit", text(unit)),
             ("target", num(target)),
             ("direction", Value::String(direction)),
             ("tolerance", num(tolerance)),
+            ("lower_bound", lower.map(num).unwrap_or(Value::Null)),
+            ("upper_bound", upper.map(num).unwrap_or(Value::Null)),
         ]);
         out.push(Entity {
             kind: Kind::Metric,
@@ -330,6 +341,12 @@ fn set_local_field(tx: &rusqlite::Connection, kind: Kind, id: i64, field: &str, 
         }
         (Kind::Metric, "tolerance") => {
             tx.execute("UPDATE metric SET tolerance = ?1 WHERE id = ?2", params![value.as_f64(), id])?
+        }
+        (Kind::Metric, "lower_bound") => {
+            tx.execute("UPDATE metric SET lower_bound = ?1 WHERE id = ?2", params![value.as_f64(), id])?
+        }
+        (Kind::Metric, "upper_bound") => {
+            tx.execute("UPDATE metric SET upper_bound = ?1 WHERE id = ?2", params![value.as_f64(), id])?
         }
         _ => anyhow::bail!("unknown field {} {field}", kind.name()),
     };
@@ -386,21 +403,19 @@ fn state_i64(conn: &rusqlite::Connection, key: &str) -> Result<i64> {
 }
 
 /// The fact tables pushed by local id, with their server names.
-pub(crate) const FACT_TABLES: [(&str, &str); 4] =
-    [("review", "reviews"), ("point", "readings"), ("blocker", "blockers"), ("deadline", "deadlines")];
+pub(crate) const FACT_TABLES: [(&str, &str); 6] = [
+    ("review", "reviews"),
+    ("point", "readings"),
+    ("blocker", "blockers"),
+    ("deadline", "deadlines"),
+    ("correction", "corrections"),
+    ("archive_event", "archive events"),
+];
 
 /// Gives a uid to any synced row that has none (rows written by a path
 /// that did not make one), so that everything can be pushed.
 fn assign_missing_uids(tx: &rusqlite::Connection) -> Result<()> {
-    for table in ["project", "engineer", "metric", "review", "point", "blocker", "deadline"] {
-        let ids: Vec<i64> = tx
-            .prepare(&format!("SELECT id FROM {table} WHERE uid IS NULL"))?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in ids {
-            tx.execute(&format!("UPDATE {table} SET uid = ?1 WHERE id = ?2"), params![new_uid(), id])?;
-        }
-    }
+    crate::store::fill_missing_uids(tx)?;
     Ok(())
 }
 
@@ -477,7 +492,7 @@ pub(crate) fn pending(conn: &rusqlite::Connection) -> Result<Counts> {
     c.edits = count("SELECT count(*) FROM sync_edit WHERE seq IS NULL")?;
     // Changes not yet captured as edits.
     c.edits += changed_fields(conn)?.len() as u64;
-    let mut facts = [0u64; 4];
+    let mut facts = [0u64; 6];
     for (i, (table, _)) in FACT_TABLES.iter().enumerate() {
         let mark = state_i64(conn, &format!("pushed:{table}"))?;
         facts[i] =
@@ -489,6 +504,8 @@ pub(crate) fn pending(conn: &rusqlite::Connection) -> Result<Counts> {
     c.readings = facts[1];
     c.blockers = facts[2];
     c.deadlines = facts[3];
+    c.corrections = facts[4];
+    c.archive_events = facts[5];
     c.resolutions = count("SELECT count(*) FROM sync_resolution WHERE seq IS NULL")?
         + count(
             "SELECT count(*) FROM blocker b WHERE b.resolved IS NOT NULL
@@ -575,7 +592,8 @@ struct ServerEntity {
 const ENTITY_SELECT_PROJECT: &str =
     "SELECT id, seq, slug, name, priority::int8, owner, depends_on, created_at FROM limfac.project";
 const ENTITY_SELECT_ENGINEER: &str = "SELECT id, seq, handle, name, reports_to, created_at FROM limfac.engineer";
-const ENTITY_SELECT_METRIC: &str = "SELECT m.id, m.seq, p.slug || '/' || m.slug, m.name, m.unit, m.target, m.direction, m.tolerance, m.created_at, m.project_id
+const ENTITY_SELECT_METRIC: &str = "SELECT m.id, m.seq, p.slug || '/' || m.slug, m.name, m.unit, m.target, m.direction, m.tolerance, m.created_at, m.project_id,
+            m.lower_bound, m.upper_bound
      FROM limfac.metric m JOIN limfac.project p ON p.id = m.project_id";
 
 fn server_entity(kind: Kind, r: &postgres::Row) -> ServerEntity {
@@ -606,6 +624,8 @@ fn server_entity(kind: Kind, r: &postgres::Row) -> ServerEntity {
                 ("target", num(r.get(5))),
                 ("direction", Value::String(r.get(6))),
                 ("tolerance", num(r.get(7))),
+                ("lower_bound", r.get::<_, Option<f64>>(10).map(num).unwrap_or(Value::Null)),
+                ("upper_bound", r.get::<_, Option<f64>>(11).map(num).unwrap_or(Value::Null)),
             ]),
             created(8),
             Some(r.get::<_, Uuid>(9).hyphenated().to_string()),
@@ -747,8 +767,9 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
                     let project = e.project_id.and_then(|p| canonical.get(&(Kind::Project, p)).copied());
                     let slug = e.key.split_once('/').map(|(_, m)| m.to_string()).unwrap_or_default();
                     pgt.query_opt(
-                        "INSERT INTO limfac.metric (id, project_id, slug, name, unit, target, direction, tolerance, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING seq",
+                        "INSERT INTO limfac.metric (id, project_id, slug, name, unit, target, direction, tolerance, created_at,
+                                                    lower_bound, upper_bound)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING seq",
                         &[
                             &id,
                             &project,
@@ -759,6 +780,8 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
                             &s("direction"),
                             &v["tolerance"].as_f64().unwrap_or(0.0),
                             &created,
+                            &v["lower_bound"].as_f64(),
+                            &v["upper_bound"].as_f64(),
                         ],
                     )
                 }
@@ -1021,6 +1044,81 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
                 let set_on = date(&r.get::<_, String>(6)?)?;
                 let created = stamp_time(&r.get::<_, String>(7)?);
                 put(w, &mut n, &[&id, p, &m, &due, &probability, &reason, &set_on, &created])?;
+            }
+            Ok(n)
+        },
+    )?;
+
+    // Corrections of readings.
+    let (mark, max) = marks["correction"];
+    out.counts.corrections = copy_in(
+        &mut pgt,
+        "correction",
+        "id uuid, reading_id uuid, action text, value float8, note text, date date, engineer_id uuid, reason text, \
+         corrected_by text, created_at timestamptz",
+        &[
+            Type::UUID,
+            Type::UUID,
+            Type::TEXT,
+            Type::FLOAT8,
+            Type::TEXT,
+            Type::DATE,
+            Type::UUID,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TIMESTAMPTZ,
+        ],
+        |w| {
+            let mut stmt = tx.prepare(
+                "SELECT c.uid, pt.uid, c.action, c.value, c.note, c.date, c.engineer_id, c.reason, c.author, c.created_at, c.id
+                   FROM correction c JOIN point pt ON pt.id = c.point_id
+                  WHERE c.id > ?1 AND c.id <= ?2 AND c.seq IS NULL ORDER BY c.id",
+            )?;
+            let mut rows = stmt.query(params![mark, max])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let id = uuid(&r.get::<_, String>(0)?)?;
+                let reading = uuid(&r.get::<_, String>(1)?)?;
+                let action: String = r.get(2)?;
+                let value: Option<f64> = r.get(3)?;
+                let note: Option<String> = r.get(4)?;
+                let d = r.get::<_, Option<String>>(5)?.map(|s| date(&s)).transpose()?;
+                let e = r.get::<_, Option<i64>>(6)?.and_then(|x| engineers.get(&x).copied());
+                let reason: String = r.get(7)?;
+                let by: Option<String> = r.get(8)?;
+                let created = stamp_time(&r.get::<_, String>(9)?);
+                put(w, &mut n, &[&id, &reading, &action, &value, &note, &d, &e, &reason, &by, &created])?;
+            }
+            Ok(n)
+        },
+    )?;
+
+    // Archive events.
+    let (mark, max) = marks["archive_event"];
+    out.counts.archive_events = copy_in(
+        &mut pgt,
+        "archive_event",
+        "id uuid, project_id uuid, metric_id uuid, archived bool, reason text, archived_by text, date date, \
+         created_at timestamptz",
+        &[Type::UUID, Type::UUID, Type::UUID, Type::BOOL, Type::TEXT, Type::TEXT, Type::DATE, Type::TIMESTAMPTZ],
+        |w| {
+            let mut stmt = tx.prepare(
+                "SELECT uid, project_id, metric_id, archived, reason, author, date, created_at, id FROM archive_event
+                  WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
+            )?;
+            let mut rows = stmt.query(params![mark, max])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let row_id: i64 = r.get(8)?;
+                let id = uuid(&r.get::<_, String>(0)?)?;
+                let p = projects.get(&r.get::<_, i64>(1)?).ok_or_else(|| missing("archive event", row_id))?;
+                let m = r.get::<_, Option<i64>>(2)?.and_then(|x| metrics.get(&x).copied());
+                let archived: bool = r.get(3)?;
+                let reason: Option<String> = r.get(4)?;
+                let by: Option<String> = r.get(5)?;
+                let d = date(&r.get::<_, String>(6)?)?;
+                let created = stamp_time(&r.get::<_, String>(7)?);
+                put(w, &mut n, &[&id, p, &m, &archived, &reason, &by, &d, &created])?;
             }
             Ok(n)
         },
@@ -1394,10 +1492,12 @@ fn pull(
                             .with_context(|| format!("pulled metric {} names a project not pulled", s.key))?;
                         let slug = s.key.split_once('/').map(|(_, m)| m).unwrap_or("");
                         tx.execute(
-                            "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, created_at, uid, seq)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                            "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, created_at, uid, seq,
+                                                 lower_bound, upper_bound)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                             params![project, slug, st("name"), st("unit"), v["target"].as_f64(), st("direction"),
-                                    v["tolerance"].as_f64().unwrap_or(0.0), s.created_at, s.uid, s.seq],
+                                    v["tolerance"].as_f64().unwrap_or(0.0), s.created_at, s.uid, s.seq,
+                                    v["lower_bound"].as_f64(), v["upper_bound"].as_f64()],
                         )?
                     }
                 };
@@ -1675,6 +1775,69 @@ fn pull(
                 seq
             ])?;
             counts.deadlines += n as u64;
+        }
+    }
+    {
+        let mut ins = tx.prepare(
+            "INSERT OR IGNORE INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at, uid, seq)
+             VALUES ((SELECT id FROM point WHERE uid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        for r in ptx
+            .query(
+                "SELECT id, seq, reading_id, action, value, note, date, engineer_id, reason, corrected_by, created_at
+                   FROM limfac.correction WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+                &[&cursor, &mine.0, &mine.1],
+            )
+            .map_err(|e| pg(e, "pulling corrections"))?
+        {
+            let seq: i64 = r.get(1);
+            see(seq);
+            let e = r.get::<_, Option<Uuid>>(7).and_then(|x| engineers.get(&x).copied());
+            let n = ins.execute(params![
+                r.get::<_, Uuid>(2).hyphenated().to_string(),
+                r.get::<_, String>(3),
+                r.get::<_, Option<f64>>(4),
+                r.get::<_, Option<String>>(5),
+                r.get::<_, Option<NaiveDate>>(6).map(iso),
+                e,
+                r.get::<_, String>(8),
+                r.get::<_, Option<String>>(9),
+                ts(r.get(10)),
+                r.get::<_, Uuid>(0).hyphenated().to_string(),
+                seq
+            ])?;
+            counts.corrections += n as u64;
+        }
+    }
+    {
+        let mut ins = tx.prepare(
+            "INSERT OR IGNORE INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at, uid, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for r in ptx
+            .query(
+                "SELECT id, seq, project_id, metric_id, archived, reason, archived_by, date, created_at
+                   FROM limfac.archive_event WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+                &[&cursor, &mine.0, &mine.1],
+            )
+            .map_err(|e| pg(e, "pulling archive events"))?
+        {
+            let seq: i64 = r.get(1);
+            see(seq);
+            let p = projects.get(&r.get::<_, Uuid>(2)).ok_or_else(|| unknown("archive event"))?;
+            let m = r.get::<_, Option<Uuid>>(3).and_then(|x| metrics.get(&x).copied());
+            let n = ins.execute(params![
+                p,
+                m,
+                r.get::<_, bool>(4),
+                r.get::<_, Option<String>>(5),
+                r.get::<_, Option<String>>(6),
+                iso(r.get(7)),
+                ts(r.get(8)),
+                r.get::<_, Uuid>(0).hyphenated().to_string(),
+                seq
+            ])?;
+            counts.archive_events += n as u64;
         }
     }
     Ok(top)

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use crate::error::UserError;
 
 /// The server schema version this build writes and reads.
-pub const SERVER_LATEST: i64 = 2;
+pub const SERVER_LATEST: i64 = 3;
 
 /// The advisory lock every change to the server takes first: changes are
 /// committed one at a time, so the change sequence grows in commit order and
@@ -16,7 +16,7 @@ pub const SERVER_LATEST: i64 = 2;
 pub const PUSH_LOCK: i64 = 0x6c69_6d66; // "limf"
 
 /// `STEPS[i]` brings the server schema from version `i` to `i + 1`.
-pub const STEPS: &[&str] = &[STEP_1_TABLES, STEP_2_VIEWS_AND_SECURITY];
+pub const STEPS: &[&str] = &[STEP_1_TABLES, STEP_2_VIEWS_AND_SECURITY, STEP_3_CORRECTIONS];
 
 /// Version 1: the tables, the change sequence, and the rule that decides
 /// concurrent edits.
@@ -102,7 +102,7 @@ CREATE TABLE limfac.edit (
     reason      text,
     author      text NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    CHECK ((entity, field) IN (('project', 'name'), ('project', 'priority'), ('project', 'owner'),
+    CONSTRAINT edit_field CHECK ((entity, field) IN (('project', 'name'), ('project', 'priority'), ('project', 'owner'),
                                ('project', 'depends_on'), ('engineer', 'name'), ('engineer', 'reports_to'),
                                ('metric', 'name'), ('metric', 'unit'), ('metric', 'target'),
                                ('metric', 'direction'), ('metric', 'tolerance')))
@@ -396,6 +396,95 @@ BEGIN
 END $$;
 
 UPDATE limfac.meta SET value = '2' WHERE key = 'schema_version';
+"#;
+
+/// Version 3: correcting the record (limfac schema 3 on the client):
+/// corrections of readings (amend, retract) and archive events are facts;
+/// a metric's physical bounds are fields edited like the others.
+const STEP_3_CORRECTIONS: &str = r#"
+ALTER TABLE limfac.metric ADD COLUMN lower_bound double precision, ADD COLUMN upper_bound double precision;
+
+ALTER TABLE limfac.edit DROP CONSTRAINT edit_field,
+    ADD CONSTRAINT edit_field CHECK ((entity, field) IN (('project', 'name'), ('project', 'priority'),
+        ('project', 'owner'), ('project', 'depends_on'), ('engineer', 'name'), ('engineer', 'reports_to'),
+        ('metric', 'name'), ('metric', 'unit'), ('metric', 'target'), ('metric', 'direction'),
+        ('metric', 'tolerance'), ('metric', 'lower_bound'), ('metric', 'upper_bound')));
+
+-- A reading is never changed: an amendment (NULL: that field unchanged) or
+-- a retraction is a new fact about it; the reading as it stands is the
+-- original with every amendment laid over it in the order they were made
+-- (their ids are UUIDv7s). `corrected_by` is who the reviewer said did it.
+CREATE TABLE limfac.correction (
+    id            uuid PRIMARY KEY,
+    seq           bigint NOT NULL DEFAULT nextval('limfac.change_seq'),
+    reading_id    uuid NOT NULL REFERENCES limfac.reading (id),
+    action        text NOT NULL CHECK (action IN ('amend', 'retract')),
+    value         double precision,
+    note          text CHECK (note IS NULL OR length(btrim(note)) > 0),
+    date          date,
+    engineer_id   uuid REFERENCES limfac.engineer (id),
+    reason        text NOT NULL CHECK (length(btrim(reason)) > 0),
+    corrected_by  text,
+    author        text NOT NULL DEFAULT current_user,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (action = 'amend' OR (value IS NULL AND note IS NULL AND date IS NULL AND engineer_id IS NULL))
+);
+
+-- Archiving and un-archiving a project (metric_id NULL) or a metric: the
+-- latest event (by id, a UUIDv7) says whether it is archived now.
+CREATE TABLE limfac.archive_event (
+    id           uuid PRIMARY KEY,
+    seq          bigint NOT NULL DEFAULT nextval('limfac.change_seq'),
+    project_id   uuid NOT NULL REFERENCES limfac.project (id),
+    metric_id    uuid REFERENCES limfac.metric (id),
+    archived     boolean NOT NULL,
+    reason       text CHECK (reason IS NULL OR length(btrim(reason)) > 0),
+    archived_by  text,
+    date         date NOT NULL,
+    author       text NOT NULL DEFAULT current_user,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX correction_by_seq ON limfac.correction (seq);
+CREATE INDEX archive_event_by_seq ON limfac.archive_event (seq);
+
+CREATE VIEW limfac.corrections AS
+    SELECT r.date AS reading_date, p.slug AS project, m.slug AS metric, e.handle AS engineer, r.value AS original,
+           c.action, c.value, c.note, c.date, ce.handle AS new_engineer, c.reason, c.corrected_by,
+           c.author AS logged_by, c.created_at, c.id, c.reading_id
+      FROM limfac.correction c
+      JOIN limfac.reading r ON r.id = c.reading_id
+      JOIN limfac.metric m ON m.id = r.metric_id
+      JOIN limfac.project p ON p.id = m.project_id
+      JOIN limfac.engineer e ON e.id = r.engineer_id
+      LEFT JOIN limfac.engineer ce ON ce.id = c.engineer_id;
+
+CREATE VIEW limfac.archive_events AS
+    SELECT p.slug AS project, m.slug AS metric, a.archived, a.reason, a.archived_by, a.date,
+           a.author AS logged_by, a.created_at, a.id
+      FROM limfac.archive_event a
+      JOIN limfac.project p ON p.id = a.project_id
+      LEFT JOIN limfac.metric m ON m.id = a.metric_id;
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['correction', 'archive_event'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON limfac.%I FOR EACH STATEMENT
+                        EXECUTE FUNCTION limfac.push_lock()', t || '_push_lock', t);
+        EXECUTE format('ALTER TABLE limfac.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY team_reads ON limfac.%I FOR SELECT TO limfac_reviewer, limfac_reader
+                        USING (true)', t);
+        EXECUTE format('CREATE POLICY own_name ON limfac.%I FOR INSERT TO limfac_reviewer
+                        WITH CHECK (author = current_user)', t);
+    END LOOP;
+END $$;
+
+GRANT SELECT ON limfac.correction, limfac.archive_event, limfac.corrections, limfac.archive_events
+    TO limfac_reviewer, limfac_reader;
+GRANT INSERT ON limfac.correction, limfac.archive_event TO limfac_reviewer;
+
+UPDATE limfac.meta SET value = '3' WHERE key = 'schema_version';
 "#;
 
 /// The SQL that brings a server at `from` to [`SERVER_LATEST`], for a DBA
