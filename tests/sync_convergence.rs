@@ -182,9 +182,16 @@ fn sync_killed_at_random_points_loses_nothing_and_duplicates_nothing() {
     let full = t.elapsed();
     let window = full.mul_f64(1.3).max(Duration::from_millis(30));
 
-    let (mut kills, mut interrupted) = (0, 0);
+    let (mut kills, mut interrupted, mut corrections) = (0, 0, 0);
     for round in 0..36 {
         expected += import(&alice, 200 + rng.below(300) as usize);
+        if round % 5 == 0 {
+            // A correction of one of the readings (a fact like the others).
+            let id = (1 + rng.below(expected as u64)).to_string();
+            let value = format!("{round}.25");
+            alice.run(&["point", "amend", &id, "--value", &value, "--reason", "misheard", "--force"]).ok();
+            corrections += 1;
+        }
         if round % 4 == 0 {
             let target = format!("0.{}", 80 + round);
             alice.run(&["metric", "edit", "chips/yield", "--target", &target]).ok();
@@ -235,10 +242,12 @@ fn sync_killed_at_random_points_loses_nothing_and_duplicates_nothing() {
     assert_eq!(team.count("SELECT count(DISTINCT (note, value, date)) FROM limfac.reading"), expected as i64);
     assert_eq!(team.count("SELECT count(*) FROM limfac.project"), 3);
     assert_eq!(team.count("SELECT count(*) FROM limfac.blocker"), 6);
+    assert_eq!(team.count("SELECT count(*) FROM limfac.correction"), corrections);
     for c in [&alice, &bob] {
         let h = c.health();
         assert_eq!(h.count("point") as usize, expected);
         assert_eq!(h.count("blocker"), 6);
+        assert_eq!(c.dump().matches("\"misheard\"").count() as i64, corrections, "corrections here");
         let s = c.run(&["sync", "--status"]).ok().stdout;
         assert!(s.contains("pending       0"), "{s}");
     }
