@@ -1653,6 +1653,31 @@ fn pull(
         }
     }
     let reviews = local_ids("review")?;
+    // A large pull (a fresh client) sets aside the point indexes other than
+    // `point_uid` (which finds rows already here) and rebuilds them after, by
+    // sorting, as `import` does: keeping them up row by row took most of it.
+    let coming: i64 = ptx
+        .query_one(
+            "SELECT count(*) FROM limfac.reading WHERE seq > $1 AND (seq <= $2 OR seq >= $3)",
+            &[&cursor, &mine.0, &mine.1],
+        )
+        .map_err(|e| pg(e, "pulling readings"))?
+        .get(0);
+    let here: i64 = tx.query_row("SELECT count(*) FROM point", [], |r| r.get(0))?;
+    let mut set_aside: Vec<String> = Vec::new();
+    if coming > 50_000 && coming > here / 4 {
+        let indexes: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema
+                  WHERE type = 'index' AND tbl_name = 'point' AND sql IS NOT NULL AND name <> 'point_uid'",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (name, sql) in indexes {
+            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+            set_aside.push(sql);
+        }
+    }
     {
         let mut ins = tx.prepare(
             "INSERT OR IGNORE INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid, seq)
@@ -1690,6 +1715,9 @@ fn pull(
             ])?;
             counts.readings += n as u64;
         }
+    }
+    for sql in &set_aside {
+        tx.execute_batch(sql)?;
     }
     {
         let mut ins = tx.prepare(

@@ -404,7 +404,7 @@ UPDATE limfac.meta SET value = '2' WHERE key = 'schema_version';
 const STEP_3_CORRECTIONS: &str = r#"
 ALTER TABLE limfac.metric ADD COLUMN lower_bound double precision, ADD COLUMN upper_bound double precision;
 
-ALTER TABLE limfac.edit DROP CONSTRAINT edit_field,
+ALTER TABLE limfac.edit DROP CONSTRAINT IF EXISTS edit_field, DROP CONSTRAINT IF EXISTS edit_check,
     ADD CONSTRAINT edit_field CHECK ((entity, field) IN (('project', 'name'), ('project', 'priority'),
         ('project', 'owner'), ('project', 'depends_on'), ('engineer', 'name'), ('engineer', 'reports_to'),
         ('metric', 'name'), ('metric', 'unit'), ('metric', 'target'), ('metric', 'direction'),
