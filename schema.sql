@@ -1,4 +1,4 @@
--- limfac schema, version 3: the whole current schema.
+-- limfac schema, version 4: the whole current schema.
 --
 -- A fresh database is created from this file; older databases are brought up
 -- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
@@ -13,8 +13,11 @@ CREATE TABLE project (
     name        TEXT    NOT NULL,
     priority    INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 5),
     owner       TEXT,
-    created_at  TEXT    NOT NULL
+    created_at  TEXT    NOT NULL,
+    uid         TEXT,
+    seq         INTEGER
 ) STRICT;
+
 
 CREATE TABLE project_dependency (
     project_id     INTEGER NOT NULL REFERENCES project(id),
@@ -29,8 +32,11 @@ CREATE TABLE engineer (
     name        TEXT    NOT NULL,
     reports_to  INTEGER REFERENCES engineer(id),
     created_at  TEXT    NOT NULL,
+    uid         TEXT,
+    seq         INTEGER,
     CHECK (reports_to IS NULL OR reports_to <> id)
 ) STRICT;
+
 
 CREATE TABLE metric (
     id          INTEGER PRIMARY KEY,
@@ -46,8 +52,11 @@ CREATE TABLE metric (
     -- questioned, and charts never project beyond them. NULL: no bound.
     lower_bound REAL,
     upper_bound REAL,
+    uid         TEXT,
+    seq         INTEGER,
     UNIQUE (project_id, slug)
 ) STRICT;
+
 
 CREATE TABLE review (
     id           INTEGER PRIMARY KEY,
@@ -55,8 +64,11 @@ CREATE TABLE review (
     kind         TEXT    NOT NULL CHECK (kind IN ('weekly', 'skip-level', 'deep-dive')),
     reviewer_id  INTEGER REFERENCES engineer(id),
     notes        TEXT,
-    created_at   TEXT    NOT NULL
+    created_at   TEXT    NOT NULL,
+    uid         TEXT,
+    seq         INTEGER
 ) STRICT;
+
 
 -- "Join that day's review of the same kind and reviewer" looks here.
 CREATE INDEX review_by_day ON review (date, kind, reviewer_id);
@@ -70,8 +82,11 @@ CREATE TABLE point (
     -- Data discipline: an empty memo field once hid hundreds of billions a year.
     note         TEXT    NOT NULL CHECK (length(trim(note)) > 0),
     review_id    INTEGER REFERENCES review(id),
-    created_at   TEXT    NOT NULL
+    created_at   TEXT    NOT NULL,
+    uid         TEXT,
+    seq         INTEGER
 ) STRICT;
+
 
 CREATE INDEX point_by_metric_date   ON point (metric_id, date);
 CREATE INDEX point_by_engineer_date ON point (engineer_id, date);
@@ -88,8 +103,11 @@ CREATE TABLE blocker (
     point_id     INTEGER REFERENCES point(id),
     opened       TEXT    NOT NULL,
     resolved     TEXT,
+    uid         TEXT,
+    seq         INTEGER,
     CHECK (resolved IS NULL OR resolved >= opened)
 ) STRICT;
+
 
 CREATE INDEX blocker_by_point   ON blocker (point_id);
 CREATE INDEX blocker_by_project ON blocker (project_id, resolved);
@@ -105,8 +123,11 @@ CREATE TABLE deadline (
     probability  REAL CHECK (probability IS NULL OR (probability >= 0 AND probability <= 1)),
     reason       TEXT,
     set_on       TEXT    NOT NULL,
-    created_at   TEXT    NOT NULL
+    created_at   TEXT    NOT NULL,
+    uid         TEXT,
+    seq         INTEGER
 ) STRICT;
+
 
 CREATE INDEX deadline_by_scope ON deadline (project_id, metric_id, id);
 
@@ -141,6 +162,8 @@ CREATE TABLE correction (
     reason       TEXT    NOT NULL CHECK (length(trim(reason)) > 0),
     author       TEXT,
     created_at   TEXT    NOT NULL,
+    uid          TEXT,
+    seq          INTEGER,
     CHECK (action = 'amend' OR (value IS NULL AND note IS NULL AND date IS NULL AND engineer_id IS NULL))
 ) STRICT;
 
@@ -158,7 +181,86 @@ CREATE TABLE archive_event (
     reason       TEXT    CHECK (reason IS NULL OR length(trim(reason)) > 0),
     author       TEXT,
     date         TEXT    NOT NULL,
-    created_at   TEXT    NOT NULL
+    created_at   TEXT    NOT NULL,
+    uid          TEXT,
+    seq          INTEGER
 ) STRICT;
 
 CREATE INDEX archive_event_by_scope ON archive_event (project_id, metric_id, id);
+
+-- Team sync (schema version 4; see src/sync/ and README "Working as a team").
+--
+-- Every synced row carries `uid`, a UUIDv7 made on this machine when the row
+-- is written (the server's id for it; rows older than version 4 got one from
+-- their creation time), and `seq`, the server's change sequence of a row
+-- pulled from the server (NULL for a row written here). Rows written here
+-- are pushed once: `sync_state` keeps, per table, the highest local id
+-- pushed, and projects, engineers and metrics not yet on the server have no
+-- `seq`.
+
+-- (Created after the tables above, so that a new database keeps their pages
+-- where earlier versions had them.)
+CREATE UNIQUE INDEX project_uid ON project (uid);
+CREATE UNIQUE INDEX engineer_uid ON engineer (uid);
+CREATE UNIQUE INDEX metric_uid ON metric (uid);
+CREATE UNIQUE INDEX review_uid ON review (uid);
+CREATE UNIQUE INDEX point_uid ON point (uid);
+CREATE UNIQUE INDEX blocker_uid ON blocker (uid);
+CREATE UNIQUE INDEX deadline_uid ON deadline (uid);
+CREATE UNIQUE INDEX correction_uid ON correction (uid);
+CREATE UNIQUE INDEX archive_event_uid ON archive_event (uid);
+
+-- Settings and bookkeeping: `remote` (the server URL, never with a password),
+-- `cursor` (the last server sequence pulled), `pushed:TABLE` (the highest
+-- local id pushed), `last_sync`, `server_version`.
+CREATE TABLE sync_state (
+    key    TEXT NOT NULL PRIMARY KEY,
+    value  TEXT NOT NULL
+) STRICT;
+
+-- Every edit of a project's, engineer's or metric's field, made here or
+-- pulled: the history, with the losing values of conflicts. `base` is the
+-- edit (or the creation: the entity's uid) the value replaced; the server
+-- accepts an edit only when `base` is still the field's latest accepted edit
+-- (first to reach the server wins) and records `outcome` and `lost_to`.
+-- An edit made here has no `seq` until it is pushed.
+CREATE TABLE sync_edit (
+    uid         TEXT    NOT NULL PRIMARY KEY,
+    entity      TEXT    NOT NULL CHECK (entity IN ('project', 'engineer', 'metric')),
+    entity_uid  TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    field       TEXT    NOT NULL,
+    value       TEXT    NOT NULL,
+    base        TEXT    NOT NULL,
+    author      TEXT,
+    created_at  TEXT    NOT NULL,
+    seq         INTEGER,
+    outcome     TEXT    CHECK (outcome IN ('accepted', 'lost', 'refused')),
+    lost_to     TEXT,
+    reason      TEXT
+) STRICT;
+
+CREATE INDEX sync_edit_by_entity ON sync_edit (entity_uid, field, seq);
+CREATE INDEX sync_edit_pending ON sync_edit (seq) WHERE seq IS NULL;
+
+-- The server's value of each entity field as last synced, and the edit that
+-- set it: a local value that differs from it is an edit to push.
+CREATE TABLE sync_field (
+    entity_uid  TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    PRIMARY KEY (entity_uid, field)
+) STRICT, WITHOUT ROWID;
+
+-- Resolutions of blockers as facts (the server keeps every one; a blocker is
+-- resolved on the earliest date any reviewer gave). `seq` NULL: not pushed.
+CREATE TABLE sync_resolution (
+    uid          TEXT NOT NULL PRIMARY KEY,
+    blocker_uid  TEXT NOT NULL,
+    resolved     TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    seq          INTEGER
+) STRICT;
+
+CREATE INDEX sync_resolution_by_blocker ON sync_resolution (blocker_uid);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes tests/fixtures/schema/v1.db: a small database at schema version 1
+# Writes tests/fixtures/schema/vN.db, N the schema version of this build: a small database
 # holding one of everything (projects with a dependency, an org chart,
 # metrics both ways, reviews of every kind, points with awkward notes,
 # blockers open and resolved, a deadline), written through the CLI with the
@@ -15,10 +15,11 @@ cd "$(dirname "$0")/.."
 cargo build --quiet --bin limfac
 bin="${CARGO_TARGET_DIR:-target}/debug/limfac"
 
-out=tests/fixtures/schema/v1.db
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-db="$work/v1.db"
+version="$(LIMFAC_NOW=2026-11-29 "$bin" --db "$work/probe.db" doctor --json | sed -n 's/.*"schema_version": \([0-9]*\).*/\1/p')"
+out="tests/fixtures/schema/v$version.db"
+db="$work/v$version.db"
 
 export LIMFAC_DB="$db" LIMFAC_NOW="2026-11-29T12:00:00Z" NO_COLOR=1
 unset EDITOR
@@ -53,6 +54,15 @@ else
     sqlite3 "$db" "INSERT INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at)
                    SELECT id, NULL, '2027-03-01', 0.5, 'launch window', '2026-11-29', '2026-11-29T12:00:00Z'
                    FROM project WHERE slug = 'power';"
+fi
+
+# Corrections, bounds and archive events: when this build has them (schema 3).
+if "$bin" point --help >/dev/null 2>&1; then
+    l point amend 2 --value 91.5 --reason "misheard in the meeting"
+    l point retract 4 --reason "probe wafer, not production"
+    l metric edit power/output --min 0 --max 150
+    l project archive chips --reason "superseded"
+    l project unarchive chips --reason "back on"
 fi
 
 l doctor >/dev/null

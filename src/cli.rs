@@ -64,6 +64,8 @@ pub enum Command {
     Backup(commands::backup::BackupArgs),
     Doctor(commands::doctor::DoctorArgs),
     Config(commands::config::ConfigArgs),
+    Remote(commands::remote::RemoteArgs),
+    Sync(commands::sync::SyncArgs),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::completions::ManArgs),
 }

@@ -22,6 +22,9 @@ struct File {
     horizon_days: Option<i64>,
     weekly_risk: Option<f64>,
     report_template: Option<PathBuf>,
+    remote: Option<String>,
+    auto_sync: Option<bool>,
+    auto_sync_timeout_ms: Option<u64>,
 }
 
 /// The effective settings.
@@ -40,6 +43,14 @@ pub struct Settings {
     /// is made ([`Settings::report_template`]), so that a template that was
     /// moved (or is a FIFO) breaks nothing else.
     pub report_template_path: Option<PathBuf>,
+    /// The team server (a `postgresql://` URL; see `limfac remote`). Never
+    /// shown with its password.
+    #[serde(serialize_with = "redacted")]
+    pub remote: Option<String>,
+    /// After each command that writes, try a sync for at most
+    /// `auto_sync_timeout_ms`; a failure never fails the write.
+    pub auto_sync: bool,
+    pub auto_sync_timeout_ms: u64,
     /// (setting, value, where it came from) for `config show`.
     pub sources: Vec<(String, String, String)>,
 }
@@ -52,8 +63,21 @@ impl Default for Settings {
             horizon_days: DEFAULT_HORIZON_DAYS,
             weekly_risk: crate::limiting::DEFAULT_WEEKLY_RISK,
             report_template_path: None,
+            remote: None,
+            auto_sync: false,
+            auto_sync_timeout_ms: DEFAULT_AUTO_SYNC_TIMEOUT_MS,
             sources: Vec::new(),
         }
+    }
+}
+
+/// How long an automatic sync may take after a write, by default.
+pub const DEFAULT_AUTO_SYNC_TIMEOUT_MS: u64 = 2000;
+
+fn redacted<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(url) => s.serialize_some(&crate::sync::redact(url)),
+        None => s.serialize_none(),
     }
 }
 
@@ -106,6 +130,24 @@ pub fn load() -> Result<Settings> {
         };
         s.report_template_path = Some(t);
     }
+    if let Some(r) = &parsed.remote {
+        crate::sync::Remote::parse(r).map_err(|e| {
+            UserError::new(format!("remote in the config file is not valid: {e:#}"))
+                .hint("remote = \"postgresql://USER@HOST/DATABASE?sslmode=verify-full\"")
+        })?;
+        s.remote = Some(r.clone());
+    }
+    if let Some(a) = parsed.auto_sync {
+        s.auto_sync = a;
+    }
+    if let Some(t) = parsed.auto_sync_timeout_ms {
+        if !(100..=60_000).contains(&t) {
+            return Err(UserError::new(format!("auto_sync_timeout_ms {t} in the config file is out of range"))
+                .hint("use 100 to 60000 milliseconds")
+                .into());
+        }
+        s.auto_sync_timeout_ms = t;
+    }
     s.sources = vec![
         (
             "reviewer".into(),
@@ -118,6 +160,17 @@ pub fn load() -> Result<Settings> {
             "report_template".into(),
             s.report_template_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(built in)".into()),
             origin(parsed.report_template.is_some()),
+        ),
+        (
+            "remote".into(),
+            s.remote.as_deref().map(crate::sync::redact).unwrap_or_else(|| "(none)".into()),
+            origin(parsed.remote.is_some()),
+        ),
+        ("auto_sync".into(), s.auto_sync.to_string(), origin(parsed.auto_sync.is_some())),
+        (
+            "auto_sync_timeout_ms".into(),
+            s.auto_sync_timeout_ms.to_string(),
+            origin(parsed.auto_sync_timeout_ms.is_some()),
         ),
     ];
     Ok(s)
@@ -142,7 +195,7 @@ fn read(p: &Path) -> Result<File> {
     let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?;
     toml::from_str(&text).map_err(|e| {
         UserError::new(format!("config {} is not valid: {}", p.display(), e.message()))
-            .hint("settings: reviewer = \"handle\", horizon_days = 1095, weekly_risk = 0.3, report_template = \"path\"")
+            .hint("settings: reviewer = \"handle\", horizon_days = 1095, weekly_risk = 0.3, report_template = \"path\", remote = \"postgresql://...\", auto_sync = true, auto_sync_timeout_ms = 2000")
             .into()
     })
 }

@@ -197,15 +197,15 @@ impl ScopeHistory {
     }
 }
 
-/// The deadlines of each scope in the order they were set (by `set_on`, then
-/// `id`, stable for ties), scopes sorted by name.
+/// The deadlines of each scope in the order they were set (by `set_on`; ties
+/// keep the order of `all`, the order they were made), scopes sorted by name.
 fn by_scope(all: &[Deadline]) -> BTreeMap<String, Vec<&Deadline>> {
     let mut scopes: BTreeMap<String, Vec<&Deadline>> = BTreeMap::new();
     for d in all {
         scopes.entry(d.scope()).or_default().push(d);
     }
     for list in scopes.values_mut() {
-        list.sort_by_key(|d| (d.set_on, d.id));
+        list.sort_by_key(|d| d.set_on);
     }
     scopes
 }

@@ -30,4 +30,5 @@ pub mod report;
 pub mod scale_data;
 pub mod store;
 pub mod suggest;
+pub mod sync;
 pub mod validate;

@@ -76,13 +76,44 @@ pub struct Coverage {
 }
 
 /// An open blocker with its age, as the report lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BlockerRow {
-    #[serde(flatten)]
     pub blocker: Blocker,
     pub weeks_open: i64,
     /// On the limiting factor's metric or project: evidence beside it.
     pub on_limiting_path: bool,
+}
+
+/// The blocker's fields without its local row id: a report made from the
+/// same data reads the same on every synced copy of the database.
+impl Serialize for BlockerRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            category: &'a str,
+            text: &'a str,
+            project: &'a str,
+            metric: &'a Option<String>,
+            engineer: &'a Option<String>,
+            opened: NaiveDate,
+            resolved: Option<NaiveDate>,
+            weeks_open: i64,
+            on_limiting_path: bool,
+        }
+        let b = &self.blocker;
+        Row {
+            category: &b.category,
+            text: &b.text,
+            project: &b.project,
+            metric: &b.metric,
+            engineer: &b.engineer,
+            opened: b.opened,
+            resolved: b.resolved,
+            weeks_open: self.weeks_open,
+            on_limiting_path: self.on_limiting_path,
+        }
+        .serialize(s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -404,7 +435,7 @@ fn blockers(snapshot: &Snapshot, as_of: NaiveDate, lf: Option<&LimitingView>) ->
             .cmp(&a.on_limiting_path)
             .then_with(|| a.blocker.category.cmp(&b.blocker.category))
             .then_with(|| a.blocker.opened.cmp(&b.blocker.opened))
-            .then_with(|| a.blocker.id.cmp(&b.blocker.id))
+        // Ties keep the snapshot's order: the order the blockers were made.
     });
     out
 }

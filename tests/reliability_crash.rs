@@ -302,10 +302,28 @@ fn deadline_set_killed_at_any_moment_writes_a_whole_change_or_none() {
 /// nothing is lost, and it can be written to.
 #[test]
 fn schema_v1_fixture_opens_with_the_current_build() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema/v1.db");
+    schema_fixture_opens_with_the_current_build(1);
+}
+
+#[test]
+fn schema_v2_fixture_opens_with_the_current_build() {
+    schema_fixture_opens_with_the_current_build(2);
+}
+
+#[test]
+fn schema_v3_fixture_opens_with_the_current_build() {
+    schema_fixture_opens_with_the_current_build(3);
+}
+
+fn schema_fixture_opens_with_the_current_build(version: u32) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/schema/v{version}.db"));
     let bytes = std::fs::read(&fixture).expect("run scripts/make_schema_fixtures.sh");
     assert_eq!(&bytes[..16], b"SQLite format 3\0");
-    assert_eq!(u32::from_be_bytes(bytes[60..64].try_into().unwrap()), 1, "the fixture is not at schema version 1");
+    assert_eq!(
+        u32::from_be_bytes(bytes[60..64].try_into().unwrap()),
+        version,
+        "the fixture is not at schema version {version}"
+    );
 
     let db = TestDb::new();
     std::fs::write(&db.path, &bytes).unwrap();
@@ -332,6 +350,19 @@ fn schema_v1_fixture_opens_with_the_current_build() {
     assert!(notes.contains(&"lot 7 back; 良率 提升"), "{notes:?}");
     let values: Vec<f64> = v["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
     assert_eq!(values, [84.5, 91.25, 0.42, 0.0]);
+    if version >= 3 {
+        // The v3 fixture also amended one reading and retracted another.
+        let history = db.json(&["point", "history", "2", "--json"]);
+        assert!(history.to_string().contains("misheard in the meeting"), "{history}");
+        let now: Vec<f64> = db
+            .json(&["point", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_f64().unwrap())
+            .collect();
+        assert_eq!(now, [84.5, 91.5, 0.42], "{now:?}");
+    }
     let kinds: Vec<&str> = v["reviews"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     for k in ["weekly", "skip-level", "deep-dive"] {
         assert!(kinds.contains(&k), "{kinds:?}");
@@ -359,6 +390,28 @@ fn schema_v1_fixture_opens_with_the_current_build() {
         .unwrap();
     assert!(made.success());
     assert_eq!(schema_shape(&db.path), schema_shape(&fresh));
+
+    // Every row that syncs got a distinct UUIDv7 (schema version 4), in the
+    // order the rows were made.
+    let conn = rusqlite::Connection::open_with_flags(&db.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    for table in limfac::store::UID_TABLES {
+        if version < 3 && (table == "correction" || table == "archive_event") {
+            continue;
+        }
+        let uids: Vec<String> = conn
+            .prepare(&format!("SELECT uid FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!uids.is_empty(), "{table}");
+        for u in &uids {
+            assert!(u.len() == 36 && u.as_bytes()[14] == b'7' && b"89ab".contains(&u.as_bytes()[19]), "{table}: {u}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = uids.iter().collect();
+        assert_eq!(distinct.len(), uids.len(), "{table}: duplicate uids");
+    }
 }
 
 /// Tables with their columns (name, type, not null, default, key) and

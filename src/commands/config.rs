@@ -38,6 +38,9 @@ pub fn run(args: ConfigArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let exists = s.file.as_ref().is_some_and(|p| p.is_file());
     out.line(format!("config file  {file}{}", if exists { "" } else { " (not present: defaults apply)" }))?;
     out.line(format!("database     {}", ctx.db_path()?.display()))?;
+    if let Some(r) = std::env::var(crate::sync::REMOTE_VAR).ok().filter(|v| !v.trim().is_empty()) {
+        out.line(format!("remote       {} (from ${})", crate::sync::redact(r.trim()), crate::sync::REMOTE_VAR))?;
+    }
     out.line("")?;
     let mut t = table(["setting", "value", "from"]);
     for (k, v, from) in &s.sources {

@@ -20,8 +20,10 @@ pub mod log;
 pub mod metric;
 pub mod point;
 pub mod project;
+pub mod remote;
 pub mod report;
 pub mod review;
+pub mod sync;
 
 use std::path::PathBuf;
 
@@ -169,6 +171,29 @@ pub fn in_scope(m: &crate::model::Metric, scope: &Option<Scope>) -> bool {
 }
 
 pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    // `auto_sync`: after a command that may write, a bounded try at syncing.
+    let writes = matches!(
+        command,
+        Command::Log(_)
+            | Command::Project(_)
+            | Command::Engineer(_)
+            | Command::Metric(_)
+            | Command::Review(_)
+            | Command::Blocker(_)
+            | Command::Import(_)
+            | Command::Deadline(_)
+    );
+    let auto = ctx.settings.auto_sync && writes;
+    let before = if auto { sync::pending_before(ctx) } else { 0 };
+    let result = dispatch(command, ctx, out);
+    if auto && result.is_ok() {
+        let _ = out.flush();
+        sync::after_write(ctx, before);
+    }
+    result
+}
+
+fn dispatch(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
     match command {
         Command::Project(a) => project::run(a, ctx, out),
         Command::Engineer(a) => engineer::run(a, ctx, out),
@@ -192,6 +217,8 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
 
         Command::Backup(a) => backup::run(a, ctx, out),
         Command::Doctor(a) => doctor::run(a, ctx, out),
+        Command::Remote(a) => remote::run(a, ctx, out),
+        Command::Sync(a) => sync::run(a, ctx, out),
     }
 }
 

@@ -120,7 +120,7 @@ impl Store {
 pub(super) fn overlays(conn: &rusqlite::Connection) -> Result<HashMap<i64, Overlay>> {
     let mut out: HashMap<i64, Overlay> = HashMap::new();
     let mut stmt =
-        conn.prepare("SELECT point_id, action, value, note, date, engineer_id FROM correction ORDER BY id")?;
+        conn.prepare("SELECT point_id, action, value, note, date, engineer_id FROM correction ORDER BY uid, id")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let o = out.entry(r.get(0)?).or_default();
@@ -177,9 +177,9 @@ impl Store {
         correctable(&tx, id)?;
         let eid = a.engineer.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
         tx.execute(
-            "INSERT INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at)
-             VALUES (?1, 'amend', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id, a.value, a.note, a.date.map(iso), eid, reason, author, stamp],
+            "INSERT INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at, uid)
+             VALUES (?1, 'amend', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id, a.value, a.note, a.date.map(iso), eid, reason, author, stamp, super::new_uid()],
         )?;
         let cid = tx.last_insert_rowid();
         tx.commit()?;
@@ -193,8 +193,9 @@ impl Store {
         let tx = self.write()?;
         correctable(&tx, id)?;
         tx.execute(
-            "INSERT INTO correction (point_id, action, reason, author, created_at) VALUES (?1, 'retract', ?2, ?3, ?4)",
-            params![id, reason, author, stamp],
+            "INSERT INTO correction (point_id, action, reason, author, created_at, uid)
+             VALUES (?1, 'retract', ?2, ?3, ?4, ?5)",
+            params![id, reason, author, stamp, super::new_uid()],
         )?;
         let cid = tx.last_insert_rowid();
         tx.commit()?;
@@ -207,7 +208,7 @@ impl Store {
             "SELECT c.id, c.point_id, c.action, c.value, c.note, c.date, e.handle, c.reason, c.author, c.created_at
              FROM correction c LEFT JOIN engineer e ON e.id = c.engineer_id
              WHERE ?1 IS NULL OR c.point_id = ?1
-             ORDER BY c.id",
+             ORDER BY c.uid, c.id",
         )?;
         let v = stmt
             .query_map([point], |r| {

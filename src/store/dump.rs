@@ -456,6 +456,8 @@ impl Store {
             .with_context(|| format!("{at} could not be stored (is its id unique?)"))?;
         }
         s.archive_events = d.archive_events.len();
+        // Every row made here gets its uid (team sync) in creation order.
+        super::fill_missing_uids(&tx)?;
         tx.commit()?;
         Ok(s)
     }

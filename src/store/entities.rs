@@ -86,11 +86,11 @@ pub(super) fn metric_id(tx: &rusqlite::Connection, project: &str, metric: &str) 
 
 /// Whether project `p` is archived now: its latest archive event says so.
 const PROJECT_ARCHIVED: &str = "coalesce((SELECT a.archived FROM archive_event a
-     WHERE a.project_id = p.id AND a.metric_id IS NULL ORDER BY a.id DESC LIMIT 1), 0)";
+     WHERE a.project_id = p.id AND a.metric_id IS NULL ORDER BY a.uid DESC, a.id DESC LIMIT 1), 0)";
 
 /// Whether metric `m` itself is archived now (its project may be too).
 const METRIC_ARCHIVED: &str = "coalesce((SELECT a.archived FROM archive_event a
-     WHERE a.project_id = m.project_id AND a.metric_id = m.id ORDER BY a.id DESC LIMIT 1), 0)";
+     WHERE a.project_id = m.project_id AND a.metric_id = m.id ORDER BY a.uid DESC, a.id DESC LIMIT 1), 0)";
 
 fn column(conn: &rusqlite::Connection, sql: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(sql)?;
@@ -155,8 +155,8 @@ impl Store {
                 .into());
         }
         tx.execute(
-            "INSERT INTO project (slug, name, priority, owner, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![p.slug, p.name, p.priority, p.owner, stamp],
+            "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![p.slug, p.name, p.priority, p.owner, stamp, super::new_uid()],
         )?;
         let pid = tx.last_insert_rowid();
         for dep in &p.depends_on {
@@ -244,8 +244,8 @@ impl Store {
         }
         let boss = e.reports_to.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
         tx.execute(
-            "INSERT INTO engineer (handle, name, reports_to, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![e.handle, e.name, boss, stamp],
+            "INSERT INTO engineer (handle, name, reports_to, created_at, uid) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![e.handle, e.name, boss, stamp, super::new_uid()],
         )?;
         tx.commit()?;
         Ok(())
@@ -364,7 +364,7 @@ impl Store {
         let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
         let now: bool = tx.query_row(
             "SELECT coalesce((SELECT archived FROM archive_event
-                 WHERE project_id = ?1 AND metric_id IS ?2 ORDER BY id DESC LIMIT 1), 0)",
+                 WHERE project_id = ?1 AND metric_id IS ?2 ORDER BY uid DESC, id DESC LIMIT 1), 0)",
             params![pid, mid],
             |r| r.get(0),
         )?;
@@ -381,9 +381,9 @@ impl Store {
             .into());
         }
         tx.execute(
-            "INSERT INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![pid, mid, archived, reason, author, today, stamp],
+            "INSERT INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![pid, mid, archived, reason, author, today, stamp, super::new_uid()],
         )?;
         tx.commit()?;
         Ok(())
@@ -437,8 +437,8 @@ impl Store {
         let tx = self.write()?;
         let rid = reviewer.map(|h| engineer_id(&tx, h)).transpose()?;
         tx.execute(
-            "INSERT INTO review (date, kind, reviewer_id, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![iso(date), kind.as_str(), rid, notes, stamp],
+            "INSERT INTO review (date, kind, reviewer_id, notes, created_at, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![iso(date), kind.as_str(), rid, notes, stamp, super::new_uid()],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -486,21 +486,22 @@ impl Store {
         let pid = project_id(&tx, &d.project)?;
         let mid = d.metric.as_deref().map(|m| metric_id(&tx, &d.project, m)).transpose()?;
         tx.execute(
-            "INSERT INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![pid, mid, iso(d.due), d.probability, d.reason, iso(d.set_on), stamp],
+            "INSERT INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![pid, mid, iso(d.due), d.probability, d.reason, iso(d.set_on), stamp, super::new_uid()],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(id)
     }
 
-    /// Every deadline ever set, oldest first.
+    /// Every deadline ever set, oldest first (in the order they were made,
+    /// by uid: the same on every synced copy of the database).
     pub fn deadlines(&self) -> Result<Vec<Deadline>> {
         let mut stmt = self.conn.prepare(
             "SELECT d.id, p.slug, m.slug, d.due, d.probability, d.reason, d.set_on
              FROM deadline d JOIN project p ON p.id = d.project_id LEFT JOIN metric m ON m.id = d.metric_id
-             ORDER BY d.id",
+             ORDER BY d.uid IS NULL, d.uid, d.id",
         )?;
         let v = stmt
             .query_map([], |r| {
@@ -521,9 +522,9 @@ impl Store {
 
 pub(super) fn insert_metric(tx: &rusqlite::Connection, pid: i64, m: &Metric, stamp: &str) -> Result<i64> {
     tx.execute(
-        "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, lower_bound, upper_bound, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![pid, m.metric, m.name, m.unit, m.target, m.direction.as_str(), m.tolerance, m.min, m.max, stamp],
+        "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, lower_bound, upper_bound, created_at, uid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![pid, m.metric, m.name, m.unit, m.target, m.direction.as_str(), m.tolerance, m.min, m.max, stamp, super::new_uid()],
     )?;
     Ok(tx.last_insert_rowid())
 }

@@ -116,12 +116,12 @@ impl Store {
             )?;
             let mut find_engineer = tx.prepare("SELECT id FROM engineer WHERE handle = ?1")?;
             let mut insert_point = tx.prepare(
-                "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             let mut insert_blocker = tx.prepare(
-                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, resolved)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, resolved, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
 
             let mut engineer = |tx: &rusqlite::Transaction<'_>,
@@ -136,8 +136,8 @@ impl Store {
                     Some(id) => id,
                     None if create_missing => {
                         tx.execute(
-                            "INSERT INTO engineer (handle, name, reports_to, created_at) VALUES (?1, ?1, NULL, ?2)",
-                            params![handle, stamp],
+                            "INSERT INTO engineer (handle, name, reports_to, created_at, uid) VALUES (?1, ?1, NULL, ?2, ?3)",
+                            params![handle, stamp, super::new_uid()],
                         )?;
                         summary.created_engineers.push(handle.to_string());
                         tx.last_insert_rowid()
@@ -162,8 +162,8 @@ impl Store {
                         }
                         None if create_missing => {
                             tx.execute(
-                                "INSERT INTO project (slug, name, priority, owner, created_at) VALUES (?1, ?1, 3, NULL, ?2)",
-                                params![row.project, stamp],
+                                "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?1, 3, NULL, ?2, ?3)",
+                                params![row.project, stamp, super::new_uid()],
                             )?;
                             let id = tx.last_insert_rowid();
                             summary.created_projects.push(row.project.clone());
@@ -283,7 +283,16 @@ impl Store {
                     }
                     None => None,
                 };
-                insert_point.execute(params![date, metric_id, engineer_id, row.value, row.note, review_id, stamp])?;
+                insert_point.execute(params![
+                    date,
+                    metric_id,
+                    engineer_id,
+                    row.value,
+                    row.note,
+                    review_id,
+                    stamp,
+                    super::new_uid()
+                ])?;
                 summary.points += 1;
                 if summary.points == bulk_after {
                     // The lookups of stored readings need the point indexes:
@@ -313,7 +322,8 @@ impl Store {
                             engineer_id,
                             point_id,
                             date,
-                            resolved
+                            resolved,
+                            super::new_uid()
                         ])?;
                         summary.blockers += 1;
                     }

@@ -95,8 +95,8 @@ pub(super) fn day_review(
         return Ok(id);
     }
     tx.execute(
-        "INSERT INTO review (date, kind, reviewer_id, notes, created_at) VALUES (?1, ?2, ?3, NULL, ?4)",
-        params![date, kind.as_str(), reviewer_id, stamp],
+        "INSERT INTO review (date, kind, reviewer_id, notes, created_at, uid) VALUES (?1, ?2, ?3, NULL, ?4, ?5)",
+        params![date, kind.as_str(), reviewer_id, stamp, super::new_uid()],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -170,9 +170,9 @@ impl Store {
             }
         };
         tx.execute(
-            "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![date, mid, eid, p.value, p.note, rid, stamp],
+            "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![date, mid, eid, p.value, p.note, rid, stamp, super::new_uid()],
         )?;
         let point_id = tx.last_insert_rowid();
         let mut logged = Logged { point: point_id, review: rid, opened: 0, cited_again: Vec::new() };
@@ -182,9 +182,9 @@ impl Store {
                 continue;
             }
             tx.execute(
-                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![cat, text, pid, mid, eid, point_id, date],
+                "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![cat, text, pid, mid, eid, point_id, date, super::new_uid()],
             )?;
             logged.opened += 1;
         }
@@ -304,8 +304,8 @@ impl Store {
             return Ok((id, Some(since)));
         }
         tx.execute(
-            "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![category, text, pid, mid, eid, iso(opened)],
+            "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![category, text, pid, mid, eid, iso(opened), super::new_uid()],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -349,7 +349,7 @@ impl Store {
              WHERE (?1 OR b.resolved IS NULL) AND (?2 IS NULL OR p.slug = ?2) AND (?3 IS NULL OR e.handle = ?3)
                -- Cited only by a reading that was retracted: withdrawn with it.
                AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = b.point_id AND c.action = 'retract')
-             ORDER BY b.category, b.opened, b.id",
+             ORDER BY b.category, b.opened, b.uid IS NULL, b.uid, b.id",
         )?;
         let v = stmt
             .query_map(params![f.include_resolved, f.project, f.engineer], |r| {
@@ -438,10 +438,13 @@ impl Store {
                 }
             }
         }
-        let mut observations = Vec::new();
+        // Each observation with its row's uid: points of one metric on one
+        // date are ordered by uid (their creation time, the same on every
+        // synced copy of the database), not by local id.
+        let mut observations: Vec<(Observation, u128)> = Vec::new();
         let overlays = self.overlays()?;
         {
-            let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<Observation>| -> Result<()> {
+            let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<(Observation, u128)>| -> Result<()> {
                 // An archived metric's readings stay out.
                 let Some(&metric) = metric_pos.get(&mid) else { return Ok(()) };
                 let mut eid: i64 = r.get(1)?;
@@ -465,11 +468,12 @@ impl Store {
                 let Some(&engineer) = engineer_pos.get(&eid) else {
                     anyhow::bail!("a data point names engineer id {eid}, which does not exist; run limfac doctor");
                 };
-                out.push(Observation { metric, engineer, date, value });
+                let order = super::uid_order(r.get_ref(5)?.as_str_or_null()?);
+                out.push((Observation { metric, engineer, date, value }, order));
                 Ok(())
             };
             if scope.is_none() {
-                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value, id FROM point")?;
+                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value, id, uid FROM point")?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
                     let mid: i64 = r.get(0)?;
@@ -478,7 +482,7 @@ impl Store {
             } else {
                 let mut stmt = self
                     .conn
-                    .prepare("SELECT metric_id, engineer_id, date, value, id FROM point WHERE metric_id = ?1")?;
+                    .prepare("SELECT metric_id, engineer_id, date, value, id, uid FROM point WHERE metric_id = ?1")?;
                 let mut ids: Vec<i64> = metric_pos.keys().copied().collect();
                 ids.sort_unstable();
                 for mid in ids {
@@ -489,8 +493,9 @@ impl Store {
                 }
             }
         }
-        // Stable: points of one metric on one date stay in the order they were stored.
-        observations.sort_by_key(|o| (o.metric, o.date));
+        // Points of one metric on one date stay in the order they were made.
+        observations.sort_by_key(|(o, order)| (o.metric, o.date, *order));
+        let observations = observations.into_iter().map(|(o, _)| o).collect();
         let mut blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
         blockers.retain(|b| live_metric(&b.project, &b.metric));
         let mut deadlines = self.deadlines()?;
@@ -509,7 +514,7 @@ impl Store {
              WHERE pt.id IN (SELECT id FROM point WHERE engineer_id = ?1
                              UNION SELECT point_id FROM correction WHERE engineer_id IS NOT NULL)
                AND coalesce((SELECT c.engineer_id FROM correction c
-                             WHERE c.point_id = pt.id AND c.engineer_id IS NOT NULL ORDER BY c.id DESC LIMIT 1),
+                             WHERE c.point_id = pt.id AND c.engineer_id IS NOT NULL ORDER BY c.uid DESC, c.id DESC LIMIT 1),
                             pt.engineer_id) = ?1
                AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = pt.id AND c.action = 'retract')
              GROUP BY r.id ORDER BY r.date DESC, r.id DESC",

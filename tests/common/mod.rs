@@ -12,6 +12,8 @@ pub const TODAY: &str = "2026-11-29";
 pub struct TestDb {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// More environment for every run (see [`TestDb::cmd_env`]).
+    pub env: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 /// What a run printed and how it ended.
@@ -43,7 +45,14 @@ impl TestDb {
     pub fn new() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("limfac.db");
-        TestDb { dir, path }
+        TestDb { dir, path, env: Default::default() }
+    }
+
+    /// Sets an environment variable for every later run of this database's commands.
+    pub fn cmd_env(&self, key: &str, value: &str) {
+        let mut env = self.env.lock().unwrap();
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), value.to_string()));
     }
 
     pub fn cmd(&self) -> Command {
@@ -53,7 +62,12 @@ impl TestDb {
             .env("NO_COLOR", "1")
             .env_remove("RUST_BACKTRACE")
             .env_remove("EDITOR")
+            .env_remove("LIMFAC_REMOTE")
+            .env_remove("PGPASSWORD")
             .current_dir(self.dir.path());
+        for (k, v) in self.env.lock().unwrap().iter() {
+            c.env(k, v);
+        }
         c
     }
 
@@ -168,8 +182,13 @@ impl TestDb {
             .env("NO_COLOR", "1")
             .env_remove("RUST_BACKTRACE")
             .env_remove("EDITOR")
+            .env_remove("LIMFAC_REMOTE")
+            .env_remove("PGPASSWORD")
             .current_dir(self.dir.path())
             .stdin(std::process::Stdio::null());
+        for (k, v) in self.env.lock().unwrap().iter() {
+            c.env(k, v);
+        }
         c
     }
 
