@@ -1,4 +1,4 @@
--- limfac schema, version 1: the whole current schema.
+-- limfac schema, version 3: the whole current schema.
 --
 -- A fresh database is created from this file; older databases are brought up
 -- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
@@ -42,6 +42,10 @@ CREATE TABLE metric (
     direction   TEXT    NOT NULL CHECK (direction IN ('down', 'up')),
     tolerance   REAL    NOT NULL DEFAULT 0 CHECK (tolerance >= 0),
     created_at  TEXT    NOT NULL,
+    -- Physical bounds (a percentage cannot pass 100): readings outside are
+    -- questioned, and charts never project beyond them. NULL: no bound.
+    lower_bound REAL,
+    upper_bound REAL,
     UNIQUE (project_id, slug)
 ) STRICT;
 
@@ -105,3 +109,56 @@ CREATE TABLE deadline (
 ) STRICT;
 
 CREATE INDEX deadline_by_scope ON deadline (project_id, metric_id, id);
+
+-- Derived data, never a source of truth: the organization's forecast
+-- calibration as of a date (the replay of its own history), kept so that a
+-- chart or a one-metric forecast need not replay the whole history again.
+-- `data_version` digests the points and metric definitions it was computed
+-- from; `engine` names the forecast engine. A row whose version or engine
+-- differs from the current ones is ignored and replaced. Backups and exports
+-- may leave this table out; doctor may empty it.
+CREATE TABLE calibration_cache (
+    as_of         TEXT NOT NULL PRIMARY KEY,
+    engine        TEXT NOT NULL,
+    data_version  TEXT NOT NULL,
+    body          TEXT NOT NULL
+) STRICT;
+
+-- Corrections of the record (schema version 3). A reading is never updated
+-- or deleted: an amendment or a retraction is a new fact about it, with the
+-- reason, who made it and when. The current reading is the original with
+-- every amendment laid over it in order (NULL: that field unchanged); a
+-- retracted reading is gone from forecasts, reports and charts, and stays
+-- in `point history` and the export.
+CREATE TABLE correction (
+    id           INTEGER PRIMARY KEY,
+    point_id     INTEGER NOT NULL REFERENCES point(id),
+    action       TEXT    NOT NULL CHECK (action IN ('amend', 'retract')),
+    value        REAL,
+    note         TEXT    CHECK (note IS NULL OR length(trim(note)) > 0),
+    date         TEXT,
+    engineer_id  INTEGER REFERENCES engineer(id),
+    reason       TEXT    NOT NULL CHECK (length(trim(reason)) > 0),
+    author       TEXT,
+    created_at   TEXT    NOT NULL,
+    CHECK (action = 'amend' OR (value IS NULL AND note IS NULL AND date IS NULL AND engineer_id IS NULL))
+) STRICT;
+
+CREATE INDEX correction_by_point ON correction (point_id, id);
+
+-- Archiving (cancelled or superseded work) and un-archiving, as events: the
+-- latest event of a project or metric says whether it is archived now.
+-- Archived work is gone from forecasts, the report and the limiting factor,
+-- and kept in lists, history and the export.
+CREATE TABLE archive_event (
+    id           INTEGER PRIMARY KEY,
+    project_id   INTEGER NOT NULL REFERENCES project(id),
+    metric_id    INTEGER REFERENCES metric(id),
+    archived     INTEGER NOT NULL CHECK (archived IN (0, 1)),
+    reason       TEXT    CHECK (reason IS NULL OR length(trim(reason)) > 0),
+    author       TEXT,
+    date         TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX archive_event_by_scope ON archive_event (project_id, metric_id, id);

@@ -41,13 +41,14 @@ fn bench(c: &mut Criterion) {
     let snap = snapshot();
     let as_of = today();
     let horizon = analysis::DEFAULT_HORIZON_DAYS;
-    let forecasts = analysis::forecast_all(&snap, as_of, horizon, false);
+    let cal = analysis::org_calibration(&snap, as_of, horizon);
+    let forecasts = analysis::forecast_all(&snap, as_of, horizon, false, &cal.calibration);
     let prev_day = as_of - chrono::Duration::days(7);
-    let previous = analysis::outlook(&snap, prev_day, horizon);
+    let previous = analysis::outlook(&snap, prev_day, horizon, &analysis::org_calibration(&snap, prev_day, horizon));
     g.bench_function("limiting::analyze + views (2,000 forecasts)", |b| {
-        b.iter(|| analysis::outlook_from(&snap, as_of, forecasts.clone()))
+        b.iter(|| analysis::outlook_from(&snap, as_of, forecasts.clone(), &cal))
     });
-    let now = analysis::outlook_from(&snap, as_of, forecasts.clone());
+    let now = analysis::outlook_from(&snap, as_of, forecasts.clone(), &cal);
     g.bench_function("report::build (two outlooks given)", |b| {
         b.iter(|| limfac::report::build(&snap, &now, Some(&previous), &limfac::report::Policy::default()))
     });
@@ -56,7 +57,22 @@ fn bench(c: &mut Criterion) {
         b.iter(|| serde_json::to_vec_pretty(&r).unwrap().len())
     });
     g.bench_function("analysis::outlook (forecast 2,000 metrics x 500 points + analysis)", |b| {
-        b.iter(|| analysis::outlook(&snap, as_of, horizon))
+        b.iter(|| analysis::outlook(&snap, as_of, horizon, &cal))
+    });
+    g.bench_function("self-calibration: replay of 400 past forecasts over 2,000 metrics", |b| {
+        b.iter(|| analysis::org_calibration(&snap, as_of, horizon))
+    });
+    g.bench_function("weekly report: calibration + outlook, this week and last (cold)", |b| {
+        b.iter(|| {
+            // As `limfac report` does: one set of histories, the replays shared by both weeks.
+            let histories = analysis::histories(&snap);
+            let memo = limfac::forecast::replay::Memo::default();
+            let cal_now = analysis::org_calibration_with(&histories, as_of, horizon, &memo);
+            let cal_prev = analysis::org_calibration_with(&histories, prev_day, horizon, &memo);
+            let now = analysis::outlook(&snap, as_of, horizon, &cal_now);
+            let prev = analysis::outlook(&snap, prev_day, horizon, &cal_prev);
+            limfac::report::build(&snap, &now, Some(&prev), &limfac::report::Policy::default())
+        })
     });
     g.finish();
 }

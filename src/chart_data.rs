@@ -30,13 +30,15 @@ pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight:
         title,
         unit: metric.unit.clone(),
         status: f.status.as_str().to_string(),
-        reason: f.reason.clone(),
+        reason: view.reason.clone(),
         direction_up: metric.direction == Direction::Up,
         target: metric.target,
         tolerance: metric.tolerance,
         series: by_engineer.into_iter().map(|(e, points)| Series { engineer: e.to_string(), points }).collect(),
-        curve: f.curve.iter().map(|c| (c.date, c.value)).collect(),
-        fan: f.fan.iter().map(|p| (p.date, p.p10, p.p50, p.p90)).collect(),
+        // The forecast knows nothing of physical bounds: a projection is
+        // clamped into them here, so that no chart shows a yield above 100%.
+        curve: f.curve.iter().map(|c| (c.date, metric.clamp(c.value))).collect(),
+        fan: f.fan.iter().map(|p| (p.date, metric.clamp(p.p10), metric.clamp(p.p50), metric.clamp(p.p90))).collect(),
         p50: f.p50,
         p80: f.p80,
         deadline: view.deadline,

@@ -46,6 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Log(commands::log::LogArgs),
+    Point(commands::point::PointArgs),
     Project(commands::project::ProjectArgs),
     Engineer(commands::engineer::EngineerArgs),
     Metric(commands::metric::MetricArgs),
@@ -128,9 +129,16 @@ pub fn main() -> ExitCode {
         }
     };
     let mut out = Output::stdout(cli.quiet);
-    let result = Ctx::new(cli.db.clone(), cli.quiet).and_then(|ctx| commands::run(cli.command, &ctx, &mut out));
+    let ctx = match Ctx::new(cli.db.clone(), cli.quiet) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            print_error(&e);
+            return ExitCode::from(1);
+        }
+    };
+    let result = commands::run(cli.command, &ctx, &mut out);
     let flushed = out.flush();
-    match result {
+    let code = match result {
         Ok(()) => match flushed {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 eprintln!("error: cannot write output: {e}");
@@ -141,9 +149,15 @@ pub fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             print_error(&e);
-            ExitCode::from(1)
+            ctx.finish(false);
+            return ExitCode::from(1);
         }
+    };
+    if code == ExitCode::SUCCESS {
+        commands::keep_calibrations();
     }
+    ctx.finish(code == ExitCode::SUCCESS);
+    code
 }
 
 /// Names the first command-line argument that is not valid UTF-8, with the

@@ -146,3 +146,15 @@ fn read(p: &Path) -> Result<File> {
             .into()
     })
 }
+
+/// Who is correcting the record, for the history of amendments, retractions
+/// and archiving: the configured reviewer, else the account's user name.
+pub fn author(settings: &Settings) -> Option<String> {
+    settings.reviewer.clone().or_else(|| {
+        ["USER", "LOGNAME"]
+            .iter()
+            .filter_map(std::env::var_os)
+            .filter_map(|v| v.into_string().ok())
+            .find_map(|v| validate::text("user", &v).ok())
+    })
+}

@@ -338,6 +338,10 @@ const BINS: [(f64, f64, &str); 5] =
 /// The index of the bin that holds the 50% deadlines.
 const FIFTY: usize = 2;
 
+/// Under this chance of being met, a deadline is off path: success is no
+/// longer among the possible outcomes on the current path (SPEC §1).
+pub const OFF_PATH: f64 = 0.05;
+
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
 

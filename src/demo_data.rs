@@ -1210,6 +1210,7 @@ pub fn dataset(today: NaiveDate) -> Dataset {
             priority: *priority,
             owner: Some(owner.to_string()),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            archived: false,
         })
         .collect();
     let engineers = ENGINEERS
@@ -1231,6 +1232,10 @@ pub fn dataset(today: NaiveDate) -> Dataset {
             target: s.target,
             direction: s.direction,
             tolerance: s.tolerance,
+            // Percentages have physical bounds: charts never project past 100%.
+            min: (s.unit == "%").then_some(0.0),
+            max: (s.unit == "%").then_some(100.0),
+            archived: false,
         })
         .collect();
     let resolutions = BLOCKERS

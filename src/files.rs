@@ -36,6 +36,14 @@ fn folder(path: &Path) -> &Path {
     }
 }
 
+/// "the folder does not exist", with the command that creates it.
+pub fn missing_folder(flag: &str, path: &Path, dir: &Path) -> anyhow::Error {
+    let flag = if flag.is_empty() { String::new() } else { format!("{flag} ") };
+    crate::error::UserError::new(format!("{flag}{}: the folder {} does not exist", path.display(), dir.display()))
+        .hint(format!("create it first: mkdir -p {}", dir.display()))
+        .into()
+}
+
 /// Refuses an output path that is a directory or in a folder that does not exist.
 pub fn check_out_path(flag: &str, path: &Path) -> Result<()> {
     if path.is_dir() {
@@ -43,7 +51,7 @@ pub fn check_out_path(flag: &str, path: &Path) -> Result<()> {
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            crate::user_bail!("{flag} {}: the folder {} does not exist", path.display(), dir.display());
+            return Err(missing_folder(flag, path, dir));
         }
     }
     inspect(flag, path).map(|_| ())
@@ -152,7 +160,7 @@ pub fn check_new_file(flag: &str, path: &Path) -> Result<()> {
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            crate::user_bail!("{flag} {}: the folder {} does not exist", path.display(), dir.display());
+            return Err(missing_folder(flag, path, dir));
         }
     }
     Ok(())

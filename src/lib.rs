@@ -24,6 +24,7 @@ pub mod ics;
 pub mod limiting;
 pub mod model;
 pub mod output;
+pub mod plausible;
 pub mod render;
 pub mod report;
 pub mod scale_data;

@@ -33,9 +33,7 @@ pub struct ProjectOutlook {
     /// The metric (as `PROJECT/METRIC`) most often last to finish.
     pub limiting_metric: Option<String>,
     /// Criticality of the metrics on the project's path (its dependencies'
-    /// included) that finish last on some path, highest first: the first
-    /// [`CRITICAL_KEPT`], and the first diverging or stalled one if it is not
-    /// among them.
+    /// included) that finish last on some path, highest first.
     pub criticality: Vec<(String, f64)>,
     pub deadline: Option<NaiveDate>,
     pub p_on_time: Option<f64>,
@@ -53,6 +51,13 @@ pub struct ProjectOutlook {
 }
 
 impl ProjectOutlook {
+    /// The date by which the project is done with probability `q`, from the joint simulation.
+    pub fn quantile(&self, q: f64, as_of: NaiveDate) -> Option<NaiveDate> {
+        let mut done: Vec<i32> = self.samples.iter().flatten().copied().collect();
+        done.sort_unstable();
+        quantile_sorted(&done, self.samples.len(), q, as_of)
+    }
+
     /// P(the project is done on or before `date`), from the joint simulation.
     pub fn p_done_by(&self, as_of: NaiveDate, date: NaiveDate) -> Option<f64> {
         if self.samples.is_empty() {
@@ -134,6 +139,11 @@ pub struct Inputs<'a> {
     pub forecasts: &'a [Forecast],
     pub project_deadlines: &'a HashMap<String, NaiveDate>,
     pub as_of: NaiveDate,
+    /// Per metric (same order), how much of its gap is still open: the gap
+    /// beyond tolerance at the latest reading over the one at the first
+    /// (above 1 when it moved away). Breaks ties between metrics whose
+    /// criticality differs by no more than simulation noise.
+    pub gap_open: &'a [f64],
 }
 
 /// Priorities weigh work steeply: each step up counts four times the one
@@ -527,7 +537,6 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
     }
 
     let (completion, mut credits) = simulate(inp, &graph, &has_known, n_paths);
-    let key_index: HashMap<String, usize> = inp.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
 
     let mut projects = Vec::with_capacity(np);
     for (pi, (project, completion)) in inp.projects.iter().zip(completion).enumerate() {
@@ -541,9 +550,6 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             })
             .collect();
         criticality.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        keep_most_critical(&mut criticality, |key| {
-            key_index.get(key).is_some_and(|&m| is_off_track(inp.forecasts[m].status))
-        });
         let status = status_of_bits(bits[pi]);
         let done = status == Status::Done;
         let deadline = inp.project_deadlines.get(&project.slug).copied();
@@ -584,27 +590,8 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
     Analysis { projects, limiting_factor, index }
 }
 
-/// How many of a project's most critical metrics its outlook keeps.
-pub const CRITICAL_KEPT: usize = 10;
-
-/// Keeps, of a criticality list sorted most critical first, the first
-/// [`CRITICAL_KEPT`] and the first diverging or stalled one: all that the
-/// limiting factor ([`choose`]) and a project's limiting metric look at, so
-/// that a project deep in a long chain does not carry hundreds of entries.
-fn keep_most_critical(list: &mut Vec<(String, f64)>, off_track: impl Fn(&str) -> bool) {
-    if list.len() <= CRITICAL_KEPT {
-        return;
-    }
-    let extra = list.iter().skip(CRITICAL_KEPT).position(|(k, c)| *c > 0.0 && off_track(k));
-    let extra = match (list[..CRITICAL_KEPT].iter().any(|(k, c)| *c > 0.0 && off_track(k)), extra) {
-        (false, Some(i)) => Some(list.swap_remove(CRITICAL_KEPT + i)),
-        _ => None,
-    };
-    list.truncate(CRITICAL_KEPT);
-    list.extend(extra);
-}
-
-/// [`quantile`] over the finished days already sorted, of `total` paths.
+/// The date by which a share `q` of `total` paths are done, from the days
+/// of the finished ones sorted; None when too many never finish.
 fn quantile_sorted(done: &[i32], total: usize, q: f64, as_of: NaiveDate) -> Option<NaiveDate> {
     if total == 0 {
         return None;
@@ -656,35 +643,103 @@ fn is_off_track(s: Status) -> bool {
     matches!(s, Status::Diverging | Status::Stalled)
 }
 
+/// How far apart two scores must be, in standard errors of their Monte
+/// Carlo estimate, before one is preferred on the score alone: closer than
+/// that, the choice is noise and is made on evidence instead.
+const TIE_Z: f64 = 2.0;
+
+/// A candidate for the limiting factor: a metric on the path of a project.
+struct Candidate<'a> {
+    tier: u8,
+    score: f64,
+    /// Standard error of `score` from the finite number of paths.
+    se: f64,
+    held: &'a ProjectOutlook,
+    metric: usize,
+    crit: f64,
+}
+
+/// Diverging before stalled before converging: how clearly off track.
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Diverging => 3,
+        Status::Stalled => 2,
+        Status::Converging => 1,
+        _ => 0,
+    }
+}
+
 /// SPEC §4: the metric that most holds back the most important work. A
 /// diverging or stalled metric on the path of important work (priority 1–2,
 /// or the most important unfinished priority) outranks any converging one;
 /// within a tier, priority weight × criticality × risk decides.
+///
+/// Criticality is estimated from a finite number of simulated paths, so two
+/// scores within [`TIE_Z`] standard errors of each other are a tie, and a tie
+/// is broken by evidence, the same way every week: diverging before stalled
+/// before converging, then the smaller chance of ever finishing, then the
+/// larger share of the gap still open, then the more important project, then
+/// the name (each compared with room for its own noise). A stalled and a
+/// diverging metric that both never finish no longer trade places on
+/// simulation noise.
 fn choose(inp: &Inputs<'_>, outlooks: &[ProjectOutlook]) -> Option<LimitingFactor> {
     let top_priority = outlooks.iter().filter(|p| p.status != Status::Done).map(|p| p.priority).min()?;
     let important = |prio: u8| prio <= 2.max(top_priority);
     let key_index: HashMap<String, usize> = inp.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
-    let mut best: Option<(u8, f64, &ProjectOutlook, usize, f64)> = None;
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for p in outlooks.iter().filter(|p| p.status != Status::Done) {
         let r = risk(p, inp.as_of);
+        let n = p.samples.len().max(1) as f64;
         for (key, crit) in &p.criticality {
             let m = key_index[key];
             let status = inp.forecasts[m].status;
             if status == Status::Done || *crit <= 0.0 {
                 continue;
             }
-            let tier = u8::from(is_off_track(status) && important(p.priority));
-            let score = weight(p.priority) * crit * (0.25 + r);
-            let better = match &best {
-                None => true,
-                Some((t, s, ..)) => (tier, score) > (*t, *s),
-            };
-            if better {
-                best = Some((tier, score, p, m, *crit));
-            }
+            let k = weight(p.priority) * (0.25 + r);
+            candidates.push(Candidate {
+                tier: u8::from(is_off_track(status) && important(p.priority)),
+                score: k * crit,
+                se: k * (crit * (1.0 - crit) / n).max(0.0).sqrt(),
+                held: p,
+                metric: m,
+                crit: *crit,
+            });
         }
     }
-    let (_, _, held, m, crit) = best?;
+    let tier = candidates.iter().map(|c| c.tier).max()?;
+    candidates.retain(|c| c.tier == tier);
+    let best = candidates.iter().max_by(|a, b| a.score.total_cmp(&b.score))?;
+    let (best_score, best_se) = (best.score, best.se);
+    // Everything within simulation noise of the best is a tie.
+    candidates.retain(|c| best_score - c.score <= TIE_Z * (best_se.powi(2) + c.se.powi(2)).sqrt());
+    let gap = |m: usize| inp.gap_open.get(m).copied().filter(|g| g.is_finite()).unwrap_or(0.0);
+    let never = |m: usize| inp.forecasts[m].p_never;
+    let never_se = |m: usize| {
+        let n = inp.forecasts[m].samples.len().max(1) as f64;
+        (never(m) * (1.0 - never(m)) / n).max(0.0).sqrt()
+    };
+    // Compares two estimates, equal when within `tolerance` of each other.
+    let near = |a: f64, b: f64, tolerance: f64| {
+        if (a - b).abs() <= tolerance {
+            std::cmp::Ordering::Equal
+        } else {
+            a.total_cmp(&b)
+        }
+    };
+    let chosen = candidates.into_iter().max_by(|a, b| {
+        let (x, y) = (a.metric, b.metric);
+        status_rank(inp.forecasts[x].status)
+            .cmp(&status_rank(inp.forecasts[y].status))
+            // The less likely ever to finish.
+            .then(near(never(x), never(y), TIE_Z * (never_se(x).powi(2) + never_se(y).powi(2)).sqrt()))
+            // The farther from its target (a tenth either way is the same).
+            .then(near(gap(x), gap(y), 0.1 * gap(x).abs().max(gap(y).abs())))
+            // The more important project.
+            .then(b.held.priority.cmp(&a.held.priority))
+            .then(inp.metrics[y].key().cmp(&inp.metrics[x].key()))
+    })?;
+    let (held, m, crit) = (chosen.held, chosen.metric, chosen.crit);
     let metric = &inp.metrics[m];
     let f = &inp.forecasts[m];
     Some(LimitingFactor {
@@ -973,6 +1028,7 @@ mod tests {
                 priority: rng.random_range(1..=5u8),
                 owner: None,
                 depends_on,
+                archived: false,
             });
         }
         let paths = rng.random_range(1..9usize);
@@ -990,6 +1046,9 @@ mod tests {
                     target: 0.0,
                     direction: Direction::Down,
                     tolerance: 0.0,
+                    min: None,
+                    max: None,
+                    archived: false,
                 });
                 let status = statuses[rng.random_range(0..statuses.len())];
                 let len = if rng.random_range(0..3) == 0 { paths.div_ceil(2) } else { paths };
@@ -1020,16 +1079,13 @@ mod tests {
                 forecasts: &forecasts,
                 project_deadlines: &project_deadlines,
                 as_of: as_of(),
+                gap_open: &[],
             };
             let fast = analyze(&inp);
             let slow = reference::analyze(&inp);
             assert_eq!(fast.limiting_factor, slow.limiting_factor, "seed {seed}");
             for (f, s) in fast.projects.iter().zip(&slow.projects) {
-                let mut nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
-                keep_most_critical(&mut nonzero, |key| {
-                    let m = metrics.iter().position(|m| m.key() == key).unwrap();
-                    is_off_track(forecasts[m].status)
-                });
+                let nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
                 let fast_nonzero: Vec<(String, f64)> = f.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
                 assert_eq!(fast_nonzero, nonzero, "seed {seed} {}", f.project);
                 let mut f = f.clone();
@@ -1056,6 +1112,7 @@ mod tests {
                 priority: 1,
                 owner: None,
                 depends_on: if i > 0 { vec![format!("p{:03}", i - 1)] } else { Vec::new() },
+                archived: false,
             })
             .collect();
         let metrics: Vec<Metric> = (0..n)
@@ -1067,6 +1124,9 @@ mod tests {
                 target: 0.0,
                 direction: Direction::Down,
                 tolerance: 0.0,
+                min: None,
+                max: None,
+                archived: false,
             })
             .collect();
         let forecasts: Vec<Forecast> = (0..n).map(|_| forecast_with(Status::Stalled, vec![None; 600])).collect();
@@ -1077,6 +1137,7 @@ mod tests {
             forecasts: &forecasts,
             project_deadlines: &deadlines,
             as_of: as_of(),
+            gap_open: &[],
         };
         let a = analyze(&inp);
         assert_eq!(a, analyze(&inp), "not the same on a second run");
@@ -1092,7 +1153,7 @@ mod tests {
         let p39 = credits[39].clone().into_vec();
         assert_eq!(p39.len(), 40);
         assert!(p39.iter().all(|c| (c.1 - 600.0 / 40.0).abs() < 1e-9), "{p39:?}");
-        assert_eq!(a.project("p039").unwrap().criticality.len(), CRITICAL_KEPT);
+        assert_eq!(a.project("p039").unwrap().criticality.len(), 40);
         assert!(a
             .projects
             .iter()
@@ -1109,6 +1170,7 @@ mod tests {
                 priority: 1,
                 owner: None,
                 depends_on: if i > 0 { vec![format!("p{}", i - 1)] } else { Vec::new() },
+                archived: false,
             })
             .collect();
         let metrics: Vec<Metric> = (0..n)
@@ -1120,6 +1182,9 @@ mod tests {
                 target: 0.0,
                 direction: Direction::Down,
                 tolerance: 0.0,
+                min: None,
+                max: None,
+                archived: false,
             })
             .collect();
         // The deepest metric finishes last on every path: every project's
@@ -1138,6 +1203,7 @@ mod tests {
                 forecasts: &forecasts,
                 project_deadlines: &deadlines,
                 as_of: as_of(),
+                gap_open: &[],
             };
             let _ = tx.send(analyze(&inp));
         });

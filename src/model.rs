@@ -115,6 +115,10 @@ pub struct Project {
     pub owner: Option<String>,
     /// Slugs of the projects this one cannot finish without.
     pub depends_on: Vec<String>,
+    /// Cancelled or superseded: gone from forecasts, the report and the
+    /// limiting factor; kept in lists, history and the export.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// A person who reports progress.
@@ -137,6 +141,15 @@ pub struct Metric {
     pub direction: Direction,
     /// Done when within this distance of the target (or past it).
     pub tolerance: f64,
+    /// Physical bounds (a percentage cannot pass 100): readings outside them
+    /// are questioned, and charts never project beyond them.
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Cancelled or superseded (the metric itself; see also its project's flag).
+    #[serde(default)]
+    pub archived: bool,
 }
 
 impl Metric {
@@ -148,6 +161,13 @@ impl Metric {
     /// Whether a reading counts as done.
     pub fn is_done(&self, value: f64) -> bool {
         self.direction.gap(value, self.target) <= self.tolerance
+    }
+
+    /// Clamps a projected value into the metric's bounds (a value the
+    /// metric cannot physically take is never drawn).
+    pub fn clamp(&self, v: f64) -> f64 {
+        let v = self.min.map_or(v, |lo| v.max(lo));
+        self.max.map_or(v, |hi| v.min(hi))
     }
 }
 

@@ -218,7 +218,8 @@ mod tests {
             blockers: Vec::new(),
             deadlines: Vec::new(),
         };
-        let now = crate::analysis::outlook(&snapshot, today, 365);
+        let cal = crate::analysis::org_calibration(&snapshot, today, 365);
+        let now = crate::analysis::outlook(&snapshot, today, 365, &cal);
         crate::report::build(&snapshot, &now, None, &crate::report::Policy::default())
     }
 

@@ -105,6 +105,50 @@ pub struct Report {
     /// The limiting factor week by week, oldest first, consecutive weeks with
     /// the same one merged (empty unless asked for with `--history`).
     pub limiting_factor_history: Vec<LimitingRun>,
+    /// How far this report's dates can be trusted, from the replayed record of past forecasts.
+    pub forecast_record: ForecastRecord,
+}
+
+/// How limfac's past forecasts fared on this organization (see `limfac calibration
+/// --forecasts`), in a line the report prints under its dates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastRecord {
+    /// Replayed past forecasts, and how many of those reached their target by the report's date.
+    pub forecasts: usize,
+    pub finished: usize,
+    /// With the calibration in use: share of truths on or before p50, and inside p10–p90.
+    pub p50_hit_rate: Option<f64>,
+    pub p10_p90_coverage: Option<f64>,
+    /// One sentence for a person.
+    pub sentence: String,
+}
+
+impl ForecastRecord {
+    pub fn from_record(r: &crate::forecast::replay::Record) -> ForecastRecord {
+        let f = &r.overall.1;
+        let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+        let sentence = match (f.below[1], f.inside_p10_p90) {
+            (Some(p50), Some(inside)) if f.finished >= 10 => format!(
+                "Dates from {} replayed forecasts of this organization's own history: the truth came on or \
+                 before p50 in {} (ideal 50%), inside p10–p90 in {} (ideal 80%). Details: limfac calibration --forecasts.",
+                f.forecasts,
+                pct(p50),
+                pct(inside)
+            ),
+            _ => format!(
+                "Dates use the calibration shipped with limfac: this organization's history gives {} replayed \
+                 forecasts, {} of them finished, too few to check it yet.",
+                f.forecasts, f.finished
+            ),
+        };
+        ForecastRecord {
+            forecasts: f.forecasts,
+            finished: f.finished,
+            p50_hit_rate: f.below[1],
+            p10_p90_coverage: f.inside_p10_p90,
+            sentence,
+        }
+    }
 }
 
 /// A stretch of weeks with the same limiting factor.
@@ -265,6 +309,7 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
     };
     Report {
         limiting_factor_history: Vec::new(),
+        forecast_record: ForecastRecord::from_record(&now.record),
         status_changes,
         as_of,
         week: iso_week(as_of),

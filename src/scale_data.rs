@@ -190,6 +190,7 @@ pub fn generate(n: f64, today: NaiveDate) -> ScaleData {
             priority: if goal { rng.random_range(1..=2u8) } else { rng.random_range(1..=5u8) },
             owner: Some(engineers[1 + p % (engineers.len() - 1).max(1)].handle.clone()),
             depends_on,
+            archived: false,
         });
     }
 
@@ -268,6 +269,9 @@ pub fn generate(n: f64, today: NaiveDate) -> ScaleData {
             target,
             direction,
             tolerance: (tolerance * 1000.0).round() / 1000.0,
+            min: None,
+            max: None,
+            archived: false,
         });
         plans.push(MetricPlan {
             shape,

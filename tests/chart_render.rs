@@ -314,3 +314,61 @@ fn rendering_from_threads_is_safe() {
         assert!(h.join().unwrap().unwrap() > 1000);
     }
 }
+
+/// Issue 14: metric bounds. The forecast knows nothing of physical limits
+/// (a yield fan reached 150%); what a chart draws never passes them.
+#[test]
+fn the_fan_never_passes_a_metrics_bounds() {
+    use limfac::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
+    let start = d("2026-09-07");
+    let metric = |max: Option<f64>| Metric {
+        project: "chips".into(),
+        metric: "yield".into(),
+        name: None,
+        unit: Some("%".into()),
+        target: 99.0,
+        direction: Direction::Up,
+        tolerance: 0.5,
+        min: Some(0.0),
+        max,
+        archived: false,
+    };
+    let snapshot = |max: Option<f64>| Snapshot {
+        projects: vec![Project {
+            slug: "chips".into(),
+            name: "Chips".into(),
+            priority: 1,
+            owner: None,
+            depends_on: vec![],
+            archived: false,
+        }],
+        engineers: vec![Engineer { handle: "li".into(), name: "Li".into(), reports_to: None }],
+        metrics: vec![metric(max)],
+        observations: [40.0, 52.0, 61.0, 73.0, 80.0, 91.0, 93.0, 97.0]
+            .iter()
+            .enumerate()
+            .map(|(w, &value)| Observation { metric: 0, engineer: 0, date: start + Days::new(7 * w as u64), value })
+            .collect(),
+        blockers: vec![],
+        deadlines: vec![],
+    };
+    let as_of = d("2026-11-01");
+    let bounded = snapshot(Some(100.0));
+    let cal = limfac::analysis::org_calibration(&bounded, as_of, 1095);
+    let mut outlook = limfac::analysis::outlook_for_charts(&bounded, as_of, 1095, &cal);
+    // Whatever the forecaster projects (here: as far as 150%, as the issue saw).
+    let f = &mut outlook.forecasts[0];
+    assert!(!f.fan.is_empty() && !f.curve.is_empty());
+    for (i, p) in f.fan.iter_mut().enumerate() {
+        p.p90 = 100.0 + i as f64 * 5.0;
+        p.p50 = 95.0 + i as f64 * 5.0;
+    }
+    f.curve.last_mut().unwrap().value = 101.0;
+    let chart = limfac::chart_data::metric_chart(&bounded, &outlook, 0, false);
+    assert!(chart.fan.len() > 3);
+    for (date, p10, p50, p90) in &chart.fan {
+        assert!(*p90 <= 100.0 && *p50 <= 100.0 && *p10 <= 100.0, "{date}: {p10} {p50} {p90}");
+    }
+    assert!(chart.curve.iter().all(|(_, v)| *v <= 100.0));
+    both(&chart);
+}

@@ -142,7 +142,7 @@ fn export_json_is_the_whole_database() {
         assert!(v[key].is_array(), "{key} missing");
     }
     assert_eq!(v["projects"].as_array().unwrap().len(), 3);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], limfac::store::migrations::LATEST);
 }
 
 #[test]

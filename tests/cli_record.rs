@@ -320,7 +320,7 @@ fn database_file_and_folder_are_private() {
     c.args(["--db", nested.to_str().unwrap(), "project", "add", "p", "--name", "P"]).assert().success();
     assert_eq!(mode(&nested), 0o600);
     assert_eq!(mode(nested.parent().unwrap()), 0o700);
-    db.run(&["doctor"]).ok();
+    db.run(&["engineer", "add", "e", "--name", "E"]).ok();
     assert_eq!(mode(&db.path), 0o600);
 }
 
@@ -362,7 +362,7 @@ fn doctor_and_backup() {
     db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "3", "--note", "n"]).ok();
     let d = db.json(&["doctor", "--json"]);
     assert_eq!(d["integrity"], serde_json::json!(["ok"]));
-    assert_eq!(d["schema_version"], 1);
+    assert_eq!(d["schema_version"], limfac::store::migrations::LATEST);
     let copy = db.file("copy.db");
     db.run(&["backup", copy.to_str().unwrap()]).ok();
     assert_eq!(mode(&copy), 0o600);

@@ -14,7 +14,18 @@ fn d(s: &str) -> NaiveDate {
 }
 
 fn metric(target: f64, direction: Direction, tolerance: f64) -> Metric {
-    Metric { project: "power".into(), metric: "cost".into(), name: None, unit: None, target, direction, tolerance }
+    Metric {
+        project: "power".into(),
+        metric: "cost".into(),
+        name: None,
+        unit: None,
+        target,
+        direction,
+        tolerance,
+        min: None,
+        max: None,
+        archived: false,
+    }
 }
 
 fn deadline(id: i64, scope: &str, due: &str, probability: Option<f64>, set_on: &str) -> Deadline {

@@ -5,8 +5,9 @@
 
 use chrono::{Duration, NaiveDate};
 use limfac::forecast::models::{fit, Shape};
+use limfac::forecast::replay::{self, MetricHistory};
 use limfac::forecast::trend::{mann_kendall, theil_sen};
-use limfac::forecast::{backtest, forecast, forecast_many, seed_for, MetricSpec, Options, Reading, Status};
+use limfac::forecast::{forecast, forecast_many, seed_for, MetricSpec, Options, Reading, Status};
 use limfac::model::Direction;
 use proptest::prelude::*;
 
@@ -83,10 +84,7 @@ fn noiseless_linear_gives_back_parameters_and_crossing_date() {
     let f = run(&down(0.0, 0.0), &weekly(&y));
     assert_eq!(f.status, Status::Converging);
     assert_eq!(f.model, "linear");
-    let want = date("2024-08-22");
-    for p in [f.p10, f.p50, f.p80, f.p90] {
-        assert!((p.unwrap() - want).num_days().abs() <= 1, "{p:?} vs {want}");
-    }
+    curve_crosses_on(&f, date("2024-08-22"));
     assert!((f.trend_per_week.unwrap() - -3.0).abs() < 1e-9);
 }
 
@@ -101,10 +99,7 @@ fn noiseless_exponential_gives_back_parameters_and_crossing_date() {
     let f = run(&down(0.0, 0.0), &weekly(&y));
     assert_eq!(f.status, Status::Converging);
     assert_eq!(f.model, "exponential");
-    let want = date("2024-06-17");
-    for p in [f.p10, f.p50, f.p80, f.p90] {
-        assert!((p.unwrap() - want).num_days().abs() <= 1, "{p:?} vs {want}");
-    }
+    curve_crosses_on(&f, date("2024-06-17"));
 }
 
 #[test]
@@ -120,8 +115,29 @@ fn noiseless_logistic_gives_back_parameters_and_crossing_date() {
     assert_eq!(f.status, Status::Converging);
     assert_eq!(f.model, "logistic");
     let want = date("2024-05-19");
-    let p50 = f.p50.unwrap();
+    let f50 = f.features.unwrap().curve_p50_weeks.unwrap();
+    let p50 = f.last_date.unwrap() + Duration::days((f50 * 7.0).round() as i64);
     assert!((p50 - want).num_days().abs() <= 1, "{p50} vs {want}");
+    dates_are_ordered(&f);
+}
+
+/// The curve fits' own completion dates (what the readings' shape alone says) are the exact
+/// crossing date of a noiseless curve; the dates shown, from the timing model, are ordered and
+/// put the crossing inside p10–p90.
+fn curve_crosses_on(f: &limfac::forecast::Forecast, want: NaiveDate) {
+    let feats = f.features.unwrap();
+    let last = f.last_date.unwrap();
+    for w in [feats.curve_p10_weeks, feats.curve_p50_weeks, feats.curve_p90_weeks] {
+        let d = last + Duration::days((w.unwrap() * 7.0).round() as i64);
+        assert!((d - want).num_days().abs() <= 1, "{d} vs {want}");
+    }
+    dates_are_ordered(f);
+    assert!(f.p10.unwrap() < want && want <= f.p90.unwrap(), "{want} outside {:?}–{:?}", f.p10, f.p90);
+}
+
+fn dates_are_ordered(f: &limfac::forecast::Forecast) {
+    let (a, b, c, d) = (f.p10.unwrap(), f.p50.unwrap(), f.p80.unwrap(), f.p90.unwrap());
+    assert!(a <= b && b <= c && c <= d, "{a} {b} {c} {d}");
 }
 
 // ---------------------------------------------------------------- verdicts
@@ -248,15 +264,27 @@ fn forecast_many_equals_sequential() {
 }
 
 #[test]
-fn backtest_scores_a_converging_history() {
-    let y: Vec<f64> = (0..14).map(|i| 60.0 - 5.0 * i as f64 + wiggle(i)).collect();
-    let (cases, s) = backtest(&down(0.0, 0.0), &weekly(&y), 3 * 365, 7);
+fn a_replay_scores_what_happened_after_each_origin() {
+    // 60 → 0 by 5 a week: done on week 12. Replayed weekly from the fourth reading on.
+    let y: Vec<f64> = (0..14).map(|i| (60.0 - 5.0 * i as f64 + wiggle(i)).max(0.0)).collect();
+    let m = MetricHistory { key: "p/m".into(), spec: down(0.0, 0.0), readings: weekly(&y) };
+    let as_of = start() + Duration::days(7 * 13);
+    let origins = replay::weekly_origins(&m, as_of);
+    assert_eq!(origins[0], start() + Duration::days(21));
+    let cases: Vec<_> = origins.iter().filter_map(|o| replay::replay_one(&m, *o, as_of, 3 * 365)).collect();
     assert!(!cases.is_empty());
-    assert_eq!(s.forecasts, cases.len());
-    assert!(s.evaluable_p50 > 0 && s.hit_p50 <= s.evaluable_p50);
-    assert!(s.median_p50_error_weeks.is_some());
-    serde_json::to_string(&s).unwrap();
-    serde_json::to_string(&cases).unwrap();
+    let done_on = y.iter().position(|v| *v <= 0.0).unwrap() as i64;
+    for c in &cases {
+        assert!(c.done, "{c:?}");
+        let want = (start() + Duration::days(7 * done_on) - c.origin).num_days() as f64 / 7.0;
+        assert!((c.weeks - want).abs() < 1e-9, "{} vs {want}", c.weeks);
+    }
+    let refs: Vec<_> = cases.iter().collect();
+    let f = replay::figures(&refs, limfac::forecast::Calibration::shipped());
+    assert_eq!(f.forecasts, cases.len());
+    assert_eq!(f.finished, cases.len());
+    let below = f.below.map(Option::unwrap);
+    assert!(below.windows(2).all(|w| w[0] <= w[1]), "{below:?}");
 }
 
 // ---------------------------------------------------------------- robustness

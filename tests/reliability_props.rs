@@ -231,7 +231,18 @@ fn sample() -> impl Strategy<Value = Sample> {
         for (project, metric, target, up, tolerance, unit) in ms {
             if metrics.iter().all(|m| (&m.project, &m.metric) != (&project, &metric)) {
                 let direction = if up { Direction::Up } else { Direction::Down };
-                metrics.push(Metric { project, metric, name: None, unit, target, direction, tolerance });
+                metrics.push(Metric {
+                    project,
+                    metric,
+                    name: None,
+                    unit,
+                    target,
+                    direction,
+                    tolerance,
+                    min: None,
+                    max: None,
+                    archived: false,
+                });
             }
         }
         let points = ps

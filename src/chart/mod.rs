@@ -6,6 +6,7 @@
 //! painter is generic over the plotters backend.
 
 mod dashboard;
+mod drift;
 mod fever;
 mod font;
 mod glyphs;
@@ -121,6 +122,34 @@ pub struct FeverChart {
     pub title: String,
     pub as_of: NaiveDate,
     pub projects: Vec<FeverProject>,
+}
+
+/// One week of a drift chart: the completion dates as forecast that week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftPoint {
+    pub as_of: NaiveDate,
+    pub p10: Option<NaiveDate>,
+    pub p50: Option<NaiveDate>,
+    pub p90: Option<NaiveDate>,
+}
+
+/// How a scope's completion dates moved over the past weeks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftChart {
+    pub title: String,
+    /// Oldest first.
+    pub points: Vec<DriftPoint>,
+    pub deadline: Option<NaiveDate>,
+    /// Where "no date within the horizon" is pinned.
+    pub horizon_end: NaiveDate,
+}
+
+/// Size in pixels of a drift chart.
+pub const DRIFT_SIZE: (u32, u32) = (1000, 600);
+
+/// Renders the drift ("ship date over time") chart.
+pub fn drift(chart: &DriftChart, format: Format) -> Result<Vec<u8>, ChartError> {
+    render(format, DRIFT_SIZE, &drift::Painter(chart))
 }
 
 /// Size in pixels of a single metric chart.

@@ -23,7 +23,7 @@ pub fn run(args: BackupArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
     if let Some(dir) = args.file.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            crate::user_bail!("{}: the folder {} does not exist", args.file.display(), dir.display());
+            return Err(crate::files::missing_folder("", &args.file, dir));
         }
     }
     store.backup(&args.file)?;

@@ -67,8 +67,14 @@ pub fn run(args: BlockerArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let engineer = engineer.map(|e| validate::handle("--engineer", &e)).transpose()?;
             let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
             let mut store = ctx.open()?;
-            let id = store.add_blocker(&project, metric.as_deref(), engineer.as_deref(), &category, &text, date)?;
-            out.note(format!("opened blocker {id} ({category}) on {scope}"));
+            let (id, open_since) =
+                store.add_blocker(&project, metric.as_deref(), engineer.as_deref(), &category, &text, date)?;
+            match open_since {
+                Some(since) => out.note(format!(
+                    "blocker {id} is already open on {project} since {since} with this text: cited again, not opened twice"
+                )),
+                None => out.note(format!("opened blocker {id} ({category}) on {scope}")),
+            }
             Ok(())
         }
         BlockerCmd::List { all, project, engineer, json } => {

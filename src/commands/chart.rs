@@ -20,9 +20,11 @@ use crate::output::Output;
 /// PROJECT: small multiples of its metrics, the limiting one highlighted.
 /// --fever: every project at (share of the gap closed, schedule risk), with
 /// the trail of the last weeks.
+/// SCOPE --history WEEKS: the completion date as it was forecast each of the
+/// last WEEKS weeks (p10–p90 band, p50 line): does the date hold or slip?
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  limfac chart chips/yield-pct --out yield.png\n  limfac chart chips --out chips.svg\n  limfac chart --fever --out fever.png"
+    after_help = "Examples:\n  limfac chart chips/yield-pct --out yield.png\n  limfac chart chips --out chips.svg\n  limfac chart --fever --out fever.png\n  limfac chart chips --history 16 --out chips-drift.png"
 )]
 pub struct ChartArgs {
     /// PROJECT/METRIC or PROJECT
@@ -37,6 +39,9 @@ pub struct ChartArgs {
     /// Judge as if this were today
     #[arg(long)]
     as_of: Option<String>,
+    /// Draw how the completion date was forecast over the last WEEKS weeks
+    #[arg(long, value_name = "WEEKS", conflicts_with = "fever", value_parser = clap::value_parser!(u32).range(2..=520))]
+    history: Option<u32>,
 }
 
 pub fn format_of(path: &Path) -> Result<Format> {
@@ -54,26 +59,52 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let horizon = ctx.settings.horizon_days;
+    if let (Some(weeks), Some((project, metric))) = (args.history, &scope) {
+        let snapshot = store.snapshot()?;
+        let cals = super::Calibrations::new(&store, Some(&snapshot), horizon);
+        let drift = analysis::drift(&snapshot, project, metric.as_deref(), as_of, weeks, horizon, &|d| cals.at(d))?;
+        let now = analysis::outlook(&snapshot, as_of, horizon, &*cals.at(as_of)?);
+        let deadline = match metric {
+            Some(m) => snapshot.metric_index(project, m).and_then(|i| now.views[i].deadline),
+            None => now.analysis.projects.iter().find(|p| &p.project == project).and_then(|p| p.deadline),
+        };
+        let scope_name = metric.as_ref().map_or_else(|| project.clone(), |m| format!("{project}/{m}"));
+        let c = chart::DriftChart {
+            title: format!("{scope_name}: completion date as forecast, last {weeks} weeks (as of {as_of})"),
+            points: drift
+                .iter()
+                .map(|p| chart::DriftPoint { as_of: p.as_of, p10: p.p10, p50: p.p50, p90: p.p90 })
+                .collect(),
+            deadline,
+            horizon_end: as_of + chrono::Duration::days(horizon),
+        };
+        write_private(&args.out, &chart::drift(&c, format)?)?;
+        out.note(format!("wrote {}", args.out.display()));
+        return Ok(());
+    }
     // One metric reads only its own points (500 rows, not the whole database).
     let snapshot = match &scope {
         Some((p, Some(m))) => store.snapshot_scoped(Some((p, Some(m))))?,
         _ => store.snapshot()?,
     };
+    let scoped = matches!(&scope, Some((_, Some(_))));
+    let cals = super::Calibrations::new(&store, (!scoped).then_some(&snapshot), horizon);
     let bytes = match &scope {
         Some((_, Some(_))) => {
-            // One metric: forecast just it (no organization-wide analysis needed).
-            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon);
+            // One metric: forecast just it (no organization-wide analysis needed), dated with
+            // the organization's calibration as the report dates it.
+            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon, &*cals.at(as_of)?);
             chart::metric(&chart_data::metric_chart(&snapshot, &outlook, 0, false), format)?
         }
         Some((p, None)) => {
-            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon);
+            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon, &*cals.at(as_of)?);
             let charts = chart_data::project_charts(&snapshot, &outlook, p);
             let name = &snapshot.projects[snapshot.project_index(p).expect("checked")].name;
             chart::dashboard(&format!("{p} — {name} (as of {as_of})"), &charts, format)?
         }
         None => {
-            let outlook = analysis::outlook(&snapshot, as_of, horizon);
-            let trail = analysis::weeks_before(&snapshot, as_of, horizon, &[4, 3, 2, 1]);
+            let outlook = analysis::outlook(&snapshot, as_of, horizon, &*cals.at(as_of)?);
+            let trail = analysis::weeks_before(&snapshot, as_of, horizon, &[4, 3, 2, 1], &|d| cals.at(d))?;
             chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), format)?
         }
     };

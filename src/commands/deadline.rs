@@ -38,15 +38,16 @@ pub struct DeadlineArgs {
 #[derive(Debug, Subcommand)]
 enum DeadlineCmd {
     /// Set (or move) the deadline of a project or a metric
+    #[command(group = clap::ArgGroup::new("when").required(true).args(["p50", "date"]))]
     Set {
         /// PROJECT or PROJECT/METRIC
         #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::scopes))]
         scope: String,
         /// Use today's 50% completion date
-        #[arg(long, conflicts_with = "date", required_unless_present = "date")]
+        #[arg(long, group = "when")]
         p50: bool,
         /// A chosen date (its chance now is recorded)
-        #[arg(long)]
+        #[arg(long, group = "when")]
         date: Option<String>,
         #[arg(long)]
         reason: Option<String>,
@@ -100,7 +101,8 @@ fn set(
         None => drop(store.project(&project)?),
     }
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(as_of)?;
+    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days, &cal);
     let odds = analysis::odds(&outlook, &snapshot, &project, metric.as_deref());
     let due = match (use_p50, chosen) {
         (true, _) => odds.p50.ok_or_else(|| {
@@ -124,6 +126,14 @@ fn set(
         .map(|d| d.due);
     if let Some(w) = deadlines::check_date(due, odds.p10, odds.p80) {
         eprintln!("warning: {w}");
+    }
+    if let Some(p) = probability.filter(|p| *p < crate::deadlines::OFF_PATH) {
+        eprintln!(
+            "warning: {scope} has a {} chance of meeting {due} as of {as_of}: this deadline is off path from the \
+             start; a 50% deadline is {}",
+            if p > 0.0 && p < 0.01 { "<1%".to_string() } else { format!("{:.0}%", p * 100.0) },
+            odds.p50.map(|d| d.to_string()).unwrap_or_else(|| "beyond the horizon".into())
+        );
     }
     store.set_deadline(&Deadline {
         id: 0,
@@ -160,7 +170,8 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
+    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
     let done = analysis::done_dates(&snapshot, today);
     let rows: Vec<ActiveRow> = deadlines::active(&snapshot.deadlines)
         .into_iter()
@@ -190,18 +201,18 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let mut t = table(["scope", "due", "set on", "chance when set", "chance now", "outcome", "reason"]);
     for r in &rows {
         let now = if r.off_path {
-            out.paint(&format!("{} OFF PATH", pct(r.p_on_time)), Color::Red)
+            out.cell(format!("{} OFF PATH", pct(r.p_on_time)), Color::Red)
         } else {
-            pct(r.p_on_time)
+            pct(r.p_on_time).into()
         };
         t.add_row(vec![
-            r.scope.clone(),
-            r.due.to_string(),
-            r.set_on.to_string(),
-            pct(r.probability_when_set),
+            r.scope.clone().into(),
+            r.due.to_string().into(),
+            r.set_on.to_string().into(),
+            pct(r.probability_when_set).into(),
             now,
-            r.outcome.to_string(),
-            r.reason.clone().unwrap_or_default(),
+            r.outcome.to_string().into(),
+            comfy_table::Cell::from(r.reason.clone().unwrap_or_default()),
         ]);
     }
     out.table(&t)?;
@@ -248,7 +259,8 @@ fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days);
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
+    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
     let done = analysis::done_dates(&snapshot, today);
     let events: Vec<ics::Event> = deadlines::histories(&snapshot.deadlines)
         .iter()

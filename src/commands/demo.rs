@@ -81,8 +81,18 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     // What the tool is for: this week's report on the demo data, then what
     // was made and what to try next (last, so it is what stays on screen).
-    let (report, none) =
-        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS)?;
+    let (report, none) = {
+        let histories = crate::analysis::histories(&snapshot);
+        let memo = crate::forecast::replay::Memo::default();
+        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS, &|d| {
+            Ok(std::sync::Arc::new(crate::analysis::org_calibration_with(
+                &histories,
+                d,
+                ctx.settings.horizon_days,
+                &memo,
+            )))
+        })?
+    };
     out.raw(crate::render::render(&report, crate::render::MARKDOWN, false, &none)?.as_bytes())?;
     out.line("")?;
     out.line("---")?;
@@ -240,7 +250,8 @@ fn set_deadlines(store: &mut Store, data: &Dataset, horizon: i64) -> Result<()> 
     let mut cache: Option<(chrono::NaiveDate, crate::analysis::Outlook)> = None;
     for d in &data.deadlines {
         if cache.as_ref().is_none_or(|(day, _)| *day != d.set_on) {
-            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon)));
+            let cal = analysis::org_calibration(&snapshot, d.set_on, horizon);
+            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon, &cal)));
         }
         let (_, outlook) = cache.as_ref().expect("just set");
         let metric = d.metric.as_deref();
@@ -278,7 +289,8 @@ fn write_charts(
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon);
+    let cal_at = |d| Ok(std::sync::Arc::new(analysis::org_calibration(snapshot, d, horizon)));
+    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon, &*cal_at(as_of)?);
     let mut written = Vec::new();
     let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
         let path = dir.join(name);
@@ -297,7 +309,7 @@ fn write_charts(
         let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
         write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
     }
-    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1]);
+    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1], &cal_at)?;
     write(
         "fever.png".to_string(),
         chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), Format::Png)?,

@@ -153,8 +153,9 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let lasts: Vec<Option<chrono::NaiveDate>> = (0..snapshot.metrics.len())
         .map(|m| snapshot.observations_of(m).iter().filter(|o| o.engineer == me).map(|o| o.date).max())
         .collect();
+    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
     let subset = crate::model::restrict_metrics(snapshot, &mine);
-    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days);
+    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days, &cal);
     let kept: Vec<usize> = (0..mine.len()).filter(|&i| mine[i]).collect();
     let metrics: Vec<MetricLine> = outlook
         .views
@@ -183,12 +184,12 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let mut t = table(["metric", "status", "last", "p50", "readings", "last reported"]);
     for m in &metrics {
         t.add_row(vec![
-            m.metric.clone(),
+            m.metric.clone().into(),
             super::forecast::status_cell(out, m.status),
-            m.last_value.map(num).unwrap_or_else(|| "—".into()),
-            m.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            m.readings.to_string(),
-            m.last_reported.map(|d| d.to_string()).unwrap_or_default(),
+            m.last_value.map(num).unwrap_or_else(|| "—".into()).into(),
+            m.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()).into(),
+            m.readings.to_string().into(),
+            comfy_table::Cell::from(m.last_reported.map(|d| d.to_string()).unwrap_or_default()),
         ]);
     }
     out.table(&t)?;
@@ -196,8 +197,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
         out.line("")?;
         out.line("open blockers:")?;
         for b in &blockers {
-            out.line(format!(
-                "  #{} [{}] {} (on {}{}, since {})",
+            out.paragraph(format!(
+                "#{} [{}] {} (on {}{}, since {})",
                 b.id,
                 b.category,
                 b.text,

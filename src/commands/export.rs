@@ -9,14 +9,19 @@ use clap::{Args, ValueEnum};
 use super::{write_private, Ctx};
 use crate::csv_format;
 use crate::output::Output;
-use crate::store::BlockerFilter;
 
 /// Export data as CSV (the import format) or JSON (everything)
 ///
-/// CSV is the import format (export then import into an empty
-/// database with --create-missing round-trips every data point), or JSON of
-/// the whole database (projects, engineers, metrics, reviews, points,
-/// blockers, deadlines). Files are created readable only by you.
+/// CSV is the import format: the readings as they stand now, corrections
+/// applied (export then import into an empty database with
+/// --create-missing round-trips every data point).
+///
+/// JSON is the whole database as the record was made: projects with their
+/// names, priorities and dependencies, engineers with their reporting
+/// lines, metrics, reviews, points as first logged with every correction,
+/// blockers, deadlines with their history, archive events. `limfac --db
+/// NEW.db import FILE.json` restores it into an empty database, and a second
+/// export gives the same bytes. Files are created readable only by you.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  limfac export --out points.csv\n  limfac export --format json --out everything.json"
@@ -43,18 +48,7 @@ pub fn run(args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     match args.format {
         ExportFormat::Csv => csv_format::write_rows(&mut buf, &points, &metrics)?,
         ExportFormat::Json => {
-            let reviews: Vec<_> = store.reviews()?.into_iter().map(|(r, _)| r).collect();
-            let dump = serde_json::json!({
-                "schema_version": store.schema_version()?,
-                "projects": store.projects()?,
-                "engineers": store.engineers()?,
-                "metrics": metrics,
-                "reviews": reviews,
-                "points": points,
-                "blockers": store.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?,
-                "deadlines": store.deadlines()?,
-            });
-            serde_json::to_writer_pretty(&mut buf, &dump)?;
+            serde_json::to_writer_pretty(&mut buf, &store.dump()?)?;
             buf.push(b'\n');
         }
     }

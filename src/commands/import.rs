@@ -9,9 +9,14 @@ use super::Ctx;
 use crate::csv_format;
 use crate::output::Output;
 
-/// Import data points from a CSV file, all or nothing
+/// Import data points from a CSV file, or a whole JSON export, all or nothing
 ///
-/// Required columns (any order): date,project,metric,engineer,value,note.
+/// A file ending in .json (or starting with '{') is a whole database written
+/// by `limfac export --format json`: it is restored, with every project,
+/// engineer, metric, review, point, correction, blocker, deadline and archive
+/// event, into an empty database only.
+///
+/// A CSV file holds data points. Required columns (any order): date,project,metric,engineer,value,note.
 /// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,
 /// reviewer (without a kind: that day's weekly review), and
 /// target,direction,tolerance,unit (used with --create-missing to create a
@@ -22,10 +27,10 @@ use crate::output::Output;
 /// column and the value.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing"
+    after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing\n  limfac export --format json --out all.json && limfac --db new.db import all.json"
 )]
 pub struct ImportArgs {
-    /// The CSV file ('-' for standard input)
+    /// The CSV or JSON file ('-' for standard input)
     file: PathBuf,
     /// Create unknown projects, metrics and engineers instead of failing
     #[arg(long)]
@@ -43,7 +48,10 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
         Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?)
     };
-    let input = std::io::BufReader::with_capacity(1 << 20, input);
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    if is_json(&args.file, &mut input)? {
+        return restore(args, ctx, out, input);
+    }
     let mut store = ctx.open()?;
     let started = std::time::Instant::now();
     let rows = parsed_in_background(input, ctx.clock.today);
@@ -114,4 +122,44 @@ fn parsed_in_background(
         let _ = tx.send(batch);
     });
     rx.into_iter().flatten()
+}
+
+/// A `.json` file, or one whose first non-blank byte is `{`.
+fn is_json(path: &std::path::Path, input: &mut impl std::io::BufRead) -> Result<bool> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return Ok(true);
+    }
+    let head = input.fill_buf().with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
+}
+
+/// Restores a whole JSON export into an empty database.
+fn restore(args: ImportArgs, ctx: &Ctx, out: &mut Output, input: impl std::io::Read) -> Result<()> {
+    if args.create_missing {
+        crate::user_bail!("--create-missing applies to a CSV file; a JSON export already holds everything it names");
+    }
+    let dump: crate::store::Dump = serde_json::from_reader(input).map_err(|e| {
+        crate::error::UserError::new(format!("{} is not a limfac JSON export: {e}", args.file.display()))
+            .hint("write one with: limfac export --format json --out FILE.json")
+    })?;
+    let mut store = ctx.open()?;
+    let s = store.restore(&dump)?;
+    if args.json {
+        return out.json(&s);
+    }
+    out.note(format!(
+        "restored {} projects, {} engineers, {} metrics, {} reviews, {} points, {} corrections, {} blockers, \
+         {} deadline changes and {} archive events from {}",
+        s.projects,
+        s.engineers,
+        s.metrics,
+        s.reviews,
+        s.points,
+        s.corrections,
+        s.blockers,
+        s.deadlines,
+        s.archive_events,
+        args.file.display()
+    ));
+    Ok(())
 }

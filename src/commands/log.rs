@@ -6,8 +6,6 @@
 //! same review, so that a whole meeting is entered in one sitting. Without a
 //! terminal it fails naming every missing flag.
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 use clap::Args;
 
@@ -15,8 +13,8 @@ use super::review::parse_kind;
 use super::Ctx;
 use crate::error::UserError;
 use crate::model::ReviewKind;
-use crate::output::{num, Output};
-use crate::store::{NewPoint, ReviewChoice, Store};
+use crate::output::{discard_typed_ahead, num, Output};
+use crate::store::{Logged, NewPoint, ReviewChoice, Store};
 use crate::validate;
 
 /// Log what an engineer reported on a metric, with a note
@@ -56,6 +54,10 @@ pub struct LogArgs {
     /// CATEGORY:TEXT, e.g. 'power:grid interconnect permit' (repeatable)
     #[arg(long = "blocker")]
     blockers: Vec<String>,
+    /// Store a value far outside the metric's readings or bounds without
+    /// asking (a tenfold jump, a percentage above 100: usually a typo)
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
@@ -107,39 +109,54 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     if missing.is_empty() {
         let (project, metric) = metric.expect("checked");
+        let value = value.expect("checked");
+        check_value(&store, &project, &metric, value, args.force)?;
         let p = NewPoint {
             date,
             project,
             metric,
             engineer: engineer.expect("checked"),
-            value: value.expect("checked"),
+            value,
             note: note.expect("checked"),
             review,
             blockers,
         };
-        let (id, rid) = store.log(&p)?;
-        confirm(out, &p, id, rid);
+        let logged = store.log(&p)?;
+        confirm(out, &p, &logged);
         return Ok(());
     }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    if !super::interactive() {
         return Err(UserError::new(format!("missing {} (no terminal to ask on)", missing.join(", ")))
             .hint("give every flag, e.g. limfac log --metric P/M --engineer H --value 1 --note '...'")
             .into());
     }
-    let given = Given { metric, engineer, value, note, blockers };
-    interactive(&mut store, out, date, review, given)
+    let given = Given { metric, engineer, value, note, blockers, force: args.force };
+    interactive(&mut store, out, ctx, date, review, given)
 }
 
-fn confirm(out: &Output, p: &NewPoint, id: i64, review: i64) {
-    let blockers = if p.blockers.is_empty() { String::new() } else { format!(", {} blocker(s)", p.blockers.len()) };
+/// Questions a value far outside the metric's readings or bounds (see
+/// [`crate::plausible`]): confirmed on a terminal, else `--force` needed.
+fn check_value(store: &Store, project: &str, metric: &str, value: f64, force: bool) -> Result<()> {
+    let m = store.metric(project, metric)?;
+    let history: Vec<f64> = store.history_of(project, metric, None)?.into_iter().map(|(_, v)| v).collect();
+    super::confirm_plausible(crate::plausible::question(&m, &history, value), "--value", force)
+}
+
+fn confirm(out: &Output, p: &NewPoint, logged: &Logged) {
+    let blockers = if logged.opened == 0 { String::new() } else { format!(", {} blocker(s) opened", logged.opened) };
     out.note(format!(
-        "logged point {id}: {}/{} = {} by {} on {} (review {review}{blockers})",
+        "logged point {}: {}/{} = {} by {} on {} (review {}{blockers})",
+        logged.point,
         p.project,
         p.metric,
         num(p.value),
         p.engineer,
-        p.date
+        p.date,
+        logged.review
     ));
+    for (id, text, since) in &logged.cited_again {
+        out.note(format!("blocker {id} '{text}' is already open since {since}: cited again, not opened twice"));
+    }
 }
 
 /// Flags that were given, so the prompts only ask for the rest.
@@ -149,6 +166,7 @@ struct Given {
     value: Option<f64>,
     note: Option<String>,
     blockers: Vec<(String, String)>,
+    force: bool,
 }
 
 fn aborted() -> anyhow::Error {
@@ -158,11 +176,12 @@ fn aborted() -> anyhow::Error {
 fn interactive(
     store: &mut Store,
     out: &Output,
+    ctx: &Ctx,
     date: chrono::NaiveDate,
     mut review: ReviewChoice,
     mut given: Given,
 ) -> Result<()> {
-    use dialoguer::{theme::ColorfulTheme, Confirm, Editor, FuzzySelect, Input};
+    use dialoguer::{theme::ColorfulTheme, FuzzySelect, Input};
     let theme = ColorfulTheme::default();
     let metrics = store.metrics(None)?;
     let engineers = store.engineers()?;
@@ -171,6 +190,8 @@ fn interactive(
             .hint("add a metric (limfac metric add) and an engineer (limfac engineer add) first")
             .into());
     }
+    // Archived work is not offered (a flag may still name it).
+    let metrics: Vec<_> = metrics.into_iter().filter(|m| !m.archived).collect();
     loop {
         let (project, metric) = match given.metric.take() {
             Some(m) => m,
@@ -182,6 +203,8 @@ fn interactive(
                         None => m.key(),
                     })
                     .collect();
+                // Keys typed ahead (an Enter meant for the last question) choose nothing.
+                discard_typed_ahead();
                 let i = FuzzySelect::with_theme(&theme)
                     .with_prompt("metric (type to search)")
                     .items(&items)
@@ -196,6 +219,7 @@ fn interactive(
             Some(e) => e,
             None => {
                 let items: Vec<String> = engineers.iter().map(|e| format!("{}  ({})", e.handle, e.name)).collect();
+                discard_typed_ahead();
                 let i = FuzzySelect::with_theme(&theme)
                     .with_prompt("engineer (type to search)")
                     .items(&items)
@@ -207,37 +231,37 @@ fn interactive(
             }
         };
         let value = match given.value.take() {
-            Some(v) => v,
-            None => {
+            Some(v) => {
+                check_value(store, &project, &metric, v, given.force)?;
+                v
+            }
+            None => loop {
                 let m = store.metric(&project, &metric)?;
+                let history: Vec<f64> =
+                    store.history_of(&project, &metric, None)?.into_iter().map(|(_, v)| v).collect();
                 let last = store
                     .last_value(&project, &metric)?
                     .map(|(d, v)| format!("last {} on {d}, ", num(v)))
                     .unwrap_or_default();
                 let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
                 let prompt = format!("value ({last}target {}{unit} {})", num(m.target), m.direction);
+                discard_typed_ahead();
                 let s: String = Input::with_theme(&theme)
                     .with_prompt(prompt)
                     .validate_with(|s: &String| validate::number("value", s.trim()).map(|_| ()).map_err(|e| e.message))
                     .interact_text()
                     .map_err(|_| aborted())?;
-                validate::number("value", s.trim())?
-            }
+                let v = validate::number("value", s.trim())?;
+                // A suspicious value is confirmed, or asked for again.
+                match super::confirm_plausible(crate::plausible::question(&m, &history, v), "value", given.force) {
+                    Ok(()) => break v,
+                    Err(e) => eprintln!("{e:#}"),
+                }
+            },
         };
         let note = match given.note.take() {
             Some(n) => n,
-            None => {
-                let text = if std::env::var_os("EDITOR").is_some_and(|e| !e.is_empty()) {
-                    Editor::new().edit("").map_err(|_| aborted())?.unwrap_or_default()
-                } else {
-                    Input::<String>::with_theme(&theme)
-                        .with_prompt("note (what was said)")
-                        .validate_with(|s: &String| validate::note("note", s).map(|_| ()).map_err(|e| e.message))
-                        .interact_text()
-                        .map_err(|_| aborted())?
-                };
-                validate::note("note", &text)?
-            }
+            None => ask_note(&theme)?,
         };
         let mut blockers = std::mem::take(&mut given.blockers);
         loop {
@@ -259,17 +283,75 @@ fn interactive(
             blockers.push(validate::blocker("blocker", &s)?);
         }
         let p = NewPoint { date, project, metric, engineer, value, note, review: review.clone(), blockers };
-        let (id, rid) = store.log(&p)?;
-        confirm(out, &p, id, rid);
+        let logged = store.log(&p)?;
+        confirm(out, &p, &logged);
+        let (id, rid) = (logged.point, logged.review);
         review = ReviewChoice::Id(rid);
-        let again = Confirm::with_theme(&theme)
-            .with_prompt("log another point for this review?")
-            .default(true)
-            .interact_opt()
-            .unwrap_or(None)
-            .unwrap_or(false);
-        if !again {
-            return Ok(());
+        loop {
+            match next_step(&theme) {
+                Next::Another => break,
+                Next::Done => return Ok(()),
+                Next::Undo => {
+                    let author = crate::config::author(&ctx.settings);
+                    store.retract_point(id, "undone in log right after it was entered", author.as_deref())?;
+                    out.note(format!("retracted point {id}: it is kept in its history (limfac point history {id})"));
+                }
+            }
         }
     }
+}
+
+/// What to do after a point is logged.
+enum Next {
+    Another,
+    Undo,
+    Done,
+}
+
+/// Asks whether to log another point, undo the one just logged, or stop.
+/// The answer needs Enter, and keys typed before the question are dropped,
+/// so a stray key cannot answer it, nor the answer spill into the next prompt.
+fn next_step(theme: &dialoguer::theme::ColorfulTheme) -> Next {
+    discard_typed_ahead();
+    let answer: Option<String> = dialoguer::Input::with_theme(theme)
+        .with_prompt("log another point for this review? [Y/n, u = undo the point just logged]")
+        .allow_empty(true)
+        .validate_with(|s: &String| match parse_next(s) {
+            Some(_) => Ok(()),
+            None => Err("answer y, n or u"),
+        })
+        .interact_text()
+        .ok();
+    answer.as_deref().and_then(parse_next).unwrap_or(Next::Done)
+}
+
+fn parse_next(s: &str) -> Option<Next> {
+    match s.trim().to_lowercase().as_str() {
+        "" | "y" | "yes" => Some(Next::Another),
+        "n" | "no" | "q" | "done" => Some(Next::Done),
+        "u" | "undo" => Some(Next::Undo),
+        _ => None,
+    }
+}
+
+/// The note: in `$EDITOR` when set, else on a line. An empty note is asked
+/// for again on a line (every point needs one); Escape aborts.
+fn ask_note(theme: &dialoguer::theme::ColorfulTheme) -> Result<String> {
+    if std::env::var_os("EDITOR").is_some_and(|e| !e.is_empty()) {
+        let text = dialoguer::Editor::new().edit("").map_err(|_| aborted())?.unwrap_or_default();
+        match validate::note("note", &text) {
+            Ok(n) => return Ok(n),
+            Err(_) if text.trim().is_empty() => {
+                eprintln!("the note is empty: every point needs one saying what was heard")
+            }
+            Err(e) => eprintln!("{}", e.message),
+        }
+    }
+    discard_typed_ahead();
+    let text = dialoguer::Input::<String>::with_theme(theme)
+        .with_prompt("note (what was said)")
+        .validate_with(|s: &String| validate::note("note", s).map(|_| ()).map_err(|e| e.message))
+        .interact_text()
+        .map_err(|_| aborted())?;
+    Ok(validate::note("note", &text)?)
 }

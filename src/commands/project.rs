@@ -56,7 +56,23 @@ enum ProjectCmd {
         #[arg(long = "no-depends-on", value_name = "SLUG")]
         no_depends_on: Vec<String>,
     },
-    /// List projects
+    /// Archive a project: cancelled or superseded work, gone from forecasts, the report and the limiting factor
+    Archive {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
+        slug: String,
+        /// Why (kept in the history)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Bring an archived project back into forecasts and the report
+    Unarchive {
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::projects))]
+        slug: String,
+        /// Why (kept in the history)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List projects (archived ones marked)
     List {
         #[arg(long)]
         json: bool,
@@ -79,6 +95,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 priority: validate::priority("--priority", priority)?,
                 owner: owner.map(|o| validate::text("--owner", &o)).transpose()?,
                 depends_on: depends_on.iter().map(|d| validate::slug("--depends-on", d)).collect::<Result<_, _>>()?,
+                archived: false,
             };
             let mut store = ctx.open()?;
             store.add_project(&p)?;
@@ -105,6 +122,8 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             out.note(format!("updated project {slug}"));
             Ok(())
         }
+        ProjectCmd::Archive { slug, reason } => archive(ctx, out, &slug, reason, true),
+        ProjectCmd::Unarchive { slug, reason } => archive(ctx, out, &slug, reason, false),
         ProjectCmd::List { json } => {
             let store = ctx.open_read()?;
             let projects = store.projects()?;
@@ -114,7 +133,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let mut t = table(["project", "name", "priority", "owner", "depends on"]);
             for p in &projects {
                 t.add_row(vec![
-                    p.slug.clone(),
+                    if p.archived { format!("{} (archived)", p.slug) } else { p.slug.clone() },
                     p.name.clone(),
                     p.priority.to_string(),
                     p.owner.clone().unwrap_or_default(),
@@ -136,7 +155,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                     "project": p, "metrics": metrics, "dependents": dependents,
                 }));
             }
-            out.line(format!("{} — {}", p.slug, p.name))?;
+            out.line(format!("{} — {}{}", p.slug, p.name, if p.archived { " (archived)" } else { "" }))?;
             out.line(format!("priority   {}", p.priority))?;
             out.line(format!("owner      {}", p.owner.as_deref().unwrap_or("-")))?;
             out.line(format!(
@@ -149,4 +168,21 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Archives (or brings back) a project: an event with who, when and why.
+fn archive(ctx: &Ctx, out: &mut Output, slug: &str, reason: Option<String>, archived: bool) -> Result<()> {
+    let slug = validate::slug("project", slug)?;
+    let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
+    let mut store = ctx.open()?;
+    store.set_archived(&slug, None, archived, reason.as_deref(), crate::config::author(&ctx.settings).as_deref())?;
+    if archived {
+        out.note(format!(
+            "archived project {slug}: gone from forecasts, the report and the limiting factor, kept in lists and \
+             the export (limfac project unarchive {slug} brings it back)"
+        ));
+    } else {
+        out.note(format!("project {slug} is back in forecasts and the report"));
+    }
+    Ok(())
 }

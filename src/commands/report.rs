@@ -56,6 +56,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
+    #[value(alias = "markdown")]
     Md,
     Html,
     Json,
@@ -110,8 +111,16 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let built =
-        build(&snapshot, as_of, reviewer.as_deref(), &ctx.settings, args.format == ReportFormat::Html, args.history);
+    let cals = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days);
+    let built = build(
+        &snapshot,
+        as_of,
+        reviewer.as_deref(),
+        &ctx.settings,
+        args.format == ReportFormat::Html,
+        args.history,
+        &|d| cals.at(d),
+    );
     bar.finish_and_clear();
     let (report, charts) = built?;
     let text = match args.format {
@@ -153,22 +162,26 @@ pub fn build(
     settings: &crate::config::Settings,
     with_charts: bool,
     history_weeks: u32,
+    cal_at: &dyn Fn(NaiveDate) -> Result<std::sync::Arc<analysis::OrgCalibration>>,
 ) -> Result<(Report, Charts)> {
     let horizon_days = settings.horizon_days;
     // The HTML report draws the limiting factor's chart, which needs its fan.
     let now = if with_charts {
-        analysis::outlook_for_charts(snapshot, as_of, horizon_days)
+        analysis::outlook_for_charts(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
     } else {
-        analysis::outlook(snapshot, as_of, horizon_days)
+        analysis::outlook(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
     };
-    let previous = as_of.checked_sub_days(Days::new(7)).map(|d| analysis::outlook(snapshot, d, horizon_days));
+    let previous = match as_of.checked_sub_days(Days::new(7)) {
+        Some(d) => Some(analysis::outlook(snapshot, d, horizon_days, &*cal_at(d)?)),
+        None => None,
+    };
     let policy =
         report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };
     let mut report = report::build(snapshot, &now, previous.as_ref(), &policy);
     // The history covers the last `history_weeks` weeks, this one included:
     // the weeks before last week are forecast too, oldest first.
     let older: Vec<u64> = (2..u64::from(history_weeks)).rev().collect();
-    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older);
+    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older, cal_at)?;
     if history_weeks > 0 {
         let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
         let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
@@ -185,8 +198,11 @@ pub fn build(
         // The trail: three and two weeks ago, then last week's outlook (already computed).
         // The trail: three and two weeks ago (computed for the history
         // already, when it was asked for), then last week.
-        let computed =
-            if older.len() >= 2 { Vec::new() } else { analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2]) };
+        let computed = if older.len() >= 2 {
+            Vec::new()
+        } else {
+            analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2], cal_at)?
+        };
         let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
         let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
         let fever = chart_data::fever_chart(snapshot, &now, &trail);

@@ -36,10 +36,15 @@
 //!    target, one too slow to matter, or progress that has flattened far from the target is
 //!    `stalled`.
 
-pub mod backtest;
+pub mod calibrate;
+pub mod defaults;
+pub mod evaluate;
 pub mod models;
 pub mod noise;
+pub mod replay;
 pub mod simulate;
+pub mod synthetic;
+pub mod timing;
 pub mod trend;
 
 use std::collections::BTreeMap;
@@ -50,7 +55,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Direction;
 
-pub use backtest::{backtest, BacktestCase, BacktestSummary, Truth};
+pub use calibrate::Calibration;
 use models::Shape;
 use simulate::{Candidate, SimInput};
 
@@ -93,6 +98,10 @@ pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
 /// everything twice (this week and last), under two seconds. The calibration tests run with
 /// 400 paths, so what they measure is no better than what users get.
 pub const DEFAULT_N_SIMS: usize = 600;
+/// Names this forecast engine in cached results: change it whenever a change of the code or
+/// of the shipped calibration can change a forecast, so that nothing stale is ever reused.
+pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-1");
+
 /// Fewest distinct dates a forecast is attempted on.
 pub const MIN_DATES: usize = 4;
 
@@ -187,6 +196,8 @@ pub struct Forecast {
     pub curve: Vec<CurvePoint>,
     /// Weekly from `as_of`: 26 weeks, or until p90 (at most 104 points). Empty if none.
     pub fan: Vec<FanPoint>,
+    /// What the timing model read (None when done or too new to forecast).
+    pub features: Option<timing::Features>,
 }
 
 impl Forecast {
@@ -204,7 +215,12 @@ impl Forecast {
 /// Forecast many metrics in parallel; identical to calling [`forecast`] on each in turn
 /// (every job carries its own seed, so scheduling cannot change a result).
 pub fn forecast_many(jobs: &[(MetricSpec, Vec<Reading>, Options)]) -> Vec<Forecast> {
-    jobs.par_iter().map(|(spec, readings, opts)| forecast(spec, readings, opts)).collect()
+    forecast_many_with(jobs, Calibration::shipped())
+}
+
+/// [`forecast_many`] with calibration `cal`.
+pub fn forecast_many_with(jobs: &[(MetricSpec, Vec<Reading>, Options)], cal: &Calibration) -> Vec<Forecast> {
+    jobs.par_iter().map(|(spec, readings, opts)| forecast_with(spec, readings, opts, cal)).collect()
 }
 
 /// The combined series in working units.
@@ -218,6 +234,9 @@ struct Series {
     weeks: Vec<f64>,
     /// Tolerance in scaled units.
     tol: f64,
+    /// The first reading on or before as_of, even one older than the dates kept: how long the
+    /// work has been tracked.
+    first_date: Option<NaiveDate>,
     /// Value units per scaled unit.
     scale: f64,
     n_points: usize,
@@ -236,6 +255,7 @@ fn combine(spec: &MetricSpec, readings: &[Reading], as_of: NaiveDate) -> Series 
             by_date.entry(r.date).or_default().push(r.value);
         }
     }
+    let first_date = by_date.keys().next().copied();
     while by_date.len() > MAX_DATES {
         by_date.pop_first();
     }
@@ -255,7 +275,7 @@ fn combine(spec: &MetricSpec, readings: &[Reading], as_of: NaiveDate) -> Series 
     let gaps = values.iter().map(|v| spec.direction.gap(v / scale, target / scale)).collect();
     let last = dates.last().copied();
     let weeks = dates.iter().map(|d| last.map_or(0.0, |l| (*d - l).num_days() as f64 / 7.0)).collect();
-    Series { dates, values, gaps, weeks, tol: tol_raw / scale, scale, n_points }
+    Series { dates, values, gaps, weeks, tol: tol_raw / scale, scale, n_points, first_date }
 }
 
 /// Formats a number for a sentence: three significant digits, no exponent for everyday sizes.
@@ -293,8 +313,13 @@ fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     d.checked_add_signed(Duration::try_days(days)?)
 }
 
-/// Forecast one metric.
+/// Forecast one metric with the shipped calibration.
 pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Forecast {
+    forecast_with(spec, readings, opts, Calibration::shipped())
+}
+
+/// Forecast one metric with calibration `cal`.
+pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, cal: &Calibration) -> Forecast {
     let s = combine(spec, readings, opts.as_of);
     let n = s.dates.len();
     let target = spec.target;
@@ -327,6 +352,7 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
         samples: Vec::new(),
         curve: Vec::new(),
         fan: Vec::new(),
+        features: None,
     };
 
     // Done: the latest combined value is within tolerance. Checked first, so that even a
@@ -384,6 +410,9 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
     // A series that flattened far from its target is not assumed to get
     // there: its paths are drawn from the curves as they are.
     let flat = flattened(&s, ts);
+    // How sure the fitted dynamics are that the target is reached at all (a floor below it,
+    // a slope toward it), before any conditioning.
+    let p_reach = simulate::p_reach_total(&candidates, s.tol);
     let conditioned = !away && ts < 0.0 && flat.is_none() && simulate::condition_on_reaching(&mut candidates, s.tol);
     let heaviest = candidates
         .iter()
@@ -433,21 +462,18 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
     let mut done_days: Vec<i32> = sim.samples.iter().flatten().copied().collect();
     done_days.sort_unstable();
     let total = sim.samples.len();
-    fc.p_never = 1.0 - done_days.len() as f64 / total as f64;
-    let quant = |q: f64| -> Option<NaiveDate> {
+    // The curve fits' own quantiles (days after as_of): what the shapes alone say. They
+    // decide the verdict and feed the timing model; the dates shown come from the latter.
+    let curve_q = |q: f64| -> Option<i32> {
         // The k-th fastest of all paths (never-arriving ones count as slowest).
         let k = ((q * total as f64).ceil() as usize).max(1);
-        done_days.get(k - 1).and_then(|d| add_days(opts.as_of, i64::from(*d)))
+        done_days.get(k - 1).copied()
     };
-    fc.p10 = quant(0.1);
-    fc.p50 = quant(0.5);
-    fc.p80 = quant(0.8);
-    fc.p90 = quant(0.9);
-    fc.samples = sim.samples;
+    let (curve_p10, curve_p50, curve_p90) = (curve_q(0.1), curve_q(0.5), curve_q(0.9));
 
     // Fan: weekly dates, linear interpolation between the coarser nodes beyond 26 weeks.
-    let weeks_out = match fc.p90 {
-        Some(p) => ((p - opts.as_of).num_days() + 6) / 7,
+    let weeks_out = match curve_p90 {
+        Some(p) => (i64::from(p) + 6) / 7,
         None => 26,
     }
     .clamp(26, 103);
@@ -480,55 +506,108 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
     }
 
     // 7. Verdict.
+    fc.status = if away {
+        Status::Diverging
+    } else if !toward || curve_p50.is_none() || flat.is_some() || levels_off(p_reach, &s) {
+        Status::Stalled
+    } else {
+        Status::Converging
+    };
+
+    // 8. Dates, from the timing model.
+    let weeks = |d: Option<i32>| d.map(|d| (f64::from(d) / 7.0).max(1.0 / 7.0));
+    let mut features = timing::Features {
+        status: fc.status,
+        elapsed_weeks: ((opts.as_of - s.first_date.unwrap_or(s.dates[0])).num_days() as f64 / 7.0).max(1.0 / 7.0),
+        curve_p50_weeks: weeks(curve_p50),
+        curve_p10_weeks: weeks(curve_p10),
+        curve_p90_weeks: weeks(curve_p90),
+        pace_weeks: pace_weeks(&s),
+        recent_pace_weeks: recent_pace_weeks(&s),
+        p_reach,
+        count_like: count_like(spec, &s.values),
+        remaining: ((s.gaps[n - 1] - s.tol) * s.scale).max(0.0),
+        still_share: s.values.windows(2).filter(|w| w[0] == w[1]).count() as f64 / (n - 1) as f64,
+        n_dates: n,
+        left_share: {
+            let max = s.gaps.iter().copied().fold(f64::MIN, f64::max) - s.tol;
+            if max > 0.0 {
+                ((s.gaps[n - 1] - s.tol) / max).clamp(0.0, 1.0)
+            } else {
+                1.0
+            }
+        },
+        rise: {
+            let max = s.gaps.iter().copied().fold(f64::MIN, f64::max) - s.tol;
+            let first = s.gaps[0] - s.tol;
+            if first > 0.0 && max > first {
+                (max / first).ln()
+            } else {
+                0.0
+            }
+        },
+        quiet: 0.0,
+    };
+    let elapsed_days = (opts.as_of - s.first_date.unwrap_or(s.dates[0])).num_days().max(1);
+    features.quiet = match (1..n).rev().find(|&i| s.values[i] != s.values[i - 1]) {
+        Some(i) => ((opts.as_of - s.dates[i]).num_days() as f64 / elapsed_days as f64).clamp(0.0, 1.0),
+        None => 1.0,
+    };
+    cal.apply(&features, opts, &mut fc);
+    fc.features = Some(features);
+
     let per_week = value_slope(ts);
     let p_done = 1.0 - fc.p_never;
     let years = horizon as f64 / 365.0;
     let mk_txt = format!("Mann–Kendall p = {}", num(mk.p_value));
-    if away {
-        fc.status = Status::Diverging;
-        fc.reason = format!(
-            "Diverging: moving away from the target {} by {} per week ({}, {} dates).",
+    let dates_txt = match fc.p50 {
+        Some(d) => format!("50% chance of done by {d}"),
+        None => format!("P(done within {} years) = {:.0}%", num(years), 100.0 * p_done),
+    };
+    fc.reason = if away {
+        format!(
+            "Diverging: moving away from the target {} by {} per week ({}, {} dates); {dates_txt}.",
             num(target),
             num(per_week.abs()),
             mk_txt,
             n
-        );
+        )
     } else if !toward {
-        fc.status = Status::Stalled;
-        fc.reason = format!(
-            "Stalled: no reliable movement toward the target {} ({} per week, {}, {} dates).",
+        format!(
+            "Stalled: no reliable movement toward the target {} ({} per week, {}, {} dates); {dates_txt}.",
             num(target),
             num(per_week),
             mk_txt,
             n
-        );
-    } else if fc.p50.is_none() {
-        fc.status = Status::Stalled;
+        )
+    } else if curve_p50.is_none() {
         let floor = best.central().floor().filter(|f| *f > s.tol);
-        fc.reason = match floor {
+        match floor {
             Some(f) if best.curve.shape != Shape::Linear => format!(
                 "Stalled: moving toward the target {} by {} per week, but the {} fit levels \
-                 off at {}, short of it; P(done within {} years) = {:.0}%.",
+                 off at {}, short of it; {dates_txt}.",
                 num(target),
                 num(per_week.abs()),
                 best.curve.shape.name(),
                 num(to_value(f)),
-                num(years),
-                100.0 * p_done
             ),
             _ => format!(
-                "Stalled: moving toward the target {} by {} per week, too slowly: \
-                 P(done within {} years) = {:.0}%.",
+                "Stalled: moving toward the target {} by {} per week, too slowly; {dates_txt}.",
                 num(target),
                 num(per_week.abs()),
-                num(years),
-                100.0 * p_done
             ),
-        };
+        }
+    } else if flat.is_none() && levels_off(p_reach, &s) {
+        format!(
+            "Stalled: moving toward the target {} by {} per week, but the fitted curves most \
+             likely level off short of it (P(reaching it at all) = {:.0}%); {dates_txt}.",
+            num(target),
+            num(per_week.abs()),
+            100.0 * p_reach
+        )
     } else if let Some(flat) = flat {
         // The whole series trends toward the target, but its recent readings
         // barely do: a plateau short of the target, whatever the curves say.
-        fc.status = Status::Stalled;
         let pace = if flat.recent_slope < 0.0 {
             format!(
                 "moved {} per week toward it ({} per week overall); at that pace the rest takes {:.0} weeks",
@@ -539,25 +618,76 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
         } else {
             format!("did not move toward it ({} per week overall before)", num(per_week.abs()))
         };
-        fc.reason = format!(
-            "Stalled: progress has flattened {} short of the target {}: the last {} readings {pace}.",
+        format!(
+            "Stalled: progress has flattened {} short of the target {}: the last {} readings {pace}; {dates_txt}.",
             num(flat.remaining * s.scale),
             num(target),
             flat.window
-        );
+        )
     } else {
-        fc.status = Status::Converging;
-        fc.reason = format!(
-            "Converging: closing on the target {} by {} per week ({}); 50% chance of done by {} \
-             ({} model).",
+        format!(
+            "Converging: closing on the target {} by {} per week ({}); {dates_txt} ({} model).",
             num(target),
             num(per_week.abs()),
             mk_txt,
-            fc.p50.map_or_else(String::new, |d| d.to_string()),
             fc.model
-        );
-    }
+        )
+    };
     fc
+}
+
+/// Remaining gap over the average pace so far, in weeks: the start and the present level are
+/// each the median of up to three readings, so that one odd reading does not make a pace.
+fn pace_weeks(s: &Series) -> Option<f64> {
+    let n = s.gaps.len();
+    let k = n.min(3);
+    let mut head: Vec<f64> = s.gaps[..k].to_vec();
+    let mut tail: Vec<f64> = s.gaps[n - k..].to_vec();
+    let g0 = trend::median_in_place(&mut head)?;
+    let g1 = trend::median_in_place(&mut tail)?;
+    let span = s.weeks[n - 1] - s.weeks[0];
+    let progress = g0 - g1;
+    let remaining = s.gaps[n - 1] - s.tol;
+    (progress > 0.0 && span > 0.0 && remaining > 0.0).then(|| remaining / (progress / span))
+}
+
+/// Remaining gap over the recent pace (Theil–Sen over the last third of the dates, at least
+/// three), in weeks; None when the recent readings did not move toward the target.
+fn recent_pace_weeks(s: &Series) -> Option<f64> {
+    let n = s.gaps.len();
+    let k = (n / 3).max(3).min(n);
+    let slope = trend::theil_sen(&s.weeks[n - k..], &s.gaps[n - k..])?;
+    let remaining = s.gaps[n - 1] - s.tol;
+    (slope < 0.0 && remaining > 0.0).then(|| remaining / -slope)
+}
+
+/// Whether a metric counts items: its target, tolerance and every combined value are whole
+/// numbers of everyday size.
+fn count_like(spec: &MetricSpec, values: &[f64]) -> bool {
+    let whole = |x: f64| x.is_finite() && x.abs() < 1e7 && x.fract() == 0.0;
+    whole(spec.target) && whole(spec.tolerance) && values.iter().all(|v| whole(*v))
+}
+
+/// Below this posterior probability that the fitted dynamics reach the target at all, work
+/// that moves toward its target is `stalled`, not `converging`: most likely it levels off
+/// short of it. (Its dates still come from the timing model.)
+pub const P_CONVERGE: f64 = 0.1;
+
+/// Whether work moving toward its target most likely levels off short of it: the fitted
+/// dynamics give it little chance of reaching the target at all, or a modest chance while the
+/// recent pace has fallen under half the average pace. Measured on the synthetic plateaus
+/// (examples/forecast_eval): at mid-life every one has P(reach) under 0.1, while a steady
+/// line or a random walk toward the target rarely does.
+fn levels_off(p_reach: f64, s: &Series) -> bool {
+    if p_reach < P_CONVERGE {
+        return true;
+    }
+    let slowing = match (pace_weeks(s), recent_pace_weeks(s)) {
+        (Some(avg), Some(recent)) => recent > 2.0 * avg,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    p_reach < 2.5 * P_CONVERGE && slowing
 }
 
 /// A recent plateau: what the latest readings did.

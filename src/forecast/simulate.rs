@@ -123,6 +123,17 @@ pub fn p_reaches(c: &Component, tol: f64) -> f64 {
 /// are taken to show a plateau (or a turn away) and the forecast is left unconditioned.
 pub const P_REACH_MIN: f64 = 0.02;
 
+/// Posterior probability that the dynamics reach the target: the models' weights times their
+/// probabilities of reaching it.
+pub fn p_reach_total(cands: &[Candidate], tol: f64) -> f64 {
+    let p: f64 = cands.iter().flat_map(|c| c.models.iter()).map(|(m, w)| w * p_reaches(m, tol)).sum();
+    if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// Conditions the model weights on "the dynamics reach the target" (each model's weight
 /// times its probability of reaching it); returns false, changing nothing, when that
 /// probability is below [`P_REACH_MIN`] overall: the readings then say "plateau" clearly.

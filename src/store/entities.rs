@@ -20,6 +20,9 @@ pub struct MetricEdit {
     pub tolerance: Option<f64>,
     pub unit: Option<String>,
     pub name: Option<String>,
+    /// `Some(None)` removes a bound.
+    pub min: Option<Option<f64>>,
+    pub max: Option<Option<f64>>,
 }
 
 /// Changes to an existing project; `None` leaves a field as it is.
@@ -74,11 +77,20 @@ pub(super) fn metric_id(tx: &rusqlite::Connection, project: &str, metric: &str) 
             let wanted = format!("{project}/{metric}");
             Err(UserError::new(format!("metric '{wanted}' does not exist"))
                 .maybe_hint(closest(&wanted, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
+                .hint(format!("add it with: limfac metric add {wanted} --target NUM --direction down|up"))
                 .hint("list metrics with: limfac metric list")
                 .into())
         }
     }
 }
+
+/// Whether project `p` is archived now: its latest archive event says so.
+const PROJECT_ARCHIVED: &str = "coalesce((SELECT a.archived FROM archive_event a
+     WHERE a.project_id = p.id AND a.metric_id IS NULL ORDER BY a.id DESC LIMIT 1), 0)";
+
+/// Whether metric `m` itself is archived now (its project may be too).
+const METRIC_ARCHIVED: &str = "coalesce((SELECT a.archived FROM archive_event a
+     WHERE a.project_id = m.project_id AND a.metric_id = m.id ORDER BY a.id DESC LIMIT 1), 0)";
 
 fn column(conn: &rusqlite::Connection, sql: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(sql)?;
@@ -111,7 +123,7 @@ fn dependency_edges(tx: &Transaction<'_>) -> Result<HashMap<i64, Vec<i64>>> {
     Ok(edges)
 }
 
-fn add_dependency(tx: &Transaction<'_>, project: &str, pid: i64, dep: &str) -> Result<()> {
+pub(super) fn add_dependency(tx: &Transaction<'_>, project: &str, pid: i64, dep: &str) -> Result<()> {
     let did = project_id(tx, dep)?;
     if did == pid {
         crate::user_bail!("--depends-on '{dep}': a project cannot depend on itself");
@@ -189,8 +201,9 @@ impl Store {
             let (id, slug) = row?;
             deps.entry(id).or_default().push(slug);
         }
-        let mut stmt =
-            self.conn.prepare("SELECT id, slug, name, priority, owner FROM project ORDER BY priority, slug")?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, slug, name, priority, owner, {PROJECT_ARCHIVED} FROM project p ORDER BY priority, slug"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -200,6 +213,7 @@ impl Store {
                     priority: r.get(3)?,
                     owner: r.get(4)?,
                     depends_on: Vec::new(),
+                    archived: r.get(5)?,
                 },
             ))
         })?;
@@ -322,6 +336,55 @@ impl Store {
         if let Some(n) = &edit.name {
             tx.execute("UPDATE metric SET name = ?1 WHERE id = ?2", params![n, id])?;
         }
+        if let Some(b) = edit.min {
+            tx.execute("UPDATE metric SET lower_bound = ?1 WHERE id = ?2", params![b, id])?;
+        }
+        if let Some(b) = edit.max {
+            tx.execute("UPDATE metric SET upper_bound = ?1 WHERE id = ?2", params![b, id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Archives (or un-archives) a project (`metric` None) or one metric: a
+    /// new event, so the history of the decision is kept. Archiving what is
+    /// already archived, or bringing back what is not, is refused.
+    pub fn set_archived(
+        &mut self,
+        project: &str,
+        metric: Option<&str>,
+        archived: bool,
+        reason: Option<&str>,
+        author: Option<&str>,
+    ) -> Result<()> {
+        let stamp = self.clock.stamp();
+        let today = iso(self.clock.today);
+        let tx = self.write()?;
+        let pid = project_id(&tx, project)?;
+        let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
+        let now: bool = tx.query_row(
+            "SELECT coalesce((SELECT archived FROM archive_event
+                 WHERE project_id = ?1 AND metric_id IS ?2 ORDER BY id DESC LIMIT 1), 0)",
+            params![pid, mid],
+            |r| r.get(0),
+        )?;
+        let scope = match metric {
+            Some(m) => format!("metric {project}/{m}"),
+            None => format!("project {project}"),
+        };
+        if now == archived {
+            return Err(UserError::new(if archived {
+                format!("{scope} is already archived")
+            } else {
+                format!("{scope} is not archived")
+            })
+            .into());
+        }
+        tx.execute(
+            "INSERT INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![pid, mid, archived, reason, author, today, stamp],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -331,12 +394,13 @@ impl Store {
         if let Some(p) = project {
             project_id(&self.conn, p)?;
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance,
+                    m.lower_bound, m.upper_bound, {METRIC_ARCHIVED}
              FROM metric m JOIN project p ON p.id = m.project_id
              WHERE ?1 IS NULL OR p.slug = ?1
-             ORDER BY p.priority, p.slug, m.slug",
-        )?;
+             ORDER BY p.priority, p.slug, m.slug"
+        ))?;
         let v = stmt
             .query_map([project], |r| {
                 let dir: String = r.get(5)?;
@@ -348,6 +412,9 @@ impl Store {
                     target: r.get(4)?,
                     direction: dir.parse().unwrap_or(Direction::Down),
                     tolerance: r.get(6)?,
+                    min: r.get(7)?,
+                    max: r.get(8)?,
+                    archived: r.get(9)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -381,7 +448,8 @@ impl Store {
     pub fn reviews(&self) -> Result<Vec<(Review, i64)>> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.date, r.kind, e.handle, r.notes,
-                    (SELECT count(*) FROM point p WHERE p.review_id = r.id)
+                    (SELECT count(*) FROM point p WHERE p.review_id = r.id
+                       AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = p.id AND c.action = 'retract'))
              FROM review r LEFT JOIN engineer e ON e.id = r.reviewer_id
              ORDER BY r.date DESC, r.id DESC",
         )?;
@@ -453,9 +521,9 @@ impl Store {
 
 pub(super) fn insert_metric(tx: &rusqlite::Connection, pid: i64, m: &Metric, stamp: &str) -> Result<i64> {
     tx.execute(
-        "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![pid, m.metric, m.name, m.unit, m.target, m.direction.as_str(), m.tolerance, stamp],
+        "INSERT INTO metric (project_id, slug, name, unit, target, direction, tolerance, lower_bound, upper_bound, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![pid, m.metric, m.name, m.unit, m.target, m.direction.as_str(), m.tolerance, m.min, m.max, stamp],
     )?;
     Ok(tx.last_insert_rowid())
 }

@@ -108,7 +108,7 @@ impl Store {
         let mut dropped: Vec<String> = Vec::new();
         // Readings already stored, so that re-importing a file (an export of
         // this very database, say) adds nothing twice.
-        let mut seen = Seen::new(stored);
+        let mut seen = Seen::new(stored, &tx)?;
         {
             let mut find_project = tx.prepare("SELECT id FROM project WHERE slug = ?1")?;
             let mut find_metric = tx.prepare(
@@ -224,6 +224,9 @@ impl Store {
                                     target,
                                     direction,
                                     tolerance: row.tolerance.unwrap_or(0.0),
+                                    min: None,
+                                    max: None,
+                                    archived: false,
                                 };
                                 let id = insert_metric(&tx, pid, &m, stamp)?;
                                 summary.created_metrics.push(m.key());
@@ -357,8 +360,16 @@ impl Store {
 /// as rows name them (through `point_by_metric_date`); all at once before
 /// bulk mode drops that index. Hashes only find candidates: a match is
 /// confirmed by reading the point itself.
+///
+/// A corrected reading is recognised both as first logged and as it stands
+/// now (what `export` writes), so re-importing an export made before or
+/// after a correction adds nothing; a retracted reading stays retracted.
 struct Seen {
     upto: i64,
+    /// Corrections of stored readings, folded per point.
+    overlays: std::collections::HashMap<i64, super::corrections::Overlay>,
+    /// Stored readings already matched by a row: each matches one at most.
+    matched: rustc_hash::FxHashSet<i64>,
     loaded: rustc_hash::FxHashSet<i64>,
     all: bool,
     /// A hash → one stored point not yet matched.
@@ -375,8 +386,38 @@ fn reading_hash(metric: i64, engineer: i64, date: &str, value: f64, note: &str) 
 }
 
 impl Seen {
-    fn new(upto: i64) -> Seen {
-        Seen { upto, loaded: Default::default(), all: upto == 0, one: HashMap::default(), more: HashMap::default() }
+    fn new(upto: i64, tx: &rusqlite::Connection) -> Result<Seen> {
+        let overlays = if upto == 0 { Default::default() } else { super::corrections::overlays(tx)? };
+        Ok(Seen {
+            upto,
+            overlays,
+            matched: Default::default(),
+            loaded: Default::default(),
+            all: upto == 0,
+            one: HashMap::default(),
+            more: HashMap::default(),
+        })
+    }
+
+    /// The reading as it stands now, when corrections changed it.
+    fn current(
+        &self,
+        id: i64,
+        engineer: i64,
+        date: &str,
+        value: f64,
+        note: &str,
+    ) -> Option<(i64, String, f64, String)> {
+        let o = self.overlays.get(&id).filter(|o| !o.retracted)?;
+        if o.value.is_none() && o.note.is_none() && o.date.is_none() && o.engineer_id.is_none() {
+            return None;
+        }
+        Some((
+            o.engineer_id.unwrap_or(engineer),
+            o.date.map(super::iso).unwrap_or_else(|| date.to_string()),
+            o.value.unwrap_or(value),
+            o.note.clone().unwrap_or_else(|| note.to_string()),
+        ))
     }
 
     fn add(&mut self, hash: u64, id: i64) {
@@ -398,8 +439,12 @@ impl Seen {
             if metric.is_none() && self.loaded.contains(&m) {
                 continue;
             }
-            let hash = reading_hash(m, r.get(1)?, r.get_ref(2)?.as_str()?, r.get(3)?, r.get_ref(4)?.as_str()?);
-            self.add(hash, id);
+            let (engineer, date, value, note) =
+                (r.get(1)?, r.get_ref(2)?.as_str()?, r.get(3)?, r.get_ref(4)?.as_str()?);
+            self.add(reading_hash(m, engineer, date, value, note), id);
+            if let Some((e, d, v, n)) = self.current(id, engineer, date, value, note) {
+                self.add(reading_hash(m, e, &d, v, &n), id);
+            }
         }
         Ok(())
     }
@@ -448,14 +493,18 @@ impl Seen {
         let mut stmt =
             tx.prepare_cached("SELECT metric_id, engineer_id, date, value, note FROM point WHERE id = ?1")?;
         for id in candidates {
-            let same = stmt.query_row([id], |r| {
-                Ok(r.get::<_, i64>(0)? == metric
-                    && r.get::<_, i64>(1)? == engineer
-                    && r.get_ref(2)?.as_str()? == date
-                    && r.get::<_, f64>(3)?.to_bits() == value.to_bits()
-                    && r.get_ref(4)?.as_str()? == note)
-            })?;
-            if same {
+            if self.matched.contains(&id) {
+                continue;
+            }
+            let stored: (i64, i64, String, f64, String) =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            let (m, e, d, v, n) = &stored;
+            let same = |e: i64, d: &str, v: f64, n: &str| {
+                *m == metric && e == engineer && d == date && v.to_bits() == value.to_bits() && n == note
+            };
+            let now = self.current(id, *e, d, *v, n);
+            if same(*e, d, *v, n) || now.is_some_and(|(e, d, v, n)| same(e, &d, v, &n)) {
+                self.matched.insert(id);
                 // Matched: it cannot match another row.
                 let rest = self.more.get_mut(&hash);
                 if id == first {

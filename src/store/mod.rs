@@ -6,6 +6,9 @@
 //! all-or-nothing and concurrent writers queue on the busy timeout instead of
 //! failing with "database is locked".
 
+mod cache;
+mod corrections;
+mod dump;
 mod entities;
 mod import;
 pub mod migrations;
@@ -19,9 +22,12 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use cache::save_calibration;
+pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
+pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
-pub use points::{BlockerFilter, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
+pub use points::{BlockerFilter, Logged, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
 
 use crate::clock::Clock;
 
@@ -34,6 +40,8 @@ pub enum StoreError {
     TooNew { path: String, found: i64, supported: i64 },
     #[error("{path} is not a limfac database (it has tables but no limfac schema version)")]
     Foreign { path: String },
+    #[error("there is no database at {path}")]
+    Missing { path: String },
 }
 
 /// How long a writer waits for another before giving up. Generous, because
@@ -44,6 +52,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     clock: Clock,
+    /// This process created the file (it did not exist before).
+    created: bool,
 }
 
 impl Store {
@@ -51,12 +61,29 @@ impl Store {
     /// its schema when missing, and upgrading an older schema. A database from
     /// a newer limfac is refused before anything is written to it.
     pub fn open(path: &Path, clock: Clock) -> Result<Store> {
-        create_private_file(path)?;
+        let created = create_private_file(path)?;
+        Store::open_file(path, clock, created)
+    }
+
+    /// Opens an existing database (upgrading an older schema), refusing a
+    /// missing file instead of creating it: reading commands never leave an
+    /// empty database behind a mistyped path.
+    pub fn open_existing(path: &Path, clock: Clock) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.display().to_string() }.into());
+        }
+        if path.is_dir() {
+            crate::user_bail!("{} is a directory; give a file path", path.display());
+        }
+        Store::open_file(path, clock, false)
+    }
+
+    fn open_file(path: &Path, clock: Clock, created: bool) -> Result<Store> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .with_context(|| format!("cannot open database {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mut store = Store { conn, path: path.to_path_buf(), clock };
+        let mut store = Store { conn, path: path.to_path_buf(), clock, created };
         // Checked before any pragma that writes (journal_mode changes the header).
         store.refuse_newer()?;
         store.refuse_foreign()?;
@@ -69,12 +96,13 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens the database for a command that only reads. As [`Store::open`]
-    /// when possible; when the file or its folder cannot be written (SQLite
+    /// Opens the database for a command that only reads. As
+    /// [`Store::open_existing`] when possible (a missing file is refused,
+    /// never created); when the file or its folder cannot be written (SQLite
     /// cannot even make the side files a WAL reader needs), read-only: the
     /// file is never changed and nothing is created beside it.
     pub fn open_for_reading(path: &Path, clock: Clock) -> Result<Store> {
-        match Store::open(path, clock) {
+        match Store::open_existing(path, clock) {
             Err(e) if path.is_file() && is_read_only(&e) => Store::open_read_only(path, clock),
             other => other,
         }
@@ -85,7 +113,7 @@ impl Store {
         let attempt = |conn: rusqlite::Result<Connection>| -> Result<Store> {
             let conn = conn.with_context(|| format!("cannot open database {}", path.display()))?;
             conn.busy_timeout(BUSY_TIMEOUT)?;
-            let store = Store { conn, path: path.to_path_buf(), clock };
+            let store = Store { conn, path: path.to_path_buf(), clock, created: false };
             store.refuse_newer()?;
             store.refuse_foreign()?;
             let version = store.schema_version()?;
@@ -135,6 +163,32 @@ impl Store {
 
     pub fn clock(&self) -> Clock {
         self.clock
+    }
+
+    /// Whether this process created the database file when opening it.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// Whether the database holds no data at all (a file just created, whose
+    /// first command failed).
+    pub fn is_empty(&self) -> Result<bool> {
+        let tables: Vec<String> = self
+            .conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for t in tables {
+            let any: bool = self.conn.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", t.replace('"', "\"\"")),
+                [],
+                |r| r.get(0),
+            )?;
+            if any {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The schema version stored in the file.
@@ -457,9 +511,10 @@ impl Doctor {
 }
 
 /// Creates `path` as an empty file readable only by its owner (and its folder
-/// 0700) unless it exists. Doing this before SQLite opens the file means the
-/// notes about people are never readable by others, not even for a moment.
-pub fn create_private_file(path: &Path) -> Result<()> {
+/// 0700) unless it exists; true when this call created it. Doing this before
+/// SQLite opens the file means the notes about people are never readable by
+/// others, not even for a moment.
+pub fn create_private_file(path: &Path) -> Result<bool> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -474,10 +529,33 @@ pub fn create_private_file(path: &Path) -> Result<()> {
         crate::user_bail!("{} is a directory; give a file path", path.display());
     }
     match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
+}
+
+/// Removes a database file this process created when its first command
+/// failed, so that a mistyped path leaves nothing behind: only when it still
+/// holds no data, checked under a write lock (another process that opened
+/// the new file meanwhile and wrote to it keeps it).
+pub fn discard_if_empty(path: &Path, clock: Clock) -> Result<()> {
+    let store = Store::open_existing(path, clock)?;
+    store.conn.execute_batch("BEGIN IMMEDIATE")?;
+    if !store.is_empty()? {
+        store.conn.execute_batch("ROLLBACK")?;
+        return Ok(());
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match fs::remove_file(PathBuf::from(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    let _ = store.conn.execute_batch("ROLLBACK");
+    Ok(())
 }
 
 /// Fast parse of a date column known to hold `YYYY-MM-DD` (written by us).

@@ -36,7 +36,7 @@ pub struct NewPoint {
 }
 
 /// A stored point with its ids, as shown by `review show` and exports.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredPoint {
     pub id: i64,
     pub date: NaiveDate,
@@ -49,6 +49,7 @@ pub struct StoredPoint {
     pub kind: Option<String>,
     pub reviewer: Option<String>,
     /// Blockers first cited with this point, as `CATEGORY:TEXT`.
+    #[serde(default)]
     pub blockers: Vec<String>,
     /// When each of those blockers was resolved (`None`: open), for the CSV
     /// export; the JSON export lists blockers with their dates on their own.
@@ -100,10 +101,44 @@ pub(super) fn day_review(
     Ok(tx.last_insert_rowid())
 }
 
+/// The blocker on project `pid` open on `date` whose text is `text` (case
+/// and spacing aside), with the day it was opened: citing it again refers to
+/// it rather than opening a duplicate. A blocker withdrawn with a retracted
+/// reading does not count.
+fn open_blocker(tx: &rusqlite::Connection, pid: i64, text: &str, date: &str) -> Result<Option<(i64, NaiveDate)>> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let wanted = norm(text);
+    let mut stmt = tx.prepare_cached(
+        "SELECT b.id, b.text, b.opened FROM blocker b
+         WHERE b.project_id = ?1 AND b.opened <= ?2 AND (b.resolved IS NULL OR b.resolved > ?2)
+           AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = b.point_id AND c.action = 'retract')
+         ORDER BY b.opened, b.id",
+    )?;
+    let mut rows = stmt.query(params![pid, date])?;
+    while let Some(r) = rows.next()? {
+        if norm(r.get_ref(1)?.as_str()?) == wanted {
+            return Ok(Some((r.get(0)?, date_col(r, 2)?)));
+        }
+    }
+    Ok(None)
+}
+
+/// What `log` stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub point: i64,
+    pub review: i64,
+    /// Blockers opened with this point.
+    pub opened: usize,
+    /// Blockers cited that were already open: (id, text, opened on).
+    pub cited_again: Vec<(i64, String, NaiveDate)>,
+}
+
 impl Store {
-    /// Records one data point and its blockers in one transaction. Returns
-    /// the point's id and the review it joined.
-    pub fn log(&mut self, p: &NewPoint) -> Result<(i64, i64)> {
+    /// Records one data point and its blockers in one transaction. A blocker
+    /// already open on the project (the same text) is referred to, not
+    /// opened twice.
+    pub fn log(&mut self, p: &NewPoint) -> Result<Logged> {
         let stamp = self.clock.stamp();
         let tx = self.write()?;
         let mid = metric_id(&tx, &p.project, &p.metric)?;
@@ -140,23 +175,38 @@ impl Store {
             params![date, mid, eid, p.value, p.note, rid, stamp],
         )?;
         let point_id = tx.last_insert_rowid();
+        let mut logged = Logged { point: point_id, review: rid, opened: 0, cited_again: Vec::new() };
         for (cat, text) in &p.blockers {
+            if let Some((id, since)) = open_blocker(&tx, pid, text, &date)? {
+                logged.cited_again.push((id, text.clone(), since));
+                continue;
+            }
             tx.execute(
                 "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![cat, text, pid, mid, eid, point_id, date],
             )?;
+            logged.opened += 1;
         }
         tx.commit()?;
-        Ok((point_id, rid))
+        Ok(logged)
     }
 
-    /// Points with their notes, optionally only one review's, in date order.
+    /// Points as they stand now (every correction applied, retracted ones
+    /// left out) with their notes, optionally only one review's, in date order.
     pub fn points(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        self.read(|| self.points_in_tx(review))
+        self.read(|| {
+            Ok(self.current_points(None, review)?.into_iter().filter(|l| !l.retracted).map(|l| l.point).collect())
+        })
     }
 
-    fn points_in_tx(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+    /// Points as first recorded (no correction applied), optionally one
+    /// point or one review's, in date order.
+    pub fn raw_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+        self.read(|| self.raw_points_in_tx(point, review))
+    }
+
+    fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
         let mut blockers: HashMap<i64, (Vec<String>, Vec<Option<NaiveDate>>)> = HashMap::new();
         let mut stmt = self
             .conn
@@ -177,11 +227,11 @@ impl Store {
              JOIN engineer e ON e.id = pt.engineer_id
              LEFT JOIN review r ON r.id = pt.review_id
              LEFT JOIN engineer rv ON rv.id = r.reviewer_id
-             WHERE ?1 IS NULL OR pt.review_id = ?1
+             WHERE (?1 IS NULL OR pt.review_id = ?1) AND (?2 IS NULL OR pt.id = ?2)
              ORDER BY pt.date, pt.id",
         )?;
         let v = stmt
-            .query_map([review], |r| {
+            .query_map([review, point], |r| {
                 let id: i64 = r.get(0)?;
                 let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
                 Ok(StoredPoint {
@@ -203,18 +253,37 @@ impl Store {
         Ok(v)
     }
 
-    /// The latest reading of a metric, for the interactive prompt.
+    /// The latest reading of a metric as it stands now, for the interactive prompt.
     pub fn last_value(&self, project: &str, metric: &str) -> Result<Option<(NaiveDate, f64)>> {
+        Ok(self.history_of(project, metric, None)?.last().copied())
+    }
+
+    /// A metric's readings as they stand now (corrections applied, retracted
+    /// ones left out), oldest first, leaving out point `except`: what a new
+    /// or amended value is compared with.
+    pub fn history_of(&self, project: &str, metric: &str, except: Option<i64>) -> Result<Vec<(NaiveDate, f64)>> {
         let mid = metric_id(&self.conn, project, metric)?;
-        let r = self
-            .conn
-            .query_row(
-                "SELECT date, value FROM point WHERE metric_id = ?1 ORDER BY date DESC, id DESC LIMIT 1",
-                [mid],
-                |r| Ok((date_col(r, 0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(r)
+        let overlays = self.overlays()?;
+        let mut stmt = self.conn.prepare("SELECT id, date, value FROM point WHERE metric_id = ?1")?;
+        let mut v: Vec<(NaiveDate, i64, f64)> = Vec::new();
+        let mut rows = stmt.query([mid])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if Some(id) == except {
+                continue;
+            }
+            let (mut date, mut value) = (date_col(r, 1)?, r.get::<_, f64>(2)?);
+            if let Some(o) = overlays.get(&id) {
+                if o.retracted {
+                    continue;
+                }
+                date = o.date.unwrap_or(date);
+                value = o.value.unwrap_or(value);
+            }
+            v.push((date, id, value));
+        }
+        v.sort_by_key(|a| (a.0, a.1));
+        Ok(v.into_iter().map(|(d, _, x)| (d, x)).collect())
     }
 
     pub fn add_blocker(
@@ -225,18 +294,22 @@ impl Store {
         category: &str,
         text: &str,
         opened: NaiveDate,
-    ) -> Result<i64> {
+    ) -> Result<(i64, Option<NaiveDate>)> {
         let tx = self.write()?;
         let pid = project_id(&tx, project)?;
         let mid = metric.map(|m| metric_id(&tx, project, m)).transpose()?;
         let eid = engineer.map(|h| engineer_id(&tx, h)).transpose()?;
+        // The same text already open on the project is that blocker.
+        if let Some((id, since)) = open_blocker(&tx, pid, text, &iso(opened))? {
+            return Ok((id, Some(since)));
+        }
         tx.execute(
             "INSERT INTO blocker (category, text, project_id, metric_id, engineer_id, opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![category, text, pid, mid, eid, iso(opened)],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
-        Ok(id)
+        Ok((id, None))
     }
 
     pub fn resolve_blocker(&mut self, id: i64, on: NaiveDate) -> Result<()> {
@@ -274,6 +347,8 @@ impl Store {
              LEFT JOIN metric m ON m.id = b.metric_id
              LEFT JOIN engineer e ON e.id = b.engineer_id
              WHERE (?1 OR b.resolved IS NULL) AND (?2 IS NULL OR p.slug = ?2) AND (?3 IS NULL OR e.handle = ?3)
+               -- Cited only by a reading that was retracted: withdrawn with it.
+               AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = b.point_id AND c.action = 'retract')
              ORDER BY b.category, b.opened, b.id",
         )?;
         let v = stmt
@@ -304,6 +379,10 @@ impl Store {
     /// the kept metrics' points are read, through `point_by_metric_date`. A
     /// chart of one metric in a million-point database reads 500 rows, not
     /// a million.
+    ///
+    /// The snapshot is the record as it stands now: corrections applied,
+    /// retracted readings (and the blockers only they cited) left out, and
+    /// archived projects and metrics gone with everything that hangs on them.
     pub fn snapshot_scoped(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
         // One read transaction: the projects, engineers, metrics and points
         // below come from one snapshot, whatever others commit meanwhile.
@@ -311,9 +390,23 @@ impl Store {
     }
 
     fn snapshot_in_tx(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
-        let projects = self.projects()?;
+        let mut projects = self.projects()?;
         let engineers = self.engineers()?;
         let mut metrics = self.metrics(None)?;
+        let archived: std::collections::HashSet<String> =
+            projects.iter().filter(|p| p.archived).map(|p| p.slug.clone()).collect();
+        projects.retain(|p| !p.archived);
+        for p in &mut projects {
+            // A cancelled prerequisite holds nothing back any more.
+            p.depends_on.retain(|d| !archived.contains(d));
+        }
+        metrics.retain(|m| !m.archived && !archived.contains(&m.project));
+        let live: std::collections::HashSet<(String, String)> =
+            metrics.iter().map(|m| (m.project.clone(), m.metric.clone())).collect();
+        let live_metric = |project: &str, metric: &Option<String>| {
+            !archived.contains(project)
+                && metric.as_ref().is_none_or(|m| live.contains(&(project.to_string(), m.clone())))
+        };
         if let Some((p, m)) = scope {
             metrics.retain(|x| x.project == p && m.is_none_or(|m| x.metric == m));
         }
@@ -346,33 +439,46 @@ impl Store {
             }
         }
         let mut observations = Vec::new();
+        let overlays = self.overlays()?;
         {
             let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<Observation>| -> Result<()> {
-                let eid: i64 = r.get(1)?;
-                let date = {
+                // An archived metric's readings stay out.
+                let Some(&metric) = metric_pos.get(&mid) else { return Ok(()) };
+                let mut eid: i64 = r.get(1)?;
+                let mut date = {
                     let s = r.get_ref(2)?.as_str()?;
                     super::parse_stored_date(s)?
                 };
+                let mut value: f64 = r.get(3)?;
+                if !overlays.is_empty() {
+                    if let Some(o) = overlays.get(&r.get::<_, i64>(4)?) {
+                        if o.retracted {
+                            return Ok(());
+                        }
+                        eid = o.engineer_id.unwrap_or(eid);
+                        date = o.date.unwrap_or(date);
+                        value = o.value.unwrap_or(value);
+                    }
+                }
                 // Within one snapshot the foreign keys hold; a damaged file
                 // is an error, never a panic.
-                let (Some(&metric), Some(&engineer)) = (metric_pos.get(&mid), engineer_pos.get(&eid)) else {
-                    anyhow::bail!(
-                        "a data point names metric id {mid} or engineer id {eid}, which does not exist; run limfac doctor"
-                    );
+                let Some(&engineer) = engineer_pos.get(&eid) else {
+                    anyhow::bail!("a data point names engineer id {eid}, which does not exist; run limfac doctor");
                 };
-                out.push(Observation { metric, engineer, date, value: r.get(3)? });
+                out.push(Observation { metric, engineer, date, value });
                 Ok(())
             };
             if scope.is_none() {
-                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point")?;
+                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value, id FROM point")?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
                     let mid: i64 = r.get(0)?;
                     read(r, mid, &mut observations)?;
                 }
             } else {
-                let mut stmt =
-                    self.conn.prepare("SELECT metric_id, engineer_id, date, value FROM point WHERE metric_id = ?1")?;
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT metric_id, engineer_id, date, value, id FROM point WHERE metric_id = ?1")?;
                 let mut ids: Vec<i64> = metric_pos.keys().copied().collect();
                 ids.sort_unstable();
                 for mid in ids {
@@ -385,8 +491,10 @@ impl Store {
         }
         // Stable: points of one metric on one date stay in the order they were stored.
         observations.sort_by_key(|o| (o.metric, o.date));
-        let blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
-        let deadlines = self.deadlines()?;
+        let mut blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
+        blockers.retain(|b| live_metric(&b.project, &b.metric));
+        let mut deadlines = self.deadlines()?;
+        deadlines.retain(|d| live_metric(&d.project, &d.metric));
         Ok(Snapshot { projects, engineers, metrics, observations, blockers, deadlines })
     }
 
@@ -396,7 +504,15 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.date, r.kind, rv.handle, count(*)
              FROM point pt JOIN review r ON r.id = pt.review_id LEFT JOIN engineer rv ON rv.id = r.reviewer_id
-             WHERE pt.engineer_id = ?1 GROUP BY r.id ORDER BY r.date DESC, r.id DESC",
+             -- The readings they gave as the record stands now: corrected
+             -- (an amendment may name someone else) and not retracted.
+             WHERE pt.id IN (SELECT id FROM point WHERE engineer_id = ?1
+                             UNION SELECT point_id FROM correction WHERE engineer_id IS NOT NULL)
+               AND coalesce((SELECT c.engineer_id FROM correction c
+                             WHERE c.point_id = pt.id AND c.engineer_id IS NOT NULL ORDER BY c.id DESC LIMIT 1),
+                            pt.engineer_id) = ?1
+               AND NOT EXISTS (SELECT 1 FROM correction c WHERE c.point_id = pt.id AND c.action = 'retract')
+             GROUP BY r.id ORDER BY r.date DESC, r.id DESC",
         )?;
         let v = stmt
             .query_map([eid], |r| {

@@ -1,0 +1,102 @@
+//! Prints the forecast's calibration per data set and per verdict, on the sets it was tuned on
+//! and the sets only checked, each history cut at the given fractions of its life.
+//!
+//! `cargo run --release --example forecast_eval [-- --fracs 0.5 --per-family 60 --group verdict --self]`
+//!
+//! `--self`: every data set is taken as one organization, and each forecast uses the
+//! self-calibration learned from that organization's history before the forecast's month.
+
+#[path = "support/datasets.rs"]
+mod datasets;
+
+use limfac::forecast::evaluate::{score, tally, Scored};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{Datelike, NaiveDate};
+use limfac::forecast::replay::{self, MetricHistory};
+use limfac::forecast::{forecast, forecast_with, Calibration, Options, DEFAULT_HORIZON_DAYS};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let fracs: Vec<f64> =
+        arg("--fracs").unwrap_or("0.5".into()).split(',').map(|x| x.parse().expect("a fraction")).collect();
+    let per_family: usize = arg("--per-family").map_or(60, |x| x.parse().expect("a number"));
+    let group = arg("--group");
+    let horizon = DEFAULT_HORIZON_DAYS;
+    let mut sets = datasets::tuning(per_family);
+    sets.extend(datasets::checking(per_family));
+    let self_cal = args.iter().any(|a| a == "--self");
+    let mut all: Vec<Scored> = Vec::new();
+    for (name, hs) in &sets {
+        // With --self: each set is one organization; a forecast as of D uses the calibration
+        // learned from that organization's history up to the first of D's month (no look-ahead).
+        let metrics: Vec<MetricHistory> = hs
+            .iter()
+            .map(|h| MetricHistory { key: h.id.clone(), spec: h.spec, readings: h.readings.clone() })
+            .collect();
+        let cache: Mutex<HashMap<NaiveDate, Calibration>> = Mutex::new(HashMap::new());
+        let cal_at = |d: NaiveDate| -> Calibration {
+            let month = d.with_day(1).expect("first of month");
+            if let Some(c) = cache.lock().unwrap().get(&month) {
+                return c.clone();
+            }
+            let c = replay::calibrate(&metrics, month, horizon).0;
+            cache.lock().unwrap().insert(month, c.clone());
+            c
+        };
+        for &frac in &fracs {
+            all.extend(score(name, hs, frac, horizon, |spec, rs, as_of, seed| {
+                let opts = Options { fan: false, ..Options::new(as_of, seed) };
+                if self_cal {
+                    forecast_with(spec, rs, &opts, &cal_at(as_of))
+                } else {
+                    forecast(spec, rs, &opts)
+                }
+            }));
+        }
+    }
+    if let Some(fam) = arg("--dump") {
+        for l in dump_lines(&all, &fam) {
+            println!("{l}");
+        }
+        return;
+    }
+    let t = tally(&all, horizon);
+    let mut last = String::new();
+    for ((set, g), tal) in &t {
+        if group.as_ref().is_some_and(|want| !g.starts_with(want.as_str()) && g != "all") {
+            continue;
+        }
+        if *set != last {
+            println!("\n== {set}");
+            last = set.clone();
+        }
+        println!("  {g:<28} {}", tal.line());
+    }
+}
+
+/// `--dump FAMILY`: one line per case of that family (first check set that has it).
+pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
+    all.iter()
+        .filter(|s| s.family == family)
+        .take(80)
+        .map(|s| {
+            format!(
+                "{} {} {} {:>11} n={:3} q={:?} base={:?} truth={:?}",
+                s.set,
+                s.id,
+                s.as_of,
+                s.status.as_str(),
+                s.n_dates,
+                s.quantiles,
+                s.baseline,
+                match s.outcome {
+                    limfac::forecast::evaluate::Outcome::Done(d) => Some((d - s.as_of).num_days()),
+                    _ => None,
+                }
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,310 @@
+//! Correcting the record: amendments and retractions of readings.
+//!
+//! A reading row is never updated or deleted. A correction is a new row in
+//! `correction` naming the point, what changes (or that it is retracted),
+//! why, who and when. The current reading is the original with every
+//! amendment laid over it in order; a retracted reading is left out of every
+//! read the core works from, and its history stays.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::entities::engineer_id;
+use super::{iso, opt_date_col, Store, StoredPoint};
+use crate::error::UserError;
+
+/// What a correction does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Amend,
+    Retract,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Amend => "amend",
+            Action::Retract => "retract",
+        }
+    }
+}
+
+/// One correction as stored: the fields an amendment changes (None: left as
+/// it was), why, who and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    pub id: i64,
+    pub point: i64,
+    pub action: Action,
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub engineer: Option<String>,
+    pub reason: String,
+    /// Who made it (the configured reviewer or the account's user name).
+    pub by: Option<String>,
+    /// When it was made (RFC 3339).
+    pub at: String,
+}
+
+/// The changes an amendment makes; None leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Amendment {
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub engineer: Option<String>,
+}
+
+impl Amendment {
+    pub fn is_empty(&self) -> bool {
+        self.value.is_none() && self.note.is_none() && self.date.is_none() && self.engineer.is_none()
+    }
+}
+
+/// The corrections of one point folded together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Overlay {
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub engineer_id: Option<i64>,
+    pub retracted: bool,
+}
+
+/// A point as `point list` shows it: the current reading and whether it was
+/// corrected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListedPoint {
+    #[serde(flatten)]
+    pub point: StoredPoint,
+    pub amended: bool,
+    pub retracted: bool,
+}
+
+/// Everything known about one point: as first recorded, every correction in
+/// order, and the reading now (None when retracted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PointHistory {
+    pub original: StoredPoint,
+    pub corrections: Vec<Correction>,
+    pub current: Option<StoredPoint>,
+}
+
+/// Which points `point list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct PointFilter {
+    pub project: Option<String>,
+    pub metric: Option<(String, String)>,
+    pub engineer: Option<String>,
+    pub review: Option<i64>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub include_retracted: bool,
+}
+
+impl Store {
+    /// Every point's corrections folded together (usually none at all, and
+    /// always few next to the points: read whole, applied in memory).
+    pub(super) fn overlays(&self) -> Result<HashMap<i64, Overlay>> {
+        overlays(&self.conn)
+    }
+}
+
+/// Every point's corrections folded together, read through `conn`.
+pub(super) fn overlays(conn: &rusqlite::Connection) -> Result<HashMap<i64, Overlay>> {
+    let mut out: HashMap<i64, Overlay> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT point_id, action, value, note, date, engineer_id FROM correction ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let o = out.entry(r.get(0)?).or_default();
+        let action: String = r.get(1)?;
+        if action == "retract" {
+            o.retracted = true;
+            continue;
+        }
+        if let Some(v) = r.get::<_, Option<f64>>(2)? {
+            o.value = Some(v);
+        }
+        if let Some(n) = r.get::<_, Option<String>>(3)? {
+            o.note = Some(n);
+        }
+        if let Some(d) = opt_date_col(r, 4)? {
+            o.date = Some(d);
+        }
+        if let Some(e) = r.get::<_, Option<i64>>(5)? {
+            o.engineer_id = Some(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses to correct an unknown or retracted point.
+fn correctable(tx: &rusqlite::Connection, id: i64) -> Result<()> {
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM point WHERE id = ?1)", [id], |r| r.get(0))?;
+    if !exists {
+        return Err(UserError::new(format!("point {id} does not exist"))
+            .hint("find a point's id with: limfac point list --metric PROJECT/METRIC")
+            .into());
+    }
+    let retracted: Option<String> = tx
+        .query_row(
+            "SELECT created_at FROM correction WHERE point_id = ?1 AND action = 'retract' ORDER BY id LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(when) = retracted {
+        return Err(UserError::new(format!("point {id} was retracted ({when}); it can no longer be changed"))
+            .hint(format!("see what happened with: limfac point history {id}"))
+            .hint("log the right reading as a new point with: limfac log")
+            .into());
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records an amendment of point `id`. Returns the correction's id.
+    pub fn amend_point(&mut self, id: i64, a: &Amendment, reason: &str, author: Option<&str>) -> Result<i64> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        correctable(&tx, id)?;
+        let eid = a.engineer.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
+        tx.execute(
+            "INSERT INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at)
+             VALUES (?1, 'amend', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, a.value, a.note, a.date.map(iso), eid, reason, author, stamp],
+        )?;
+        let cid = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(cid)
+    }
+
+    /// Records the retraction of point `id` (and so of the blockers first
+    /// cited with it). Returns the correction's id.
+    pub fn retract_point(&mut self, id: i64, reason: &str, author: Option<&str>) -> Result<i64> {
+        let stamp = self.clock.stamp();
+        let tx = self.write()?;
+        correctable(&tx, id)?;
+        tx.execute(
+            "INSERT INTO correction (point_id, action, reason, author, created_at) VALUES (?1, 'retract', ?2, ?3, ?4)",
+            params![id, reason, author, stamp],
+        )?;
+        let cid = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(cid)
+    }
+
+    /// Corrections in the order they were made, of one point or of all.
+    pub fn corrections(&self, point: Option<i64>) -> Result<Vec<Correction>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.id, c.point_id, c.action, c.value, c.note, c.date, e.handle, c.reason, c.author, c.created_at
+             FROM correction c LEFT JOIN engineer e ON e.id = c.engineer_id
+             WHERE ?1 IS NULL OR c.point_id = ?1
+             ORDER BY c.id",
+        )?;
+        let v = stmt
+            .query_map([point], |r| {
+                let action: String = r.get(2)?;
+                Ok(Correction {
+                    id: r.get(0)?,
+                    point: r.get(1)?,
+                    action: if action == "retract" { Action::Retract } else { Action::Amend },
+                    value: r.get(3)?,
+                    note: r.get(4)?,
+                    date: opt_date_col(r, 5)?,
+                    engineer: r.get(6)?,
+                    reason: r.get(7)?,
+                    by: r.get(8)?,
+                    at: r.get(9)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    /// One point as first recorded, its corrections, and its reading now.
+    pub fn point_history(&self, id: i64) -> Result<PointHistory> {
+        let original = self.raw_points(Some(id), None)?.into_iter().next().ok_or_else(|| {
+            anyhow::Error::from(
+                UserError::new(format!("point {id} does not exist"))
+                    .hint("find a point's id with: limfac point list --metric PROJECT/METRIC"),
+            )
+        })?;
+        let corrections = self.corrections(Some(id))?;
+        let current = self.current_points(Some(id), None)?.into_iter().find(|l| !l.retracted).map(|l| l.point);
+        Ok(PointHistory { original, corrections, current })
+    }
+
+    /// Points as they stand now, filtered, in date order; retracted ones
+    /// only when asked for.
+    pub fn list_points(&self, f: &PointFilter) -> Result<Vec<ListedPoint>> {
+        if let Some(p) = &f.project {
+            super::entities::project_id(&self.conn, p)?;
+        }
+        if let Some((p, m)) = &f.metric {
+            super::entities::metric_id(&self.conn, p, m)?;
+        }
+        if let Some(e) = &f.engineer {
+            engineer_id(&self.conn, e)?;
+        }
+        if let Some(r) = f.review {
+            self.review(r)?;
+        }
+        let all = self.current_points(None, f.review)?;
+        Ok(all
+            .into_iter()
+            .filter(|l| f.include_retracted || !l.retracted)
+            .filter(|l| f.project.as_ref().is_none_or(|p| l.point.project == *p))
+            .filter(|l| f.metric.as_ref().is_none_or(|(p, m)| l.point.project == *p && l.point.metric == *m))
+            .filter(|l| f.engineer.as_ref().is_none_or(|e| l.point.engineer == *e))
+            .filter(|l| f.from.is_none_or(|d| l.point.date >= d))
+            .filter(|l| f.to.is_none_or(|d| l.point.date <= d))
+            .collect())
+    }
+
+    /// Points with every correction applied (retracted ones flagged), in
+    /// date order, optionally one point or one review's.
+    pub(super) fn current_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<ListedPoint>> {
+        let raw = self.raw_points(point, review)?;
+        let overlays = self.overlays()?;
+        if overlays.is_empty() {
+            return Ok(raw.into_iter().map(|p| ListedPoint { point: p, amended: false, retracted: false }).collect());
+        }
+        let handles: HashMap<i64, String> = {
+            let mut stmt = self.conn.prepare("SELECT id, handle FROM engineer")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out: Vec<ListedPoint> = raw
+            .into_iter()
+            .map(|mut p| {
+                let Some(o) = overlays.get(&p.id) else {
+                    return ListedPoint { point: p, amended: false, retracted: false };
+                };
+                let amended = o.value.is_some() || o.note.is_some() || o.date.is_some() || o.engineer_id.is_some();
+                if let Some(v) = o.value {
+                    p.value = v;
+                }
+                if let Some(n) = &o.note {
+                    p.note = n.clone();
+                }
+                if let Some(d) = o.date {
+                    p.date = d;
+                }
+                if let Some(h) = o.engineer_id.and_then(|e| handles.get(&e)) {
+                    p.engineer = h.clone();
+                }
+                ListedPoint { point: p, amended, retracted: o.retracted }
+            })
+            .collect();
+        out.sort_by(|a, b| a.point.date.cmp(&b.point.date).then(a.point.id.cmp(&b.point.id)));
+        Ok(out)
+    }
+}
