@@ -33,7 +33,8 @@ pub struct ProjectOutlook {
     /// The metric (as `PROJECT/METRIC`) most often last to finish.
     pub limiting_metric: Option<String>,
     /// Criticality of the metrics on the project's path (its dependencies'
-    /// included) that finish last on some path, highest first.
+    /// included) that finish last on some path, highest first: the first
+    /// [`CRITICAL_KEPT`] (the limiting factor is chosen from all of them).
     pub criticality: Vec<(String, f64)>,
     pub deadline: Option<NaiveDate>,
     pub p_on_time: Option<f64>,
@@ -586,9 +587,19 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
         projects.push(outlook);
     }
     let limiting_factor = choose(inp, &projects);
+    // The limiting factor is chosen: each project keeps only its most
+    // critical metrics (deep in a long chain it could list hundreds).
+    for p in &mut projects {
+        p.criticality.truncate(CRITICAL_KEPT);
+        p.criticality.shrink_to_fit();
+    }
     let index = projects.iter().enumerate().map(|(i, p)| (p.project.clone(), i)).collect();
     Analysis { projects, limiting_factor, index }
 }
+
+/// How many of its most critical metrics a project's outlook keeps once the
+/// limiting factor is chosen (which weighs them all).
+pub const CRITICAL_KEPT: usize = 10;
 
 /// The date by which a share `q` of `total` paths are done, from the days
 /// of the finished ones sorted; None when too many never finish.
@@ -1085,7 +1096,8 @@ mod tests {
             let slow = reference::analyze(&inp);
             assert_eq!(fast.limiting_factor, slow.limiting_factor, "seed {seed}");
             for (f, s) in fast.projects.iter().zip(&slow.projects) {
-                let nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
+                let nonzero: Vec<(String, f64)> =
+                    s.criticality.iter().filter(|c| c.1 > 0.0).take(CRITICAL_KEPT).cloned().collect();
                 let fast_nonzero: Vec<(String, f64)> = f.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
                 assert_eq!(fast_nonzero, nonzero, "seed {seed} {}", f.project);
                 let mut f = f.clone();
@@ -1153,7 +1165,7 @@ mod tests {
         let p39 = credits[39].clone().into_vec();
         assert_eq!(p39.len(), 40);
         assert!(p39.iter().all(|c| (c.1 - 600.0 / 40.0).abs() < 1e-9), "{p39:?}");
-        assert_eq!(a.project("p039").unwrap().criticality.len(), 40);
+        assert_eq!(a.project("p039").unwrap().criticality.len(), CRITICAL_KEPT);
         assert!(a
             .projects
             .iter()
