@@ -121,6 +121,7 @@ pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> 
                 closed: gap_closed(snapshot, &path, now),
                 risk: schedule_risk(now, &p.slug),
                 trail: earlier.iter().map(|o| (gap_closed(snapshot, &path, o), schedule_risk(o, &p.slug))).collect(),
+                has_deadline: now.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()),
             }
         })
         .collect();

@@ -749,6 +749,10 @@ fn choose(inp: &Inputs<'_>, outlooks: &[ProjectOutlook]) -> Option<LimitingFacto
             // The more important project.
             .then(b.held.priority.cmp(&a.held.priority))
             .then(inp.metrics[y].key().cmp(&inp.metrics[x].key()))
+            // One metric holding back several projects: the one it holds back most, then
+            // by name, so the choice never depends on the order candidates were listed in.
+            .then(a.score.total_cmp(&b.score))
+            .then(b.held.project.cmp(&a.held.project))
     })?;
     let (held, m, crit) = (chosen.held, chosen.metric, chosen.crit);
     let metric = &inp.metrics[m];
@@ -1089,8 +1093,8 @@ mod tests {
                 metrics: &metrics,
                 forecasts: &forecasts,
                 project_deadlines: &project_deadlines,
-                as_of: as_of(),
                 gap_open: &[],
+                as_of: as_of(),
             };
             let fast = analyze(&inp);
             let slow = reference::analyze(&inp);
@@ -1148,8 +1152,8 @@ mod tests {
             metrics: &metrics,
             forecasts: &forecasts,
             project_deadlines: &deadlines,
-            as_of: as_of(),
             gap_open: &[],
+            as_of: as_of(),
         };
         let a = analyze(&inp);
         assert_eq!(a, analyze(&inp), "not the same on a second run");
@@ -1214,8 +1218,8 @@ mod tests {
                 metrics: &metrics,
                 forecasts: &forecasts,
                 project_deadlines: &deadlines,
-                as_of: as_of(),
                 gap_open: &[],
+                as_of: as_of(),
             };
             let _ = tx.send(analyze(&inp));
         });

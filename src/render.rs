@@ -218,8 +218,8 @@ mod tests {
             blockers: Vec::new(),
             deadlines: Vec::new(),
         };
-        let cal = crate::analysis::org_calibration(&snapshot, today, 365);
-        let now = crate::analysis::outlook(&snapshot, today, 365, &cal);
+        let now =
+            crate::analysis::outlook(&snapshot, today, 365, &crate::analysis::org_calibration(&snapshot, today, 365));
         crate::report::build(&snapshot, &now, None, &crate::report::Policy::default())
     }
 

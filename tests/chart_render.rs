@@ -280,9 +280,23 @@ fn fever_renders_in_both_formats() {
         title: "Fever chart".into(),
         as_of: d("2025-06-02"),
         projects: vec![
-            FeverProject { label: "power".into(), closed: 0.3, risk: 0.8, trail: vec![(0.1, 0.5), (0.2, 0.6)] },
-            FeverProject { label: "芯片 & <chips>".into(), closed: 0.7, risk: 0.2, trail: vec![] },
-            FeverProject { label: "out of range".into(), closed: 1.7, risk: f64::NAN, trail: vec![(-1.0, 2.0)] },
+            FeverProject {
+                label: "power".into(),
+                closed: 0.3,
+                risk: 0.8,
+                trail: vec![(0.1, 0.5), (0.2, 0.6)],
+                has_deadline: true,
+            },
+            FeverProject {
+                label: "芯片 & <chips>".into(), closed: 0.7, risk: 0.2, trail: vec![], has_deadline: true
+            },
+            FeverProject {
+                label: "out of range".into(),
+                closed: 1.7,
+                risk: f64::NAN,
+                trail: vec![(-1.0, 2.0)],
+                has_deadline: false,
+            },
         ],
     };
     let png = chart::fever(&fever, Format::Png).unwrap();
@@ -371,4 +385,83 @@ fn the_fan_never_passes_a_metrics_bounds() {
     }
     assert!(chart.curve.iter().all(|(_, v)| *v <= 100.0));
     both(&chart);
+}
+
+/// A text's box (left, top, right, bottom) and the text.
+type TextBox = ((f64, f64, f64, f64), String);
+
+/// The boxes of an SVG's `<text>` elements with their text, estimated from
+/// position, anchor and font size (plotters writes `dy="0.76em"` for text
+/// hanging from its y).
+fn text_boxes(svg: &str) -> Vec<TextBox> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("transform").is_none())
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let size = num("font-size");
+            let text = n.text().unwrap_or_default().trim().to_string();
+            // Narrow estimate (85% of a typical advance), so that only real overlaps count.
+            let w = text.chars().count() as f64 * size * 0.55 * 0.85;
+            let left = match n.attribute("text-anchor") {
+                Some("middle") => num("x") - w / 2.0,
+                Some("end") => num("x") - w,
+                _ => num("x"),
+            };
+            let top = if n.attribute("dy") == Some("0.76em") { num("y") } else { num("y") - size };
+            ((left, top + size * 0.1, left + w, top + size * 0.9), text)
+        })
+        .collect()
+}
+
+/// Issue 14, defect 8: the fever chart's labels hid each other (fab, power
+/// and launch under "thermal"; "on track" covered). Projects at one spot
+/// share a label, and no label covers another or a zone's name. A project
+/// without a deadline is marked, and the chart says what its risk means.
+#[test]
+fn fever_labels_never_hide_each_other_and_risk_is_explained() {
+    let at = |label: &str, closed: f64, risk: f64, has_deadline: bool| FeverProject {
+        label: label.into(),
+        closed,
+        risk,
+        trail: vec![(closed - 0.05, risk + 0.1)],
+        has_deadline,
+    };
+    let projects = vec![
+        at("orbital-compute", 0.92, 0.98, true),
+        at("chips", 0.8, 1.0, true),
+        at("ground-station", 0.5, 0.86, false),
+        at("fab", 1.0, 0.0, false),
+        at("power", 1.0, 0.0, true),
+        at("launch", 1.0, 0.0, false),
+        at("thermal", 0.99, 0.02, false),
+    ];
+    let chart = FeverChart { title: "Fever chart".into(), as_of: d("2026-11-29"), projects };
+    let svg = svg_text(chart::fever(&chart, Format::Svg).unwrap());
+    let boxes = text_boxes(&svg);
+    let names = ["orbital-compute", "chips", "ground-station", "fab", "power", "launch", "thermal"];
+    for n in names {
+        assert!(boxes.iter().any(|(_, t)| t.split([',', ' ', '*']).any(|w| w == n)), "{n} has no label");
+    }
+    let labelled: Vec<&TextBox> = boxes
+        .iter()
+        .filter(|(_, t)| {
+            ["on track", "watch", "act now"].contains(&t.as_str())
+                || names.iter().any(|n| t.split([',', ' ', '*']).any(|w| w == *n))
+        })
+        .collect();
+    for (i, (a, ta)) in labelled.iter().enumerate() {
+        for (b, tb) in &labelled[..i] {
+            let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+            assert!(!overlap, "{ta:?} {a:?} overlaps {tb:?} {b:?}");
+        }
+    }
+    assert!(svg.contains("* no deadline: the chance of not being done within 26 weeks"));
+    assert!(svg.contains("ground-station*"), "a project without a deadline is marked");
+    let mut dated = chart.clone();
+    for p in &mut dated.projects {
+        p.has_deadline = true;
+    }
+    let svg = svg_text(chart::fever(&dated, Format::Svg).unwrap());
+    assert!(!svg.contains("no deadline"), "no note when every project has a deadline");
 }

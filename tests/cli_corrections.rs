@@ -243,6 +243,11 @@ fn archiving_a_project_or_metric_and_bringing_it_back() {
     assert_eq!(chips["archived"], true);
     assert_eq!(d["archive_events"][0]["reason"], "cancelled: bought the chips instead");
     db.refused(&["project", "archive", "chips"], "already archived");
+    let r = db
+        .run(&["log", "--metric", "chips/defects", "--engineer", "wang-xm", "--value", "0.45", "--note", "late news"])
+        .ok();
+    assert!(r.stderr.contains("chips/defects is archived"), "{}", r.stderr);
+    assert_eq!(db.json(&["forecast", "--json"]).as_array().unwrap().len(), 1, "still out of forecasts");
 
     db.run(&["project", "unarchive", "chips"]).ok();
     assert_eq!(db.json(&["forecast", "--json"]).as_array().unwrap().len(), 2);
@@ -374,6 +379,8 @@ fn a_version_1_database_upgrades_and_takes_corrections() {
         db.json(&["point", "list", "--json"]).as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
     assert_eq!(listed, [1, 2, 4]);
     assert_eq!(db.health().count("point"), 4);
+    assert_eq!(db.health().count("correction"), 2);
+    assert_eq!(db.health().count("archive_event"), 1);
 }
 
 /// Re-importing an export made before or after a correction adds nothing:

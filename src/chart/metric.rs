@@ -191,20 +191,20 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
 
     // Projection fan, its p50 line, then the fitted curve on top of it.
-    if data.fan_lo.len() >= 2 {
-        let mut poly = data.fan_hi.clone();
-        poly.extend(data.fan_lo.iter().rev());
-        chart.draw_series(std::iter::once(Polygon::new(poly, st.color.mix(0.18).filled())))?;
-        for edge in [&data.fan_lo, &data.fan_hi] {
-            chart.draw_series(LineSeries::new(edge.iter().copied(), st.color.mix(0.35).stroke_width(1)))?;
+    // Lines that leave the value range are cut at its edge, never flattened
+    // along it: a diverging projection visibly runs off the chart.
+    if data.fan_poly.len() >= 3 {
+        chart.draw_series(std::iter::once(Polygon::new(data.fan_poly.clone(), st.color.mix(0.18).filled())))?;
+        for part in data.fan_lo.iter().chain(&data.fan_hi) {
+            chart.draw_series(LineSeries::new(part.iter().copied(), st.color.mix(0.35).stroke_width(1)))?;
         }
     }
-    if data.fan_mid.len() >= 2 {
-        chart.draw_series(DashedLineSeries::new(data.fan_mid.clone(), 7, 4, st.color.stroke_width(2)))?;
+    for part in &data.fan_mid {
+        chart.draw_series(DashedLineSeries::new(part.clone(), 7, 4, st.color.stroke_width(2)))?;
     }
-    if data.curve.len() >= 2 {
+    for part in &data.curve {
         chart.draw_series(LineSeries::new(
-            data.curve.iter().copied(),
+            part.iter().copied(),
             CURVE.stroke_width(if mode == Mode::Full { 3 } else { 2 }),
         ))?;
     }
@@ -255,41 +255,134 @@ pub(crate) fn draw<DB: DrawingBackend>(
         )?;
     }
 
-    // Target label at the right end of its line, above it.
-    if c.target >= y_lo && c.target <= y_hi {
-        let (tx, ty) = to_local(chart.backend_coord(&(x_hi, c.target)));
-        let label = format!("target {}", style::fmt_value(c.target));
-        let ts = anchored(text(d.label, style::TARGET), HPos::Right, VPos::Bottom);
-        label_box(&pa, &label, (tx - 4, ty - 3), &ts, st.background)?;
-    }
-
-    // Marker labels, stacked in rows at the top so that close dates do not overprint.
+    // Labels: the date markers first, in rows at the top so that close dates
+    // do not overprint; then the target's, beside its line where no marker
+    // label is; then where the projection stops, if it stops short. Every
+    // label stays inside the plot (a label above a line at the top edge was
+    // cut off).
+    let label_h = (d.label * 1.15) as i32 + 2;
     let row_h = (d.label * 1.35) as i32;
-    let mut rows: Vec<Vec<(i32, i32)>> = vec![vec![]; d.marker_rows];
-    for m in &markers {
+    let plot = (plot_w, plot_h);
+    let wanted: Vec<MarkerLabel> = markers
+        .iter()
+        .map(|m| {
+            let w = text_width(&pa, &m.label, &text(d.label, m.label_color));
+            let (px, _) = to_local(chart.backend_coord(&(m.x.min(x_hi), y_hi)));
+            MarkerLabel { x: px, w, beyond: m.beyond }
+        })
+        .collect();
+    let mut taken: Vec<Rect> = Vec::new();
+    for (m, (rect, right)) in markers.iter().zip(place_markers(&wanted, plot, row_h, label_h, d.marker_rows)) {
+        taken.push(rect);
         let ts = text(d.label, m.label_color);
-        let w = text_width(&pa, &m.label, &ts);
-        let (px, _) = to_local(chart.backend_coord(&(m.x.min(x_hi), y_hi)));
-        let (left, right_aligned) = if m.beyond {
-            (plot_w - 4 - w, true)
-        } else if px + 4 + w <= plot_w - 2 {
-            (px + 4, false)
-        } else {
-            (px - 4 - w, true)
-        };
-        let span = (left - 6, left + w + 6);
-        let row =
-            (0..rows.len()).find(|r| rows[*r].iter().all(|o| span.1 < o.0 || span.0 > o.1)).unwrap_or(rows.len() - 1);
-        rows[row].push(span);
-        let y = 3 + row as i32 * row_h;
-        let (anchor_x, h) = if right_aligned { (left + w, HPos::Right) } else { (left, HPos::Left) };
-        label_box(&pa, &m.label, (anchor_x, y), &anchored(ts, h, VPos::Top), st.background)?;
+        let (anchor_x, h) = if right { (rect.2 - 2, HPos::Right) } else { (rect.0 + 2, HPos::Left) };
+        label_box(&pa, &m.label, (anchor_x, rect.1 + 1), &anchored(ts, h, VPos::Top), st.background)?;
+    }
+    if c.target >= y_lo && c.target <= y_hi {
+        let (_, ty) = to_local(chart.backend_coord(&(x_hi, c.target)));
+        let label = format!("target {}", style::fmt_value(c.target));
+        let ts = text(d.label, style::TARGET);
+        let w = text_width(&pa, &label, &ts);
+        let rect = place_target(ty, w + 4, label_h, plot, &taken);
+        taken.push(rect);
+        label_box(&pa, &label, (rect.0 + 2, rect.1 + 1), &anchored(ts, HPos::Left, VPos::Top), st.background)?;
+    }
+    if let Some((end, when)) = data.fan_ends_early {
+        let label = format!("projection shown to {}", when.format("%Y-%m-%d"));
+        let ts = text(d.label, style::MUTED);
+        let w = text_width(&pa, &label, &ts) + 4;
+        let (ex, _) = to_local(chart.backend_coord(&(end, y_lo)));
+        let rect = place_note(ex, w, label_h, plot, &taken);
+        label_box(&pa, &label, (rect.0 + 2, rect.1 + 1), &anchored(ts, HPos::Left, VPos::Top), st.background)?;
     }
 
     if let Some(legend) = legend_area {
         draw_legend(&legend, c, &data, &st, &d, (pyr.start, d.label))?;
     }
     Ok(())
+}
+
+/// A label's box in plot pixels: left, top, right, bottom.
+type Rect = (i32, i32, i32, i32);
+
+fn overlaps(a: Rect, b: Rect) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// A date marker's label to place: the marker's x and the label's width.
+struct MarkerLabel {
+    x: i32,
+    w: i32,
+    /// The date is past the right end of the axis: the label sits at the end.
+    beyond: bool,
+}
+
+/// Marker labels in rows from the top of the plot, each beside its line
+/// (right of it, or left when there is no room), in the first row where it
+/// overlaps no earlier label; more rows are added, down to a third of the
+/// plot, before any label is allowed to overprint. Returns each label's box
+/// and whether its text is right-aligned in it.
+fn place_markers(labels: &[MarkerLabel], plot: (i32, i32), row_h: i32, h: i32, rows: usize) -> Vec<(Rect, bool)> {
+    let max_rows = rows.max(((plot.1 / 3) / row_h.max(1)).max(1) as usize);
+    let mut placed: Vec<Rect> = Vec::new();
+    let mut out = Vec::new();
+    for m in labels {
+        let w = m.w + 4;
+        let (left, right) = if m.beyond {
+            (plot.0 - 2 - w, true)
+        } else if m.x + 2 + w <= plot.0 - 2 {
+            (m.x + 2, false)
+        } else {
+            (m.x - 2 - w, true)
+        };
+        let left = left.clamp(0, (plot.0 - w).max(0));
+        let at = |row: usize| {
+            let top = 2 + row as i32 * row_h;
+            (left, top, left + w, top + h)
+        };
+        // A little air between neighbours in a row.
+        let free = |r: Rect| placed.iter().all(|p| !overlaps((r.0 - 4, r.1, r.2 + 4, r.3), *p));
+        let row = (0..max_rows).find(|&r| free(at(r))).unwrap_or(max_rows - 1);
+        placed.push(at(row));
+        out.push((at(row), right));
+    }
+    out
+}
+
+/// The target's label: at the right end of its line, above it, else below
+/// it, else at the left end; inside the plot, and clear of `taken` when any
+/// of those places is.
+fn place_target(line_y: i32, w: i32, h: i32, plot: (i32, i32), taken: &[Rect]) -> Rect {
+    let (pw, ph) = plot;
+    let fit = |left: i32, top: i32| {
+        let left = left.clamp(0, (pw - w).max(0));
+        let top = top.clamp(0, (ph - h).max(0));
+        (left, top, left + w, top + h)
+    };
+    let candidates = [
+        fit(pw - 4 - w, line_y - 3 - h),
+        fit(pw - 4 - w, line_y + 3),
+        fit(4, line_y - 3 - h),
+        fit(4, line_y + 3),
+        fit(pw / 2 - w / 2, line_y - 3 - h),
+        fit(pw / 2 - w / 2, line_y + 3),
+    ];
+    let cost = |r: &Rect| taken.iter().filter(|t| overlaps(*r, **t)).count();
+    *candidates.iter().min_by_key(|r| cost(r)).expect("candidates")
+}
+
+/// A note at the foot of the plot next to x (left of it, else right of it),
+/// clear of `taken` where it can be.
+fn place_note(x: i32, w: i32, h: i32, plot: (i32, i32), taken: &[Rect]) -> Rect {
+    let (pw, ph) = plot;
+    let fit = |left: i32, top: i32| {
+        let left = left.clamp(0, (pw - w).max(0));
+        let top = top.clamp(0, (ph - h).max(0));
+        (left, top, left + w, top + h)
+    };
+    let candidates = [fit(x - 4 - w, ph - 4 - h), fit(x + 4, ph - 4 - h), fit(x - 4 - w, ph - 8 - 2 * h)];
+    let cost = |r: &Rect| taken.iter().filter(|t| overlaps(*r, **t)).count();
+    *candidates.iter().min_by_key(|r| cost(r)).expect("candidates")
 }
 
 /// Colour of the fitted curve: dark and neutral, so it is never mistaken for an engineer.
@@ -307,15 +400,20 @@ struct Marker {
     beyond: bool,
 }
 
-/// The chart's data in plot coordinates, clipped and ranged.
+/// The chart's data in plot coordinates, clipped and ranged. Lines are in
+/// parts: a line that leaves the value range stops at its edge.
 struct Prepared {
     x: (f64, f64),
     y: (f64, f64),
     series: Vec<Vec<(f64, f64)>>,
-    curve: Vec<(f64, f64)>,
-    fan_lo: Vec<(f64, f64)>,
-    fan_mid: Vec<(f64, f64)>,
-    fan_hi: Vec<(f64, f64)>,
+    curve: Vec<Vec<(f64, f64)>>,
+    fan_lo: Vec<Vec<(f64, f64)>>,
+    fan_mid: Vec<Vec<(f64, f64)>>,
+    fan_hi: Vec<Vec<(f64, f64)>>,
+    /// The p10–p90 band, cut to the plot.
+    fan_poly: Vec<(f64, f64)>,
+    /// Where the projection ends, when a p50 or p80 date lies beyond it.
+    fan_ends_early: Option<(f64, chrono::NaiveDate)>,
 }
 
 impl Prepared {
@@ -386,21 +484,30 @@ impl Prepared {
         let y_hi = core_hi.max(fan_max.min(core_hi + core_span));
         let y = pad_range(y_lo, y_hi, 0.07);
 
-        // Clamp drawn lines to the range: plotters does not clip.
-        let clamp =
-            |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> { v.into_iter().map(|(a, b)| (a, b.clamp(y.0, y.1))).collect() };
+        // Cut drawn lines at the range: plotters does not clip, and pinning
+        // them to the edge would draw a flat line that was never projected.
         let series = series
             .into_iter()
             .map(|s| s.into_iter().filter(|p| p.0 >= x.0 && p.0 <= x.1).map(|(a, b)| (a, b.clamp(y.0, y.1))).collect())
             .collect();
+        let mut band = fan_hi.clone();
+        band.extend(fan_lo.iter().rev());
+        let fan_poly = if fan_lo.len() >= 2 { scale::clip_polygon_y(&band, y.0, y.1) } else { Vec::new() };
+        // The projection stops short of a date it gives (the forecast's fan
+        // covers a fixed span): say where, rather than leave a silent gap.
+        let last = fan.last().map(|f| f.0).filter(|&end| end < x.1);
+        let beyond = [c.p50, c.p80].into_iter().flatten().map(day).any(|d| last.is_some_and(|end| d > end + 7.0));
+        let fan_ends_early = last.filter(|_| beyond).and_then(|end| date(end).map(|d| (end, d)));
         Prepared {
             x,
             y,
             series,
-            curve: clamp(curve),
-            fan_lo: clamp(fan_lo),
-            fan_mid: clamp(fan_mid),
-            fan_hi: clamp(fan_hi),
+            curve: scale::clip_y(&curve, y.0, y.1),
+            fan_lo: scale::clip_y(&fan_lo, y.0, y.1),
+            fan_mid: scale::clip_y(&fan_mid, y.0, y.1),
+            fan_hi: scale::clip_y(&fan_hi, y.0, y.1),
+            fan_poly,
+            fan_ends_early,
         }
     }
 
@@ -500,7 +607,7 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new("fitted curve", (text_x, y), entry.clone()))?;
         y += line_h;
     }
-    if !data.fan_lo.is_empty() {
+    if data.fan_poly.len() >= 3 {
         area.draw(&Rectangle::new([(x0, y - 6), (x0 + 20, y + 6)], st.color.mix(0.18).filled()))?;
         area.draw(&Text::new("p10–p90 projection", (text_x, y), entry.clone()))?;
         y += line_h;
@@ -513,4 +620,126 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new("deadline", (text_x, y), entry.clone()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Days, NaiveDate};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A diverging metric whose projection runs far above its readings.
+    fn diverging() -> MetricChart {
+        let start = d("2026-06-01");
+        let as_of = d("2026-11-29");
+        MetricChart {
+            title: "ground/latency".into(),
+            unit: Some("ms".into()),
+            status: "diverging".into(),
+            reason: "Diverging.".into(),
+            direction_up: false,
+            target: 40.0,
+            tolerance: 2.0,
+            series: vec![crate::chart::Series {
+                engineer: "x".into(),
+                points: (0..26u64).map(|w| (start + Days::new(7 * w), 60.0 + w as f64)).collect(),
+            }],
+            curve: vec![],
+            fan: (0..60u64)
+                .map(|w| {
+                    let mid = 86.0 * 1.08f64.powi(w as i32);
+                    (as_of + Days::new(7 * w), mid * 0.8, mid, mid * 1.3)
+                })
+                .collect(),
+            p50: None,
+            p80: None,
+            deadline: None,
+            as_of,
+            highlight: false,
+        }
+    }
+
+    /// Issue 14, defect 8: a diverging metric's p50 line was clamped flat
+    /// along the top of the chart. It is cut where it leaves the range.
+    #[test]
+    fn a_projection_leaving_the_range_is_cut_not_flattened() {
+        let p = Prepared::new(&diverging());
+        let top = p.y.1;
+        assert!(!p.fan_mid.is_empty());
+        for part in p.fan_mid.iter().chain(&p.fan_hi).chain(&p.fan_lo) {
+            assert!(part.iter().all(|q| q.1 <= top && q.1 >= p.y.0), "{part:?}");
+            let flat = part.windows(2).filter(|w| w[0].1 == top && w[1].1 == top).count();
+            assert_eq!(flat, 0, "a line runs along the top edge: {part:?}");
+        }
+        // The p50 line stops at the edge, where the projection crossed it.
+        let end = *p.fan_mid[0].last().unwrap();
+        assert!((end.1 - top).abs() < 1e-9, "{end:?}");
+        assert!(end.0 < p.x.1 - 7.0, "the line goes on along the edge to the end: {end:?}");
+        for q in &p.fan_poly {
+            assert!(q.1 <= top + 1e-9 && q.1 >= p.y.0 - 1e-9);
+        }
+    }
+
+    #[test]
+    fn clipping_keeps_the_parts_inside() {
+        let line = [(0.0, 0.0), (1.0, 5.0), (2.0, 15.0), (3.0, 5.0), (4.0, -5.0), (5.0, 5.0)];
+        let parts = scale::clip_y(&line, 0.0, 10.0);
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[0], vec![(0.0, 0.0), (1.0, 5.0), (1.5, 10.0)]);
+        assert_eq!(parts[1], vec![(2.5, 10.0), (3.0, 5.0), (3.5, 0.0)]);
+        assert_eq!(parts[2], vec![(4.5, 0.0), (5.0, 5.0)]);
+    }
+
+    /// Issue 14, defect 8: the p80 label covered "target 50", and target
+    /// labels were cut at the top of dashboard cells. No label overlaps
+    /// another, and each stays inside the plot.
+    #[test]
+    fn labels_never_overlap_and_stay_inside_the_plot() {
+        let plot = (420, 200);
+        // as of, p50, p80 and a deadline within a few pixels of each other.
+        let markers = [
+            MarkerLabel { x: 300, w: 90, beyond: false },
+            MarkerLabel { x: 306, w: 92, beyond: false },
+            MarkerLabel { x: 312, w: 92, beyond: false },
+            MarkerLabel { x: 318, w: 120, beyond: false },
+        ];
+        let placed = place_markers(&markers, plot, 14, 13, 3);
+        let mut rects: Vec<Rect> = placed.iter().map(|(r, _)| *r).collect();
+        // The target line right at the top edge: its label cannot go above.
+        for line_y in [0, 2, 10, 30, 100, 199] {
+            let t = place_target(line_y, 60, 13, plot, &rects);
+            assert!(t.0 >= 0 && t.1 >= 0 && t.2 <= plot.0 && t.3 <= plot.1, "outside: {t:?}");
+            for r in &rects {
+                assert!(!overlaps(t, *r), "target label {t:?} over a marker label {r:?} (line at {line_y})");
+            }
+        }
+        rects.push(place_target(5, 60, 13, plot, &rects));
+        for (i, a) in rects.iter().enumerate() {
+            assert!(a.0 >= 0 && a.1 >= 0 && a.2 <= plot.0 && a.3 <= plot.1, "outside: {a:?}");
+            for b in &rects[..i] {
+                assert!(!overlaps(*a, *b), "{a:?} overlaps {b:?}");
+            }
+        }
+    }
+
+    /// Issue 14, defect 8: a stalled metric's fan ended in mid-2027 while its
+    /// p50 line sat in 2028, without a word. Where the projection stops short
+    /// of a date it gives, the chart says so (the forecast decides how far
+    /// the fan reaches).
+    #[test]
+    fn a_projection_that_stops_short_of_its_dates_says_so() {
+        let mut c = diverging();
+        c.fan.truncate(26);
+        c.p50 = Some(d("2028-02-01"));
+        let p = Prepared::new(&c);
+        let (_, end) = p.fan_ends_early.expect("noted");
+        assert_eq!(end, c.fan.last().unwrap().0);
+        let svg = String::from_utf8(crate::chart::metric(&c, crate::chart::Format::Svg).unwrap()).unwrap();
+        assert!(svg.contains(&format!("projection shown to {end}")), "no note in the chart");
+        c.p50 = Some(c.fan[20].0);
+        assert!(Prepared::new(&c).fan_ends_early.is_none(), "no note when the fan covers the dates");
+    }
 }

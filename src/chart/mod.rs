@@ -13,6 +13,9 @@ mod glyphs;
 mod metric;
 mod scale;
 mod style;
+mod textpaths;
+
+pub use textpaths::text_as_paths;
 
 use chrono::NaiveDate;
 use plotters::coord::Shift;
@@ -114,6 +117,9 @@ pub struct FeverProject {
     pub risk: f64,
     /// previous weeks' (closed, risk), oldest first
     pub trail: Vec<(f64, f64)>,
+    /// With a deadline, risk is 1 − P(on time); without one it is the chance
+    /// of not being done within 26 weeks, and the chart marks and says so.
+    pub has_deadline: bool,
 }
 
 /// A buffer-style fever chart of all projects.

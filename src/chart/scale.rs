@@ -146,6 +146,75 @@ pub(crate) fn clip_x(points: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)>
     out
 }
 
+/// The parts of a polyline inside `lo..=hi` vertically: where the line
+/// leaves the range it is cut at the edge (never flattened along it), and it
+/// resumes where it comes back.
+pub(crate) fn clip_y(points: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
+    let inside = |y: f64| y >= lo && y <= hi;
+    // The point on segment q→p where y crosses `edge`.
+    let cross = |q: (f64, f64), p: (f64, f64), edge: f64| {
+        let t = (edge - q.1) / (p.1 - q.1);
+        (q.0 + t * (p.0 - q.0), edge)
+    };
+    let mut parts: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for (i, &p) in points.iter().enumerate() {
+        if i > 0 {
+            let q = points[i - 1];
+            // Every edge the segment crosses, in order along it.
+            let mut hits: Vec<(f64, f64)> = [lo, hi]
+                .into_iter()
+                .filter(|&e| (q.1 < e && p.1 > e) || (q.1 > e && p.1 < e))
+                .map(|e| cross(q, p, e))
+                .collect();
+            hits.sort_by(|a, b| (a.0 - q.0).abs().total_cmp(&(b.0 - q.0).abs()));
+            for h in hits {
+                if cur.is_empty() {
+                    cur.push(h);
+                } else {
+                    cur.push(h);
+                    parts.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+        if inside(p.1) {
+            cur.push(p);
+        } else if !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    parts.retain(|p| p.len() >= 2);
+    parts
+}
+
+/// A polygon cut to `lo..=hi` vertically (Sutherland–Hodgman against the two
+/// edges): a band that runs off the chart is cut at its edge.
+pub(crate) fn clip_polygon_y(poly: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    let mut out = poly.to_vec();
+    for (edge, keep_above) in [(lo, true), (hi, false)] {
+        let inside = |p: (f64, f64)| if keep_above { p.1 >= edge } else { p.1 <= edge };
+        let input = std::mem::take(&mut out);
+        for i in 0..input.len() {
+            let p = input[i];
+            let q = input[(i + input.len() - 1) % input.len()];
+            if inside(p) {
+                if !inside(q) {
+                    let t = (edge - q.1) / (p.1 - q.1);
+                    out.push((q.0 + t * (p.0 - q.0), edge));
+                }
+                out.push(p);
+            } else if inside(q) {
+                let t = (edge - q.1) / (p.1 - q.1);
+                out.push((q.0 + t * (p.0 - q.0), edge));
+            }
+        }
+    }
+    out
+}
+
 /// A linear f64 axis whose ticks are exactly the given key points. plotters' own
 /// `with_key_points` wrapper loses the default label formatter that `configure_mesh`
 /// requires, so this small `Ranged` does the same job and keeps it.

@@ -111,6 +111,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         let (project, metric) = metric.expect("checked");
         let value = value.expect("checked");
         check_value(&store, &project, &metric, value, args.force)?;
+        let archived = store.metric(&project, &metric)?.archived || store.project(&project)?.archived;
         let p = NewPoint {
             date,
             project,
@@ -123,6 +124,13 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         };
         let logged = store.log(&p)?;
         confirm(out, &p, &logged);
+        if archived {
+            out.note(format!(
+                "note: {}/{} is archived: the reading is kept, and stays out of forecasts and the report until it is \
+                 unarchived",
+                p.project, p.metric
+            ));
+        }
         return Ok(());
     }
     if !super::interactive() {

@@ -192,7 +192,7 @@ pub fn build(
         if let Some(lf) = &now.analysis.limiting_factor {
             if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
                 let c = chart_data::metric_chart(snapshot, &now, m, true);
-                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?));
+                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
             }
         }
         // The trail: three and two weeks ago, then last week's outlook (already computed).
@@ -206,16 +206,19 @@ pub fn build(
         let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
         let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
         let fever = chart_data::fever_chart(snapshot, &now, &trail);
-        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?));
+        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?, "fv"));
     }
     Ok((report, charts))
 }
 
 /// SVG bytes as text for inline embedding, without the XML declaration.
-fn svg(bytes: Vec<u8>) -> String {
+fn svg(bytes: Vec<u8>, prefix: &str) -> String {
     let s = String::from_utf8_lossy(&bytes).into_owned();
-    match s.find("<svg") {
+    let s = match s.find("<svg") {
         Some(i) => s[i..].to_string(),
         None => s,
-    }
+    };
+    // Drawn with the embedded font's outlines: the page shows every name,
+    // Chinese included, on a machine without the fonts for it.
+    chart::text_as_paths(&s, prefix)
 }

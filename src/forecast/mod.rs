@@ -413,7 +413,13 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
     // How sure the fitted dynamics are that the target is reached at all (a floor below it,
     // a slope toward it), before any conditioning.
     let p_reach = simulate::p_reach_total(&candidates, s.tol);
-    let conditioned = !away && ts < 0.0 && flat.is_none() && simulate::condition_on_reaching(&mut candidates, s.tol);
+    // Work judged to level off short of its target is not drawn as if it arrived: its fan
+    // must not cross the target its verdict says it most likely never reaches.
+    let conditioned = !away
+        && ts < 0.0
+        && flat.is_none()
+        && !levels_off(p_reach, &s)
+        && simulate::condition_on_reaching(&mut candidates, s.tol);
     let heaviest = candidates
         .iter()
         .enumerate()
@@ -471,39 +477,8 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
     };
     let (curve_p10, curve_p50, curve_p90) = (curve_q(0.1), curve_q(0.5), curve_q(0.9));
 
-    // Fan: weekly dates, linear interpolation between the coarser nodes beyond 26 weeks.
-    let weeks_out = match curve_p90 {
-        Some(p) => (i64::from(p) + 6) / 7,
-        None => 26,
-    }
-    .clamp(26, 103);
     let tgt = target / s.scale;
     let to_value = |g: f64| finite_or(spec.direction.value_from_gap(g, tgt) * s.scale, 0.0);
-    if !sim.fan.is_empty() {
-        for w in 0..=weeks_out {
-            let day = w * 7;
-            let Some(pos) = sim.fan.iter().position(|(d, _)| *d >= day) else {
-                break;
-            };
-            let (d1, q1) = sim.fan[pos];
-            let q = if d1 == day || pos == 0 {
-                q1
-            } else {
-                let (d0n, q0) = sim.fan[pos - 1];
-                let f = (day - d0n) as f64 / (d1 - d0n) as f64;
-                [0, 1, 2].map(|i| q0[i] + f * (q1[i] - q0[i]))
-            };
-            let Some(date) = add_days(opts.as_of, day) else {
-                break;
-            };
-            // Gap quantiles map to value quantiles in reverse for "up" metrics.
-            let (lo, hi) = match spec.direction {
-                Direction::Down => (q[0], q[2]),
-                Direction::Up => (q[2], q[0]),
-            };
-            fc.fan.push(FanPoint { date, p10: to_value(lo), p50: to_value(q[1]), p90: to_value(hi) });
-        }
-    }
 
     // 7. Verdict.
     fc.status = if away {
@@ -554,6 +529,41 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
         None => 1.0,
     };
     cal.apply(&features, opts, &mut fc);
+
+    // Fan: weekly dates, linear interpolation between the coarser nodes beyond 26 weeks. It
+    // reaches the latest date shown (the simulation runs to 103 weeks), so a chart never
+    // shows a p50 or p80 beyond the end of its fan when it need not.
+    let shown = [fc.p90, fc.p80, fc.p50].into_iter().flatten().map(|d| (d - opts.as_of).num_days()).max();
+    let weeks_out = match curve_p90.map(i64::from).into_iter().chain(shown).max() {
+        Some(days) => (days + 6) / 7,
+        None => 26,
+    }
+    .clamp(26, 103);
+    if !sim.fan.is_empty() {
+        for w in 0..=weeks_out {
+            let day = w * 7;
+            let Some(pos) = sim.fan.iter().position(|(d, _)| *d >= day) else {
+                break;
+            };
+            let (d1, q1) = sim.fan[pos];
+            let q = if d1 == day || pos == 0 {
+                q1
+            } else {
+                let (d0n, q0) = sim.fan[pos - 1];
+                let f = (day - d0n) as f64 / (d1 - d0n) as f64;
+                [0, 1, 2].map(|i| q0[i] + f * (q1[i] - q0[i]))
+            };
+            let Some(date) = add_days(opts.as_of, day) else {
+                break;
+            };
+            // Gap quantiles map to value quantiles in reverse for "up" metrics.
+            let (lo, hi) = match spec.direction {
+                Direction::Down => (q[0], q[2]),
+                Direction::Up => (q[2], q[0]),
+            };
+            fc.fan.push(FanPoint { date, p10: to_value(lo), p50: to_value(q[1]), p90: to_value(hi) });
+        }
+    }
     fc.features = Some(features);
 
     let per_week = value_slope(ts);

@@ -63,6 +63,28 @@ pub struct Features {
     pub quiet: f64,
 }
 
+/// Bounds on the log-spread: never sharper than a p90/p10 ratio of about 2.4 (no history of
+/// real work justifies more certainty, and a sharper fit only means too few or too alike
+/// training cases), never wider than the model can use.
+const LN_SCALE: (f64, f64) = (-1.609_437_912, 3.0);
+/// Bounds on the median's departure from the elapsed time: between a fiftieth and fifty times
+/// as long as the work has been tracked, so that no combination of features far outside the
+/// training cases can date work absurdly near or far.
+const LN_RATIO: (f64, f64) = (-3.912_023_005, 3.912_023_005);
+/// For work not moving toward its target (stalled, diverging) the median is at least a quarter
+/// of the elapsed time: finishing sooner takes a step the readings have not shown, and a model
+/// fitted on a few hundred such cases must not promise it (a count rising by 8 a week was once
+/// dated three days out).
+const LN_RATIO_NOT_CONVERGING: f64 = -1.386_294_361;
+
+fn ratio_floor(f: &Features) -> f64 {
+    if f.status == Status::Converging {
+        LN_RATIO.0
+    } else {
+        LN_RATIO_NOT_CONVERGING
+    }
+}
+
 /// Number of coefficients of the median.
 pub const NX: usize = 17;
 /// Number of coefficients of the log-spread.
@@ -225,8 +247,8 @@ pub struct Law {
 /// The law these parameters give these features.
 pub fn law(p: &Params, f: &Features) -> Law {
     let t = terms(f);
-    let mu = t.lt + dot(&p.beta, &design(&t));
-    let ls = dot(&p.gamma, &spread_design(&t)).clamp(-4.0, 3.0);
+    let mu = t.lt + dot(&p.beta, &design(&t)).clamp(ratio_floor(f), LN_RATIO.1);
+    let ls = dot(&p.gamma, &spread_design(&t)).clamp(LN_SCALE.0, LN_SCALE.1);
     let a = dot(&p.alpha, &never_design(&t)).clamp(-30.0, 30.0);
     Law { mu, scale: ls.exp(), p_never: logistic(a) }
 }
@@ -291,8 +313,10 @@ pub fn objective(p: &Params, cases: &[Case], grad: Option<&mut Vec<f64>>) -> f64
     for c in cases {
         let t = terms(&c.features);
         let (x, zs, w) = (design(&t), spread_design(&t), never_design(&t));
-        let mu = t.lt + dot(&p.beta, &x);
-        let ls = dot(&p.gamma, &zs).clamp(-4.0, 3.0);
+        // The same bounds as `law`; the gradient is the unbounded one, which only matters for
+        // a fit that presses against them (a ridge keeps it away).
+        let mu = t.lt + dot(&p.beta, &x).clamp(ratio_floor(&c.features), LN_RATIO.1);
+        let ls = dot(&p.gamma, &zs).clamp(LN_SCALE.0, LN_SCALE.1);
         let s = ls.exp();
         let a = dot(&p.alpha, &w).clamp(-30.0, 30.0);
         let pi = logistic(a);

@@ -359,7 +359,9 @@ impl Store {
             self.conn.prepare("PRAGMA integrity_check")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let fk: i64 = self.conn.prepare("PRAGMA foreign_key_check")?.query_map([], |_| Ok(()))?.count() as i64;
         let mut counts = Vec::new();
-        for table in ["project", "engineer", "metric", "review", "point", "blocker", "deadline"] {
+        for table in
+            ["project", "engineer", "metric", "review", "point", "blocker", "deadline", "correction", "archive_event"]
+        {
             let n: i64 = self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
             counts.push((table.to_string(), n));
         }
