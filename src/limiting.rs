@@ -34,8 +34,7 @@ pub struct ProjectOutlook {
     pub limiting_metric: Option<String>,
     /// Criticality of the metrics on the project's path (its dependencies'
     /// included) that finish last on some path, highest first: the first
-    /// [`CRITICAL_KEPT`], and the first diverging or stalled one if it is not
-    /// among them.
+    /// [`CRITICAL_KEPT`] (the limiting factor is chosen from all of them).
     pub criticality: Vec<(String, f64)>,
     pub deadline: Option<NaiveDate>,
     pub p_on_time: Option<f64>,
@@ -539,7 +538,6 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
     }
 
     let (completion, mut credits) = simulate(inp, &graph, &has_known, n_paths);
-    let key_index: HashMap<String, usize> = inp.metrics.iter().enumerate().map(|(i, m)| (m.key(), i)).collect();
 
     let mut projects = Vec::with_capacity(np);
     for (pi, (project, completion)) in inp.projects.iter().zip(completion).enumerate() {
@@ -553,9 +551,6 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             })
             .collect();
         criticality.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        keep_most_critical(&mut criticality, |key| {
-            key_index.get(key).is_some_and(|&m| is_off_track(inp.forecasts[m].status))
-        });
         let status = status_of_bits(bits[pi]);
         let done = status == Status::Done;
         let deadline = inp.project_deadlines.get(&project.slug).copied();
@@ -592,31 +587,22 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
         projects.push(outlook);
     }
     let limiting_factor = choose(inp, &projects);
+    // The limiting factor is chosen: each project keeps only its most
+    // critical metrics (deep in a long chain it could list hundreds).
+    for p in &mut projects {
+        p.criticality.truncate(CRITICAL_KEPT);
+        p.criticality.shrink_to_fit();
+    }
     let index = projects.iter().enumerate().map(|(i, p)| (p.project.clone(), i)).collect();
     Analysis { projects, limiting_factor, index }
 }
 
-/// How many of a project's most critical metrics its outlook keeps.
+/// How many of its most critical metrics a project's outlook keeps once the
+/// limiting factor is chosen (which weighs them all).
 pub const CRITICAL_KEPT: usize = 10;
 
-/// Keeps, of a criticality list sorted most critical first, the first
-/// [`CRITICAL_KEPT`] and the first diverging or stalled one: all that the
-/// limiting factor ([`choose`]) and a project's limiting metric look at, so
-/// that a project deep in a long chain does not carry hundreds of entries.
-fn keep_most_critical(list: &mut Vec<(String, f64)>, off_track: impl Fn(&str) -> bool) {
-    if list.len() <= CRITICAL_KEPT {
-        return;
-    }
-    let extra = list.iter().skip(CRITICAL_KEPT).position(|(k, c)| *c > 0.0 && off_track(k));
-    let extra = match (list[..CRITICAL_KEPT].iter().any(|(k, c)| *c > 0.0 && off_track(k)), extra) {
-        (false, Some(i)) => Some(list.swap_remove(CRITICAL_KEPT + i)),
-        _ => None,
-    };
-    list.truncate(CRITICAL_KEPT);
-    list.extend(extra);
-}
-
-/// [`quantile`] over the finished days already sorted, of `total` paths.
+/// The date by which a share `q` of `total` paths are done, from the days
+/// of the finished ones sorted; None when too many never finish.
 fn quantile_sorted(done: &[i32], total: usize, q: f64, as_of: NaiveDate) -> Option<NaiveDate> {
     if total == 0 {
         return None;
@@ -1114,11 +1100,8 @@ mod tests {
             let slow = reference::analyze(&inp);
             assert_eq!(fast.limiting_factor, slow.limiting_factor, "seed {seed}");
             for (f, s) in fast.projects.iter().zip(&slow.projects) {
-                let mut nonzero: Vec<(String, f64)> = s.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
-                keep_most_critical(&mut nonzero, |key| {
-                    let m = metrics.iter().position(|m| m.key() == key).unwrap();
-                    is_off_track(forecasts[m].status)
-                });
+                let nonzero: Vec<(String, f64)> =
+                    s.criticality.iter().filter(|c| c.1 > 0.0).take(CRITICAL_KEPT).cloned().collect();
                 let fast_nonzero: Vec<(String, f64)> = f.criticality.iter().filter(|c| c.1 > 0.0).cloned().collect();
                 assert_eq!(fast_nonzero, nonzero, "seed {seed} {}", f.project);
                 let mut f = f.clone();
