@@ -1,9 +1,9 @@
-//! Rendering tests for `limfac::chart`: PNGs are valid, sized as promised and not blank;
+//! Rendering tests for `limfac::render::chart`: PNGs are valid, sized as promised and not blank;
 //! SVGs are well-formed XML carrying the title and names (escaped); awkward inputs render
 //! in both formats. No byte-for-byte image comparisons: fonts and anti-aliasing may move.
 
 use chrono::{Days, NaiveDate};
-use limfac::chart::{self, ChartError, FeverChart, FeverProject, Format, MetricChart, Series};
+use limfac::render::chart::{self, ChartError, FeverChart, FeverProject, Format, MetricChart, Series};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -333,7 +333,7 @@ fn rendering_from_threads_is_safe() {
 /// (a yield fan reached 150%); what a chart draws never passes them.
 #[test]
 fn the_fan_never_passes_a_metrics_bounds() {
-    use limfac::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
+    use limfac::core::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
     let start = d("2026-09-07");
     let metric = |max: Option<f64>| Metric {
         project: "chips".into(),
@@ -368,8 +368,8 @@ fn the_fan_never_passes_a_metrics_bounds() {
     };
     let as_of = d("2026-11-01");
     let bounded = snapshot(Some(100.0));
-    let cal = limfac::analysis::org_calibration(&bounded, as_of, 1095);
-    let mut outlook = limfac::analysis::outlook_for_charts(&bounded, as_of, 1095, &cal);
+    let cal = limfac::core::analysis::org_calibration(&bounded, as_of, 1095);
+    let mut outlook = limfac::core::analysis::outlook_for_charts(&bounded, as_of, 1095, &cal);
     // Whatever the forecaster projects (here: as far as 150%, as the issue saw).
     let f = &mut outlook.forecasts[0];
     assert!(!f.fan.is_empty() && !f.curve.is_empty());
@@ -378,7 +378,7 @@ fn the_fan_never_passes_a_metrics_bounds() {
         p.p50 = 95.0 + i as f64 * 5.0;
     }
     f.curve.last_mut().unwrap().value = 101.0;
-    let chart = limfac::chart_data::metric_chart(&bounded, &outlook, 0, false);
+    let chart = limfac::render::chart_data::metric_chart(&bounded, &outlook, 0, false);
     assert!(chart.fan.len() > 3);
     for (date, p10, p50, p90) in &chart.fan {
         assert!(*p90 <= 100.0 && *p50 <= 100.0 && *p10 <= 100.0, "{date}: {p10} {p50} {p90}");

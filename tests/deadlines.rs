@@ -2,11 +2,11 @@
 //! small constructed histories whose answers can be worked out by hand.
 
 use chrono::NaiveDate;
-use limfac::deadlines::{
+use limfac::core::deadlines::{
     active, calibration, check_date, deadline_for, histories, metric_done_on, predictions, project_done_on, resolve,
     wilson, Outcome, Verdict, Warning,
 };
-use limfac::model::{Deadline, Direction, Metric};
+use limfac::core::model::{Deadline, Direction, Metric};
 use proptest::prelude::*;
 
 fn d(s: &str) -> NaiveDate {

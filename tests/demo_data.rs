@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use limfac::demo_data::{dataset, Dataset, DemoDue};
-use limfac::model::{Direction, Metric, ReviewKind};
+use limfac::core::model::{Direction, Metric, ReviewKind};
+use limfac::demo::story::{dataset, Dataset, DemoDue};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")

@@ -2,7 +2,7 @@
 //! the reference data the shipped calibration was *not* fitted on (see
 //! `examples/support/datasets.rs` and `examples/fit_forecast_defaults.rs`):
 //!
-//! - `synthetic-check`: every synthetic family (`limfac::forecast::synthetic`) drawn with a seed
+//! - `synthetic-check`: every synthetic family (`limfac::core::forecast::synthetic`) drawn with a seed
 //!   the fit never saw;
 //! - `rhino-check`: half of Rhino's test262 areas (real, punctuated: flat for months, then a
 //!   step), split from the tuned half by a hash of the series id;
@@ -13,7 +13,7 @@
 //! date, or to the end of its data for work never done) and forecast from the readings up to
 //! the cut only; the verdict checks on work that never finishes use the mid-life cut, as the
 //! forecast issue measured them. A truth still unknown at the end of the data counts only
-//! where it is known to be a miss (see `limfac::forecast::evaluate`).
+//! where it is known to be a miss (see `limfac::core::forecast::evaluate`).
 //!
 //! `cargo run --release --example forecast_eval` prints the same figures, with the tuned sets
 //! beside them.
@@ -24,8 +24,8 @@ mod datasets;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use limfac::forecast::evaluate::{score, tally, Outcome, Scored, Tally};
-use limfac::forecast::{forecast, Options, Status, DEFAULT_HORIZON_DAYS};
+use limfac::core::forecast::evaluate::{score, tally, Outcome, Scored, Tally};
+use limfac::core::forecast::{forecast, Options, Status, DEFAULT_HORIZON_DAYS};
 
 const PER_FAMILY: usize = 30;
 const FRACS: [f64; 7] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
@@ -165,7 +165,7 @@ fn quantiles_are_calibrated_per_data_set_and_verdict() {
 fn every_finishing_synthetic_family_is_within_the_band() {
     let (_, t) = rolling();
     let mut failures = Vec::new();
-    for family in limfac::forecast::synthetic::FINISHING {
+    for family in limfac::core::forecast::synthetic::FINISHING {
         let g = &t[&("synthetic-check".to_string(), format!("family {family}"))];
         let p50 = g.rate(1).unwrap_or(0.0);
         let hi = if family == "small_count" { 0.75 } else { 0.70 };

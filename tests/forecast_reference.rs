@@ -1,14 +1,14 @@
-//! Reference values, clear-cut verdicts and robustness of `limfac::forecast`.
+//! Reference values, clear-cut verdicts and robustness of `limfac::core::forecast`.
 //!
 //! Hard-coded numbers come from `python3 scripts/forecast_reference.py` (an independent,
 //! stdlib-only implementation); re-run it if a case here changes.
 
 use chrono::{Duration, NaiveDate};
-use limfac::forecast::models::{fit, Shape};
-use limfac::forecast::replay::{self, MetricHistory};
-use limfac::forecast::trend::{mann_kendall, theil_sen};
-use limfac::forecast::{forecast, forecast_many, seed_for, MetricSpec, Options, Reading, Status};
-use limfac::model::Direction;
+use limfac::core::forecast::models::{fit, Shape};
+use limfac::core::forecast::replay::{self, MetricHistory};
+use limfac::core::forecast::trend::{mann_kendall, theil_sen};
+use limfac::core::forecast::{forecast, forecast_many, seed_for, MetricSpec, Options, Reading, Status};
+use limfac::core::model::Direction;
 use proptest::prelude::*;
 
 fn start() -> NaiveDate {
@@ -31,7 +31,7 @@ fn down(target: f64, tolerance: f64) -> MetricSpec {
     MetricSpec { target, direction: Direction::Down, tolerance }
 }
 
-fn run(spec: &MetricSpec, r: &[Reading]) -> limfac::forecast::Forecast {
+fn run(spec: &MetricSpec, r: &[Reading]) -> limfac::core::forecast::Forecast {
     let as_of = r.iter().map(|x| x.date).max().unwrap();
     forecast(spec, r, &Options::new(as_of, seed_for("ref/case")))
 }
@@ -124,7 +124,7 @@ fn noiseless_logistic_gives_back_parameters_and_crossing_date() {
 /// The curve fits' own completion dates (what the readings' shape alone says) are the exact
 /// crossing date of a noiseless curve; the dates shown, from the timing model, are ordered and
 /// put the crossing inside p10–p90.
-fn curve_crosses_on(f: &limfac::forecast::Forecast, want: NaiveDate) {
+fn curve_crosses_on(f: &limfac::core::forecast::Forecast, want: NaiveDate) {
     let feats = f.features.unwrap();
     let last = f.last_date.unwrap();
     for w in [feats.curve_p10_weeks, feats.curve_p50_weeks, feats.curve_p90_weeks] {
@@ -135,7 +135,7 @@ fn curve_crosses_on(f: &limfac::forecast::Forecast, want: NaiveDate) {
     assert!(f.p10.unwrap() < want && want <= f.p90.unwrap(), "{want} outside {:?}–{:?}", f.p10, f.p90);
 }
 
-fn dates_are_ordered(f: &limfac::forecast::Forecast) {
+fn dates_are_ordered(f: &limfac::core::forecast::Forecast) {
     let (a, b, c, d) = (f.p10.unwrap(), f.p50.unwrap(), f.p80.unwrap(), f.p90.unwrap());
     assert!(a <= b && b <= c && c <= d, "{a} {b} {c} {d}");
 }
@@ -280,7 +280,7 @@ fn a_replay_scores_what_happened_after_each_origin() {
         assert!((c.weeks - want).abs() < 1e-9, "{} vs {want}", c.weeks);
     }
     let refs: Vec<_> = cases.iter().collect();
-    let f = replay::figures(&refs, limfac::forecast::Calibration::shipped());
+    let f = replay::figures(&refs, limfac::core::forecast::Calibration::shipped());
     assert_eq!(f.forecasts, cases.len());
     assert_eq!(f.finished, cases.len());
     let below = f.below.map(Option::unwrap);
@@ -289,7 +289,7 @@ fn a_replay_scores_what_happened_after_each_origin() {
 
 // ---------------------------------------------------------------- robustness
 
-fn check_valid(f: &limfac::forecast::Forecast) {
+fn check_valid(f: &limfac::core::forecast::Forecast) {
     let q: Vec<NaiveDate> = [f.p10, f.p50, f.p80, f.p90].into_iter().flatten().collect();
     assert!(q.windows(2).all(|w| w[0] <= w[1]), "unordered {q:?}");
     // Present quantiles are a prefix-free suffix pattern: once one is null, all later ones are.

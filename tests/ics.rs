@@ -4,9 +4,9 @@
 //! not the strings the writer happened to produce.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use limfac::deadlines::histories;
-use limfac::ics::{calendar, escape_text, event_for, uid_for, Event};
-use limfac::model::Deadline;
+use limfac::core::deadlines::histories;
+use limfac::core::model::Deadline;
+use limfac::formats::ics::{calendar, escape_text, event_for, uid_for, Event};
 use proptest::prelude::*;
 
 /// One parsed content line.

@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use limfac::forecast::{Forecast, Status};
-use limfac::limiting::{analyze, Inputs};
-use limfac::model::{Direction, Metric, Project};
+use limfac::core::forecast::{Forecast, Status};
+use limfac::core::limiting::{analyze, Inputs};
+use limfac::core::model::{Direction, Metric, Project};
 
 const PATHS: usize = 600;
 

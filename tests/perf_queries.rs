@@ -3,7 +3,7 @@
 //! inside its transaction, leaves every index in place.
 
 use chrono::NaiveDate;
-use limfac::clock::Clock;
+use limfac::platform::clock::Clock;
 use limfac::store::Store;
 
 fn today() -> NaiveDate {
@@ -60,9 +60,9 @@ fn bulk_import_keeps_every_index_and_every_point() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(&dir);
     // 110 metrics x 500 readings = 55,000 points: past the bulk threshold.
-    let data = limfac::scale_data::generate(0.055, today());
+    let data = limfac::demo::scale::generate(0.055, today());
     assert!(data.n_points() > 50_000);
-    limfac::commands::demo::load_scale(&mut s, &data).unwrap();
+    limfac::cli::commands::demo::load_scale(&mut s, &data).unwrap();
     let d = s.doctor().unwrap();
     assert!(d.healthy(), "{d:?}");
     let points = d.counts.iter().find(|(t, _)| t == "point").unwrap().1;
@@ -75,7 +75,7 @@ fn bulk_import_keeps_every_index_and_every_point() {
     let m = &whole.metrics[3];
     let one = s.snapshot_scoped(Some((&m.project, Some(&m.metric)))).unwrap();
     let keep: Vec<bool> = (0..whole.metrics.len()).map(|i| i == 3).collect();
-    let restricted = limfac::model::restrict_metrics(whole.clone(), &keep);
+    let restricted = limfac::core::model::restrict_metrics(whole.clone(), &keep);
     assert_eq!(one.metrics, restricted.metrics);
     assert_eq!(one.observations, restricted.observations);
     // Foreign keys are back on after the import.

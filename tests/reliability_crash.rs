@@ -174,7 +174,7 @@ fn import_killed_at_any_moment_is_all_or_nothing() {
     let file = std::io::BufReader::new(std::fs::File::open(&big).unwrap());
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
     let mut valid = 0;
-    for row in limfac::csv_format::read_rows(file, today) {
+    for row in limfac::formats::csv::read_rows(file, today) {
         row.unwrap_or_else(|e| panic!("the generated file is invalid: {e}"));
         valid += 1;
     }

@@ -3,10 +3,10 @@
 //! what they should, and round-trip what limfac itself writes.
 
 use chrono::{Datelike, NaiveDate};
-use limfac::csv_format::{read_rows, write_rows, COLUMNS};
-use limfac::model::{Direction, Metric, ReviewKind};
+use limfac::core::model::{Direction, Metric, ReviewKind};
+use limfac::core::validate;
+use limfac::formats::csv::{read_rows, write_rows, COLUMNS};
 use limfac::store::StoredPoint;
-use limfac::validate;
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -214,7 +214,7 @@ struct Sample {
 fn sample() -> impl Strategy<Value = Sample> {
     // A unit is a name: no invisible or direction-changing characters (notes
     // and blockers keep them).
-    let unit = free_text(false, 12).prop_filter("visible", |s| !s.chars().any(limfac::validate::is_invisible));
+    let unit = free_text(false, 12).prop_filter("visible", |s| !s.chars().any(limfac::core::validate::is_invisible));
     let metric = (slug(), slug(), finite(), any::<bool>(), 0.0..100.0f64, prop::option::of(unit));
     let point = (
         0..=(today() - epoch()).num_days(),

@@ -35,7 +35,7 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            Ok(format!("{n}:{max}:{facts}:{:016x}", crate::forecast::seed_for(&metrics)))
+            Ok(format!("{n}:{max}:{facts}:{:016x}", crate::core::forecast::seed_for(&metrics)))
         })
     }
 

@@ -9,8 +9,8 @@ use rusqlite::{params, OptionalExtension};
 
 use super::entities::{engineer_id, metric_id, project_id};
 use super::{date_col, iso, opt_date_col, Store};
-use crate::error::UserError;
-use crate::model::{Blocker, Observation, ReviewKind, Snapshot};
+use crate::core::error::UserError;
+use crate::core::model::{Blocker, Observation, ReviewKind, Snapshot};
 
 /// Which meeting a new point belongs to.
 #[derive(Debug, Clone, PartialEq)]
