@@ -1,4 +1,4 @@
-//! Learns the calibration shipped with limfac and writes `src/forecast/defaults.rs`.
+//! Learns the calibration shipped with limfac and writes `src/core/forecast/defaults.rs`.
 //!
 //! `cargo run --release --example fit_forecast_defaults [-- --write]`
 //!
@@ -89,7 +89,7 @@ fn main() {
     }
     let src = render(&cal);
     if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/forecast/defaults.rs");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/core/forecast/defaults.rs");
         std::fs::write(path, src).expect("write defaults.rs");
         eprintln!("wrote {path}");
     } else {

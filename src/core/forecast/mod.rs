@@ -749,7 +749,7 @@ fn flattened(s: &Series, overall_slope: f64) -> Option<Flattened> {
 /// than keeps its pace, and the line is only the slow-rate limit of the exponential approach.
 /// On readings that cannot tell the shapes apart (most short series) the prior decides, and
 /// the line then forecasts too early. Measured on the calibration histories (see
-/// tests/forecast_calibration.rs): equal thirds give overall p50/p80 hit rates .39/.68
+/// tests/it/forecast_calibration.rs): equal thirds give overall p50/p80 hit rates .39/.68
 /// (below the 40%/70% bars), this split .41/.71 (.42/.71 once flattened series are no longer
 /// conditioned on arriving), the random walk's going from .57/.89 to .63/.92.
 const FAMILY_PRIOR: [f64; 3] = [0.2, 0.4, 0.4];
