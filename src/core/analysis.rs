@@ -233,7 +233,7 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
                 p90: f.p90,
                 deadline,
                 p_on_time,
-                off_path: f.status != Status::Done && p_on_time.is_some_and(|p| p < 0.05),
+                off_path: crate::core::deadlines::is_off_path(f.status == Status::Done, p_on_time),
                 reason: reason(m, f),
                 name: m.name.clone(),
                 unit: m.unit.clone(),
@@ -276,7 +276,7 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
 /// forecast says "within 0 of the target 14" of 13.4 on a falling metric).
 pub fn reason(m: &Metric, f: &Forecast) -> String {
     let (Status::Done, Some(v)) = (f.status, f.last_value) else { return f.reason.clone() };
-    let num = crate::render::output::num;
+    let num = crate::core::format::num;
     let since = f.p50.map(|d| format!(" (since {d})")).unwrap_or_default();
     let gap = m.direction.gap(v, m.target);
     let where_ = if gap > 0.0 {

@@ -342,6 +342,14 @@ const FIFTY: usize = 2;
 /// longer among the possible outcomes on the current path (SPEC §1).
 pub const OFF_PATH: f64 = 0.05;
 
+/// The off-path rule, the one place it is written: work not yet finished
+/// whose chance of being met by its date is known and under [`OFF_PATH`].
+/// Used by the analysis (metrics), the limiting factor (projects) and
+/// `deadline` (warnings and the list).
+pub fn is_off_path(finished: bool, p_on_time: Option<f64>) -> bool {
+    !finished && p_on_time.is_some_and(|p| p < OFF_PATH)
+}
+
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
 

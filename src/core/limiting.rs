@@ -583,7 +583,7 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             samples: completion,
         };
         outlook.p_on_time = deadline.and_then(|due| outlook.p_done_by(inp.as_of, due));
-        outlook.off_path = !done && outlook.p_on_time.is_some_and(|p| p < 0.05);
+        outlook.off_path = crate::core::deadlines::is_off_path(done, outlook.p_on_time);
         projects.push(outlook);
     }
     let limiting_factor = choose(inp, &projects);
@@ -968,7 +968,7 @@ mod tests {
                 });
                 let last = projects.last_mut().expect("just pushed");
                 last.p_on_time = deadline.and_then(|due| last.p_done_by(inp.as_of, due));
-                last.off_path = !done && last.p_on_time.is_some_and(|p| p < 0.05);
+                last.off_path = crate::core::deadlines::is_off_path(done, last.p_on_time);
             }
             let limiting_factor = super::choose(inp, &projects);
             Analysis { projects, limiting_factor, index: HashMap::new() }

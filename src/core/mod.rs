@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod deadlines;
 pub mod error;
 pub mod forecast;
+pub mod format;
 pub mod limiting;
 pub mod model;
 pub mod plausible;

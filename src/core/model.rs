@@ -296,3 +296,45 @@ pub fn restrict_metrics(mut snapshot: Snapshot, keep: &[bool]) -> Snapshot {
     }
     snapshot
 }
+
+/// `items` ordered so that each comes after the ones it names in `after`
+/// (managers before their reports, prerequisites before the projects that
+/// need them), otherwise in the given order; `None` when the names loop or
+/// name something not among the items.
+pub fn in_order<'a, T>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> &'a str,
+    after: impl Fn(&'a T) -> Vec<&'a str>,
+) -> Option<Vec<&'a T>> {
+    let mut done: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    while out.len() < items.len() {
+        let before = out.len();
+        for t in items {
+            if !done.contains(&key(t)) && after(t).iter().all(|d| done.contains(d)) {
+                done.push(key(t));
+                out.push(t);
+            }
+        }
+        if out.len() == before {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_order_puts_what_is_named_first_and_refuses_a_loop() {
+        let edges = [("c", vec!["b"]), ("a", vec![]), ("b", vec!["a"])];
+        let order = in_order(&edges, |e| e.0, |e| e.1.clone()).unwrap();
+        assert_eq!(order.iter().map(|e| e.0).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let looped = [("a", vec!["b"]), ("b", vec!["a"])];
+        assert!(in_order(&looped, |e| e.0, |e| e.1.clone()).is_none());
+        let unknown = [("a", vec!["z"])];
+        assert!(in_order(&unknown, |e| e.0, |e| e.1.clone()).is_none());
+    }
+}

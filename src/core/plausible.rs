@@ -7,8 +7,8 @@
 //!
 //! Pure: a metric, its readings and a value in, a question (or none) out.
 
+use crate::core::format::num;
 use crate::core::model::Metric;
-use crate::render::output::num;
 
 /// Fewest earlier readings before a jump is judged against the history.
 pub const MIN_HISTORY: usize = 3;
@@ -36,7 +36,7 @@ pub fn question(m: &Metric, history: &[f64], value: f64) -> Option<String> {
             "{}{unit} is outside what {} can physically be: {}{declared}",
             num(value),
             m.key(),
-            crate::render::output::bounds(lo, hi)
+            crate::core::format::bounds(lo, hi)
         ));
     }
     if history.len() < MIN_HISTORY {

@@ -239,6 +239,35 @@ pub fn default_reviewer(snapshot: &Snapshot) -> Option<String> {
     }
 }
 
+/// What one engineer has reported, per metric of a snapshot (by index):
+/// how many readings and the date of the last one, and when they were last
+/// heard at all (`engineer show`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub readings: Vec<usize>,
+    pub last_reported: Vec<Option<NaiveDate>>,
+    pub last_heard: Option<NaiveDate>,
+}
+
+impl Activity {
+    /// Whether they report on each metric (at least one reading).
+    pub fn reports_on(&self) -> Vec<bool> {
+        self.readings.iter().map(|&n| n > 0).collect()
+    }
+}
+
+/// The activity of engineer `handle` (none at all when not in the snapshot).
+pub fn activity(snapshot: &Snapshot, handle: &str) -> Activity {
+    let me = snapshot.engineers.iter().position(|x| x.handle == handle).map(|i| i as u32);
+    let mine = |m: usize| snapshot.observations_of(m).iter().filter(move |o| Some(o.engineer) == me);
+    let n = snapshot.metrics.len();
+    Activity {
+        readings: (0..n).map(|m| mine(m).count()).collect(),
+        last_reported: (0..n).map(|m| mine(m).map(|o| o.date).max()).collect(),
+        last_heard: snapshot.observations.iter().filter(|o| Some(o.engineer) == me).map(|o| o.date).max(),
+    }
+}
+
 /// Levels between `handle` and `reviewer` in the org chart (1 = direct report).
 pub fn levels_below(snapshot: &Snapshot, handle: &str, reviewer: &str) -> Option<u32> {
     let boss: HashMap<&str, Option<&str>> =

@@ -299,6 +299,12 @@ pub fn category(field: &str, s: &str) -> Result<String, UserError> {
     identifier(field, &lower, "lowercase letters, digits and '-', e.g. power or chips")
 }
 
+/// A review kind (`weekly`, `skip-level`, `deep-dive`); a bad value is a
+/// data error (exit 1) naming the choices.
+pub fn review_kind(field: &str, s: &str) -> Result<crate::core::model::ReviewKind, UserError> {
+    s.parse().map_err(|e| UserError::new(format!("{field} {e}")))
+}
+
 /// Priority 1 (highest) to 5.
 pub fn priority(field: &str, p: i64) -> Result<u8, UserError> {
     if (1..=5).contains(&p) {

@@ -400,6 +400,50 @@ impl ScaleData {
     }
 }
 
+/// Writes the data points as an import CSV, every column (as `export`
+/// writes them, for `import --create-missing`).
+pub fn write_csv(data: &ScaleData, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
+    w.write_record(crate::formats::csv::COLUMNS)?;
+    let metric_cols: Vec<[String; 3]> =
+        data.metrics.iter().map(|m| [m.target.to_string(), m.direction.to_string(), m.tolerance.to_string()]).collect();
+    let mut value = String::new();
+    let mut date = String::new();
+    let mut blocker = String::new();
+    for p in data.points() {
+        use std::fmt::Write as _;
+        let m = &data.metrics[p.metric as usize];
+        let mc = &metric_cols[p.metric as usize];
+        value.clear();
+        write!(value, "{}", p.value)?;
+        date.clear();
+        write!(date, "{}", p.date.format("%Y-%m-%d"))?;
+        blocker.clear();
+        if let Some(b) = p.blocker {
+            let (c, t) = BLOCKERS[b as usize];
+            write!(blocker, "{c}:{t}")?;
+        }
+        w.write_record([
+            date.as_str(),
+            &m.project,
+            &m.metric,
+            &data.engineers[p.engineer as usize].handle,
+            &value,
+            NOTES[p.note as usize],
+            &blocker,
+            crate::core::model::ReviewKind::SkipLevel.as_str(),
+            &data.engineers[p.reviewer as usize].handle,
+            &mc[0],
+            &mc[1],
+            &mc[2],
+            m.unit.as_deref().unwrap_or(""),
+            "",
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,6 +166,13 @@ pub fn check_new_file(flag: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Creates folder `dir` and any missing parents, readable only by their
+/// owner (0700): the database and the demo's charts hold notes about people.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
 /// `path` with `suffix` appended to its file name (`x.db` → `x.db-wal`).
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();

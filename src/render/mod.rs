@@ -10,4 +10,6 @@
 pub mod chart;
 pub mod chart_data;
 pub mod output;
+pub mod report;
+pub mod tables;
 pub mod template;

@@ -365,15 +365,8 @@ pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Formats a number compactly for tables: no trailing zeros, at most 4 significant decimals.
-pub fn num(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+/// Numbers in tables are written as in the core's sentences.
+pub use crate::core::format::{bounds, num};
 
 /// Is this error (anywhere in its chain) a closed pipe?
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -398,16 +391,6 @@ pub fn progress(out: &Output, len: Option<u64>, message: &str) -> indicatif::Pro
     bar.set_message(message.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
-}
-
-/// A metric's bounds as people read them: `0–100`, `≥ 0`, `≤ 100`, or `none`.
-pub fn bounds(min: Option<f64>, max: Option<f64>) -> String {
-    match (min, max) {
-        (Some(lo), Some(hi)) => format!("{}–{}", num(lo), num(hi)),
-        (Some(lo), None) => format!("≥ {}", num(lo)),
-        (None, Some(hi)) => format!("≤ {}", num(hi)),
-        (None, None) => "none".to_string(),
-    }
 }
 
 /// Throws away keys typed ahead of a prompt, so that an Enter pressed for

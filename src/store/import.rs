@@ -16,8 +16,9 @@ use super::Store;
 use crate::core::error::UserError;
 use crate::core::model::{Direction, Metric, ReviewKind};
 
-/// One validated CSV row.
-#[derive(Debug, Clone, PartialEq)]
+/// One validated CSV row (or one generated reading of the demo data; the
+/// default leaves every optional column empty).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImportRow {
     /// The line in the file (header is line 1), for error messages.
     pub line: u64,

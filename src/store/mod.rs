@@ -529,13 +529,10 @@ impl Doctor {
 /// SQLite opens the file means the notes about people are never readable by
 /// others, not even for a moment.
 pub fn create_private_file(path: &Path) -> Result<bool> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
+            crate::platform::files::create_private_dir(dir)
                 .with_context(|| format!("cannot create folder {}", dir.display()))?;
         }
     }

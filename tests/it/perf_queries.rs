@@ -62,7 +62,7 @@ fn bulk_import_keeps_every_index_and_every_point() {
     // 110 metrics x 500 readings = 55,000 points: past the bulk threshold.
     let data = limfac::demo::scale::generate(0.055, today());
     assert!(data.n_points() > 50_000);
-    limfac::cli::commands::demo::load_scale(&mut s, &data).unwrap();
+    limfac::demo::load::load_scale(&mut s, &data).unwrap();
     let d = s.doctor().unwrap();
     assert!(d.healthy(), "{d:?}");
     let points = d.counts.iter().find(|(t, _)| t == "point").unwrap().1;

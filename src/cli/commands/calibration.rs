@@ -92,7 +92,7 @@ fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> 
             "verdicts": rows,
             "overall": { "shipped": base.below, "corrected": now.below,
                          "shipped_inside_p10_p90": base.inside_p10_p90, "corrected_inside_p10_p90": now.inside_p10_p90 },
-            "verdict": super::backtest::judge(now),
+            "verdict": crate::core::forecast::replay::judge(now),
         }));
     }
     let pct = |x: Option<f64>| x.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into());
@@ -138,7 +138,7 @@ fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> 
             }
         ))?;
     }
-    out.line(super::backtest::judge(now))?;
+    out.line(crate::core::forecast::replay::judge(now))?;
     Ok(())
 }
 

@@ -127,7 +127,7 @@ fn set(
     if let Some(w) = deadlines::check_date(due, odds.p10, odds.p80) {
         eprintln!("warning: {w}");
     }
-    if let Some(p) = probability.filter(|p| *p < crate::core::deadlines::OFF_PATH) {
+    if let Some(p) = probability.filter(|_| deadlines::is_off_path(false, probability)) {
         eprintln!(
             "warning: {scope} has a {} chance of meeting {due} as of {as_of}: this deadline is off path from the \
              start; a 50% deadline is {}",
@@ -188,7 +188,7 @@ fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
                 set_on: d.set_on,
                 probability_when_set: d.probability,
                 p_on_time,
-                off_path: !outcome.is_resolved() && p_on_time.is_some_and(|p| p < 0.05),
+                off_path: deadlines::is_off_path(outcome.is_resolved(), p_on_time),
                 outcome,
                 reason: d.reason.clone(),
             }

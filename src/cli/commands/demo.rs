@@ -7,14 +7,13 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Ctx;
-use crate::core::analysis;
-use crate::core::model::{Deadline, Project};
+use crate::core::model::Snapshot;
+use crate::core::report::Policy;
+use crate::demo::load::{build_database, load, load_scale, set_deadlines};
 use crate::demo::scale;
-use crate::demo::story::{self, Dataset, DemoDue};
-use crate::render::chart::{self, Format};
-use crate::render::chart_data;
+use crate::demo::story::{self, Dataset};
 use crate::render::output::Output;
-use crate::store::{self, BlockerFilter, ImportRow, Store};
+use crate::store;
 
 /// Build a demo organization to try limfac on
 ///
@@ -67,7 +66,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     let bar = crate::render::output::progress(out, None, "building the demo…");
     let data = story::dataset(ctx.clock.today);
-    let snapshot = build_database(&path, ctx, |store| {
+    let snapshot = build_database(&path, ctx.clock, |store| {
         load(store, &data)?;
         bar.set_message("setting deadlines as of their day…");
         set_deadlines(store, &data, ctx.settings.horizon_days)?;
@@ -84,13 +83,10 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let (report, none) = {
         let histories = crate::core::analysis::histories(&snapshot);
         let memo = crate::core::forecast::replay::Memo::default();
-        super::report::build(&snapshot, ctx.clock.today, None, &ctx.settings, false, DEMO_HISTORY_WEEKS, &|d| {
-            Ok(std::sync::Arc::new(crate::core::analysis::org_calibration_with(
-                &histories,
-                d,
-                ctx.settings.horizon_days,
-                &memo,
-            )))
+        let horizon = ctx.settings.horizon_days;
+        let policy = Policy { reviewer: ctx.settings.reviewer.as_deref(), weekly_risk: ctx.settings.weekly_risk };
+        crate::render::report::build(&snapshot, ctx.clock.today, &policy, horizon, false, DEMO_HISTORY_WEEKS, &|d| {
+            Ok(std::sync::Arc::new(crate::core::analysis::org_calibration_with(&histories, d, horizon, &memo)))
         })?
     };
     out.raw(crate::render::template::render(&report, crate::render::template::MARKDOWN, false, &none)?.as_bytes())?;
@@ -109,7 +105,9 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
     let data = scale::generate(n, ctx.clock.today);
     if let Some(file) = csv {
         crate::platform::files::check_out_path("--csv", file)?;
-        write_scale_csv(&data, file)?;
+        // Written like every `--out` file: all or nothing (a full disk leaves
+        // no truncated CSV), private, never through a link.
+        crate::platform::files::write_with("--csv", file, |w| scale::write_csv(&data, w))?;
         out.line(format!(
             "Wrote {} data points ({} projects, {} engineers, {} metrics) to {} in {:.1} s.",
             data.n_points(),
@@ -124,7 +122,7 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
     }
     let path = demo_path(ctx);
     store::check_demo_target(&path)?;
-    build_database(&path, ctx, |store| load_scale(store, &data))?;
+    build_database(&path, ctx.clock, |store| load_scale(store, &data))?;
     let db = path.display().to_string();
     out.line(format!(
         "Wrote the scale demo to {db}: {} projects, {} engineers, {} metrics, {} data points over {} weeks in {:.1} s.",
@@ -145,287 +143,18 @@ fn run_scale(n: f64, csv: Option<&Path>, ctx: &Ctx, out: &mut Output) -> Result<
     Ok(())
 }
 
-/// Writes the scale organization through the store's ordinary paths: the
-/// entities one by one, the points by the bulk import.
-pub fn load_scale(store: &mut Store, data: &scale::ScaleData) -> Result<()> {
-    add_organization(store, &data.engineers, &data.projects, &data.metrics)?;
-    let rows = data.points().enumerate().map(|(i, p)| {
-        let m = &data.metrics[p.metric as usize];
-        Ok(ImportRow {
-            line: i as u64 + 2,
-            date: p.date,
-            project: m.project.clone(),
-            metric: m.metric.clone(),
-            engineer: data.engineers[p.engineer as usize].handle.clone(),
-            value: p.value,
-            note: scale::NOTES[p.note as usize].to_string(),
-            blockers: p
-                .blocker
-                .map(|b| {
-                    let (c, t) = scale::BLOCKERS[b as usize];
-                    vec![(c.to_string(), t.to_string())]
-                })
-                .unwrap_or_default(),
-            resolved: Vec::new(),
-            kind: Some(crate::core::model::ReviewKind::SkipLevel),
-            reviewer: Some(data.engineers[p.reviewer as usize].handle.clone()),
-            target: None,
-            direction: None,
-            tolerance: None,
-            unit: None,
-        })
-    });
-    store.import(rows, false, &mut |_| {})?;
-    // Goal projects carry deadlines, set four weeks ago, half a year out.
-    let today = store.clock().today;
-    for p in data.projects.iter().filter(|p| !p.depends_on.is_empty()).take(40) {
-        store.set_deadline(&Deadline {
-            id: 0,
-            project: p.slug.clone(),
-            metric: None,
-            due: today + chrono::Duration::days(182),
-            probability: None,
-            reason: Some("committed at the quarterly planning".into()),
-            set_on: today - chrono::Duration::days(28),
-        })?;
-    }
-    Ok(())
-}
-
-/// The scale data as an import CSV, every column (as `export` writes them).
-/// Written like every `--out` file: all or nothing (a full disk leaves no
-/// truncated CSV), private, never through a link.
-fn write_scale_csv(data: &scale::ScaleData, file: &Path) -> Result<()> {
-    crate::platform::files::write_with("--csv", file, |out| write_scale_rows(data, out))
-}
-
-fn write_scale_rows(data: &scale::ScaleData, out: &mut dyn std::io::Write) -> Result<()> {
-    let mut w = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
-    w.write_record(crate::formats::csv::COLUMNS)?;
-    let metric_cols: Vec<[String; 3]> =
-        data.metrics.iter().map(|m| [m.target.to_string(), m.direction.to_string(), m.tolerance.to_string()]).collect();
-    let mut value = String::new();
-    let mut date = String::new();
-    let mut blocker = String::new();
-    for p in data.points() {
-        use std::fmt::Write as _;
-        let m = &data.metrics[p.metric as usize];
-        let mc = &metric_cols[p.metric as usize];
-        value.clear();
-        write!(value, "{}", p.value)?;
-        date.clear();
-        write!(date, "{}", p.date.format("%Y-%m-%d"))?;
-        blocker.clear();
-        if let Some(b) = p.blocker {
-            let (c, t) = scale::BLOCKERS[b as usize];
-            write!(blocker, "{c}:{t}")?;
-        }
-        w.write_record([
-            date.as_str(),
-            &m.project,
-            &m.metric,
-            &data.engineers[p.engineer as usize].handle,
-            &value,
-            scale::NOTES[p.note as usize],
-            &blocker,
-            crate::core::model::ReviewKind::SkipLevel.as_str(),
-            &data.engineers[p.reviewer as usize].handle,
-            &mc[0],
-            &mc[1],
-            &mc[2],
-            m.unit.as_deref().unwrap_or(""),
-            "",
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// Sets the demo's deadlines in order, each as of the day it was set, so
-/// that their recorded chances are what limfac would have said then.
-fn set_deadlines(store: &mut Store, data: &Dataset, horizon: i64) -> Result<()> {
-    // The readings are all in; the dates and chances asked for below depend
-    // on them alone (not on the deadlines being set), so one load serves all.
-    let snapshot = store.snapshot()?;
-    let mut cache: Option<(chrono::NaiveDate, crate::core::analysis::Outlook)> = None;
-    for d in &data.deadlines {
-        if cache.as_ref().is_none_or(|(day, _)| *day != d.set_on) {
-            let cal = analysis::org_calibration(&snapshot, d.set_on, horizon);
-            cache = Some((d.set_on, analysis::outlook(&snapshot, d.set_on, horizon, &cal)));
-        }
-        let (_, outlook) = cache.as_ref().expect("just set");
-        let metric = d.metric.as_deref();
-        let due = match d.due {
-            DemoDue::P50 => match analysis::odds(outlook, &snapshot, &d.project, metric).p50 {
-                Some(p50) => p50,
-                None => continue,
-            },
-            DemoDue::Date(date) => date,
-        };
-        let probability = analysis::chance(outlook, &snapshot, &d.project, metric, due);
-        store.set_deadline(&Deadline {
-            id: 0,
-            project: d.project.clone(),
-            metric: d.metric.clone(),
-            due,
-            probability,
-            reason: Some(d.reason.clone()),
-            set_on: d.set_on,
-        })?;
-    }
-    Ok(())
-}
-
-/// A chart for every metric, a dashboard per project and the fever chart.
-fn write_charts(
-    snapshot: &crate::core::model::Snapshot,
-    dir: &Path,
-    as_of: chrono::NaiveDate,
-    horizon: i64,
-) -> Result<Vec<PathBuf>> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let cal_at = |d| Ok(std::sync::Arc::new(analysis::org_calibration(snapshot, d, horizon)));
-    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon, &*cal_at(as_of)?);
+/// A chart for every metric, a dashboard per project and the fever chart,
+/// written into `dir` (made private when new).
+fn write_charts(snapshot: &Snapshot, dir: &Path, as_of: chrono::NaiveDate, horizon: i64) -> Result<Vec<PathBuf>> {
+    crate::platform::files::create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
-    let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
+    crate::render::report::chart_files(snapshot, as_of, horizon, &mut |name, bytes| {
         let path = dir.join(name);
         super::write_private(&path, &bytes)?;
         written.push(path);
         Ok(())
-    };
-    let limiting = outlook.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
-    for (i, m) in snapshot.metrics.iter().enumerate() {
-        let highlight = limiting.as_deref() == Some(m.key().as_str());
-        let c = chart_data::metric_chart(snapshot, &outlook, i, highlight);
-        write(format!("{}--{}.png", m.project, m.metric), chart::metric(&c, Format::Png)?)?;
-    }
-    for p in &snapshot.projects {
-        let charts = chart_data::project_charts(snapshot, &outlook, &p.slug);
-        let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
-        write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
-    }
-    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1], &cal_at)?;
-    write(
-        "fever.png".to_string(),
-        chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), Format::Png)?,
-    )?;
+    })?;
     Ok(written)
-}
-
-/// Builds a demo database with `fill` in a temporary file beside `path`,
-/// marks it as a demo, and only then moves it over `path` (checked by
-/// [`store::check_demo_target`] to be nothing, an empty file or an earlier
-/// demo). A failure leaves `path` as it was and no temporary file behind.
-fn build_database<T>(path: &Path, ctx: &Ctx, fill: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    }
-    let tmp = crate::platform::files::temp_beside(path)?.into_temp_path();
-    let result = {
-        let mut store = Store::open(&tmp, ctx.clock)?;
-        let result = fill(&mut store)?;
-        store.mark_demo()?;
-        result
-        // The store closes here: its WAL is checkpointed into the file and removed.
-    };
-    store::replace_database(tmp, path)?;
-    Ok(result)
-}
-
-/// Writes the dataset through the same paths users' data takes.
-pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
-    add_organization(store, &data.engineers, &data.projects, &data.metrics)?;
-    let rows = data.points.iter().enumerate().map(|(i, dp)| {
-        Ok(ImportRow {
-            line: i as u64 + 2,
-            date: dp.point.date,
-            project: dp.point.project.clone(),
-            metric: dp.point.metric.clone(),
-            engineer: dp.point.engineer.clone(),
-            value: dp.point.value,
-            note: dp.point.note.clone(),
-            blockers: dp.blockers.clone(),
-            resolved: Vec::new(),
-            kind: Some(dp.kind),
-            reviewer: Some(dp.reviewer.clone()),
-            target: None,
-            direction: None,
-            tolerance: None,
-            unit: None,
-        })
-    });
-    store.import(rows, false, &mut |_| {})?;
-    let open = store.blockers(&BlockerFilter::default())?;
-    for r in &data.resolutions {
-        if let Some(b) = open.iter().find(|b| b.project == r.project && b.category == r.category && b.text == r.text) {
-            store.resolve_blocker(b.id, r.resolved)?;
-        }
-    }
-    Ok(())
-}
-
-/// Engineers (managers first), projects (prerequisites first) and metrics,
-/// through the same checks a user's commands go through.
-fn add_organization(
-    store: &mut Store,
-    engineers: &[crate::core::model::Engineer],
-    projects: &[Project],
-    metrics: &[crate::core::model::Metric],
-) -> Result<()> {
-    for e in in_reporting_order(engineers) {
-        store.add_engineer(e)?;
-    }
-    for p in in_dependency_order(projects) {
-        store.add_project(p)?;
-    }
-    for m in metrics {
-        store.add_metric(m)?;
-    }
-    Ok(())
-}
-
-fn in_reporting_order(engineers: &[crate::core::model::Engineer]) -> Vec<&crate::core::model::Engineer> {
-    let mut done: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    while out.len() < engineers.len() {
-        let before = out.len();
-        for e in engineers {
-            let ready = e.reports_to.as_deref().is_none_or(|b| done.contains(&b));
-            if ready && !done.contains(&e.handle.as_str()) {
-                done.push(&e.handle);
-                out.push(e);
-            }
-        }
-        assert!(out.len() > before, "demo org chart has a loop");
-    }
-    out
-}
-
-fn in_dependency_order(projects: &[Project]) -> Vec<&Project> {
-    let mut done: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    while out.len() < projects.len() {
-        let before = out.len();
-        for p in projects {
-            let ready = p.depends_on.iter().all(|d| done.contains(&d.as_str()));
-            if ready && !done.contains(&p.slug.as_str()) {
-                done.push(&p.slug);
-                out.push(p);
-            }
-        }
-        assert!(out.len() > before, "demo dependencies have a cycle");
-    }
-    out
 }
 
 fn summarize(out: &mut Output, path: &Path, data: &Dataset, charts: &[PathBuf]) -> Result<()> {

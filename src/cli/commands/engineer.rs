@@ -11,6 +11,7 @@ use crate::core::model::Engineer;
 use crate::core::report;
 use crate::core::validate;
 use crate::render::output::{num, table, Output};
+use crate::render::tables::status_cell;
 use crate::store::BlockerFilter;
 
 /// Engineers: the people who report progress, and who they report to.
@@ -129,11 +130,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let e = store.engineer(&handle)?;
     let today = ctx.clock.today;
     let snapshot = store.snapshot()?;
-    let me = snapshot.engineers.iter().position(|x| x.handle == handle).expect("exists") as u32;
-    // Forecast only the metrics they report on.
-    let mine: Vec<bool> =
-        (0..snapshot.metrics.len()).map(|m| snapshot.observations_of(m).iter().any(|o| o.engineer == me)).collect();
-    let last_heard = snapshot.observations.iter().filter(|o| o.engineer == me).map(|o| o.date).max();
+    let activity = report::activity(&snapshot, &handle);
+    let last_heard = activity.last_heard;
     let reviews: Vec<ReviewLine> = store
         .reviews_of(&handle)?
         .into_iter()
@@ -147,13 +145,9 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
         })
         .collect();
     let blockers = store.blockers(&BlockerFilter { engineer: Some(handle.clone()), ..Default::default() })?;
-    let counts: Vec<usize> = (0..snapshot.metrics.len())
-        .map(|m| snapshot.observations_of(m).iter().filter(|o| o.engineer == me).count())
-        .collect();
-    let lasts: Vec<Option<chrono::NaiveDate>> = (0..snapshot.metrics.len())
-        .map(|m| snapshot.observations_of(m).iter().filter(|o| o.engineer == me).map(|o| o.date).max())
-        .collect();
     let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
+    // Forecast only the metrics they report on.
+    let mine = activity.reports_on();
     let subset = crate::core::model::restrict_metrics(snapshot, &mine);
     let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days, &cal);
     let kept: Vec<usize> = (0..mine.len()).filter(|&i| mine[i]).collect();
@@ -166,8 +160,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
             status: v.status,
             p50: v.p50,
             last_value: v.last_value,
-            last_reported: lasts[i],
-            readings: counts[i],
+            last_reported: activity.last_reported[i],
+            readings: activity.readings[i],
         })
         .collect();
     if json {
@@ -185,7 +179,7 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     for m in &metrics {
         t.add_row(vec![
             m.metric.clone().into(),
-            super::forecast::status_cell(out, m.status),
+            status_cell(out, m.status),
             m.last_value.map(num).unwrap_or_else(|| "—".into()).into(),
             m.p50.map(|d| d.to_string()).unwrap_or_else(|| "—".into()).into(),
             m.readings.to_string().into(),

@@ -5,8 +5,8 @@ use clap::Args;
 
 use super::Ctx;
 use crate::core::analysis::{self, MetricView};
-use crate::core::forecast::Status;
 use crate::render::output::{num, table, Color, Output};
+use crate::render::tables::status_cell;
 
 /// Forecast metrics: converging or not, and when they will be done
 ///
@@ -96,19 +96,6 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         return out.json(&outlook.views);
     }
     print(out, &outlook.views)
-}
-
-/// A status with its symbol, coloured on a terminal.
-pub fn status_cell(out: &Output, s: Status) -> comfy_table::Cell {
-    let label = crate::render::template::status_label(s.as_str());
-    let color = match s {
-        Status::Done => Color::Green,
-        Status::Converging => Color::Blue,
-        Status::Stalled => Color::Yellow,
-        Status::Diverging => Color::Red,
-        Status::InsufficientData => Color::Dim,
-    };
-    out.cell(label, color)
 }
 
 fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {

@@ -9,7 +9,6 @@
 use anyhow::Result;
 use clap::Args;
 
-use super::review::parse_kind;
 use super::Ctx;
 use crate::core::error::UserError;
 use crate::core::model::ReviewKind;
@@ -72,7 +71,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let reviewer = reviewer.or_else(|| ctx.settings.reviewer.clone());
     let blockers: Vec<(String, String)> =
         args.blockers.iter().map(|b| validate::blocker("--blocker", b)).collect::<Result<_, _>>()?;
-    let kind = args.kind.as_deref().map(parse_kind).transpose()?;
+    let kind = args.kind.as_deref().map(|k| validate::review_kind("--kind", k)).transpose()?;
     let review = match args.review {
         Some(id) => ReviewChoice::Id(id),
         None => ReviewChoice::Day { kind: kind.unwrap_or(ReviewKind::Weekly), reviewer },

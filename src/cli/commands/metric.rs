@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::core::error::UserError;
 use crate::core::model::{Direction, Metric};
 use crate::core::validate;
-use crate::render::output::{num, table, Output};
+use crate::render::output::{num, Output};
 use crate::store::MetricEdit;
 
 /// Metrics: what converges, named PROJECT/METRIC, with a target
@@ -164,7 +164,7 @@ pub fn run(args: MetricArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             if json {
                 return out.json(&metrics);
             }
-            print_metrics(out, &metrics)
+            crate::render::tables::print_metrics(out, &metrics)
         }
     }
 }
@@ -218,28 +218,5 @@ fn check_bounds(min: Option<f64>, max: Option<f64>, target: Option<f64>) -> Resu
             .hint("a target the metric cannot physically reach would never be met"));
         }
     }
-    Ok(())
-}
-
-/// The metrics table shared by `metric list` and `project show`.
-pub fn print_metrics(out: &mut Output, metrics: &[Metric]) -> Result<()> {
-    let mut t = table(["metric", "name", "target", "direction", "tolerance", "unit", "bounds"]);
-    for m in metrics {
-        let key = if m.archived { format!("{} (archived)", m.key()) } else { m.key() };
-        t.add_row(vec![
-            key,
-            m.name.clone().unwrap_or_default(),
-            num(m.target),
-            m.direction.to_string(),
-            num(m.tolerance),
-            m.unit.clone().unwrap_or_default(),
-            if m.min.is_none() && m.max.is_none() {
-                String::new()
-            } else {
-                crate::render::output::bounds(m.min, m.max)
-            },
-        ]);
-    }
-    out.table(&t)?;
     Ok(())
 }

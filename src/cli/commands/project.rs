@@ -164,7 +164,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             ))?;
             out.line(format!("needed by  {}", if dependents.is_empty() { "-".into() } else { dependents.join(", ") }))?;
             out.line("")?;
-            super::metric::print_metrics(out, &metrics)?;
+            crate::render::tables::print_metrics(out, &metrics)?;
             Ok(())
         }
     }

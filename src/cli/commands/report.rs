@@ -3,18 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::{Days, NaiveDate, Weekday};
+use chrono::Weekday;
 use clap::{Args, ValueEnum};
 
 use super::{write_private, Ctx};
-use crate::core::analysis;
 use crate::core::error::UserError;
-use crate::core::report::{self, Report};
+use crate::core::report;
 use crate::core::validate;
-use crate::render::chart::{self, Format};
-use crate::render::chart_data;
 use crate::render::output::Output;
-use crate::render::template::{self as render, Charts};
+use crate::render::template as render;
 
 /// The weekly report: the one limiting factor, and where review time goes
 ///
@@ -112,11 +109,16 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         indicatif::ProgressBar::hidden()
     };
     let cals = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days);
-    let built = build(
+    // The reviewer is the one given, else the configured one, else the top of the org chart.
+    let policy = report::Policy {
+        reviewer: reviewer.as_deref().or(ctx.settings.reviewer.as_deref()),
+        weekly_risk: ctx.settings.weekly_risk,
+    };
+    let built = crate::render::report::build(
         &snapshot,
         as_of,
-        reviewer.as_deref(),
-        &ctx.settings,
+        &policy,
+        ctx.settings.horizon_days,
         args.format == ReportFormat::Html,
         args.history,
         &|d| cals.at(d),
@@ -150,75 +152,4 @@ fn rendered(r: Result<String, render::RenderError>) -> Result<String> {
             .hint("the built-in templates stay well within these limits; start from one of them")
             .into(),
     })
-}
-
-/// The report as of `as_of` (and the week before, for what changed), plus
-/// its charts when `with_charts`. The reviewer is the one given, else the
-/// configured one, else the top of the org chart.
-pub fn build(
-    snapshot: &crate::core::model::Snapshot,
-    as_of: NaiveDate,
-    reviewer: Option<&str>,
-    settings: &crate::cli::config::Settings,
-    with_charts: bool,
-    history_weeks: u32,
-    cal_at: &dyn Fn(NaiveDate) -> Result<std::sync::Arc<analysis::OrgCalibration>>,
-) -> Result<(Report, Charts)> {
-    let horizon_days = settings.horizon_days;
-    // The HTML report draws the limiting factor's chart, which needs its fan.
-    let now = if with_charts {
-        analysis::outlook_for_charts(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
-    } else {
-        analysis::outlook(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
-    };
-    let previous = match as_of.checked_sub_days(Days::new(7)) {
-        Some(d) => Some(analysis::outlook(snapshot, d, horizon_days, &*cal_at(d)?)),
-        None => None,
-    };
-    let policy =
-        report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };
-    let mut report = report::build(snapshot, &now, previous.as_ref(), &policy);
-    // The history covers the last `history_weeks` weeks, this one included:
-    // the weeks before last week are forecast too, oldest first.
-    let older: Vec<u64> = (2..u64::from(history_weeks)).rev().collect();
-    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older, cal_at)?;
-    if history_weeks > 0 {
-        let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
-        let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
-        report.limiting_factor_history = report::limiting_history(&all);
-    }
-    let mut charts = Charts::default();
-    if with_charts {
-        if let Some(lf) = &now.analysis.limiting_factor {
-            if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
-                let c = chart_data::metric_chart(snapshot, &now, m, true);
-                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
-            }
-        }
-        // The trail: three and two weeks ago, then last week's outlook (already computed).
-        // The trail: three and two weeks ago (computed for the history
-        // already, when it was asked for), then last week.
-        let computed = if older.len() >= 2 {
-            Vec::new()
-        } else {
-            analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2], cal_at)?
-        };
-        let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
-        let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
-        let fever = chart_data::fever_chart(snapshot, &now, &trail);
-        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?, "fv"));
-    }
-    Ok((report, charts))
-}
-
-/// SVG bytes as text for inline embedding, without the XML declaration.
-fn svg(bytes: Vec<u8>, prefix: &str) -> String {
-    let s = String::from_utf8_lossy(&bytes).into_owned();
-    let s = match s.find("<svg") {
-        Some(i) => s[i..].to_string(),
-        None => s,
-    };
-    // Drawn with the embedded font's outlines: the page shows every name,
-    // Chinese included, on a machine without the fonts for it.
-    chart::text_as_paths(&s, prefix)
 }

@@ -4,8 +4,6 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::Ctx;
-use crate::core::error::UserError;
-use crate::core::model::ReviewKind;
 use crate::core::validate;
 use crate::render::output::{num, table, Output};
 
@@ -20,11 +18,6 @@ use crate::render::output::{num, table, Output};
 pub struct ReviewArgs {
     #[command(subcommand)]
     cmd: ReviewCmd,
-}
-
-/// Parses `--kind`; a bad value is a data error (exit 1) naming the choices.
-pub fn parse_kind(s: &str) -> Result<ReviewKind, UserError> {
-    s.parse::<ReviewKind>().map_err(|e| UserError::new(format!("--kind {e}")))
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,7 +56,7 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
             let reviewer = reviewer.map(|r| validate::handle("--reviewer", &r)).transpose()?;
             let notes = notes.map(|n| validate::long_text("--notes", &n)).transpose()?;
-            let kind = parse_kind(&kind)?;
+            let kind = validate::review_kind("--kind", &kind)?;
             let mut store = ctx.open()?;
             let id = store.add_review(date, kind, reviewer.as_deref(), notes.as_deref())?;
             out.note(format!("added review {id} ({date}, {kind})"));

@@ -79,6 +79,38 @@ pub struct Figures {
     pub inside_p10_p90: Option<f64>,
 }
 
+/// One sentence judging the figures (never a fixed claim): within the bands the forecast
+/// issue sets, or too early / too late / too narrow, with the numbers.
+pub fn judge(f: &Figures) -> String {
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let (Some(p50), Some(inside)) = (f.below[1], f.inside_p10_p90) else {
+        return format!("Too little history to judge: {} replayed forecasts, none finished yet.", f.forecasts);
+    };
+    if f.finished < 10 {
+        return format!(
+            "Too little history to judge: {} replayed forecasts, {} finished (truth on or before p50 so far {}).",
+            f.forecasts,
+            f.finished,
+            pct(p50)
+        );
+    }
+    let timing = if p50 < 0.4 {
+        format!("dates too early: the truth came on or before p50 in only {}", pct(p50))
+    } else if p50 > 0.6 {
+        format!("dates too late: the truth came on or before p50 in {}", pct(p50))
+    } else {
+        format!("p50 well placed: the truth came on or before it in {}", pct(p50))
+    };
+    let width = if inside < 0.7 {
+        format!("ranges too narrow: inside p10–p90 {}", pct(inside))
+    } else if inside > 0.9 {
+        format!("ranges wider than needed: inside p10–p90 {}", pct(inside))
+    } else {
+        format!("ranges honest: inside p10–p90 {}", pct(inside))
+    };
+    format!("{timing} (ideal 50%); {width} (ideal 80%), over {} replayed forecasts.", f.forecasts)
+}
+
 /// The record behind a calibration: per verdict, how the shipped model's quantiles fared, and
 /// how the corrected ones fare on the same history (in sample).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

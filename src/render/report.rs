@@ -1,0 +1,113 @@
+//! The weekly report's assembly: this week's outlook and last week's, the
+//! core's report built from them, the limiting factor's history and, for
+//! HTML, the charts drawn inline. Used by `report` and `demo`.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::{Days, NaiveDate};
+
+use crate::core::analysis;
+use crate::core::model::Snapshot;
+use crate::core::report::{self, Report};
+use crate::render::chart::{self, Format};
+use crate::render::chart_data;
+use crate::render::template::Charts;
+
+/// The report as of `as_of` (and the week before, for what changed), plus
+/// its charts when `with_charts`, and the limiting factor week by week over
+/// the last `history_weeks` weeks. `cal_at` gives the organization's
+/// calibration as of a date (cached by the caller).
+pub fn build(
+    snapshot: &Snapshot,
+    as_of: NaiveDate,
+    policy: &report::Policy,
+    horizon_days: i64,
+    with_charts: bool,
+    history_weeks: u32,
+    cal_at: &dyn Fn(NaiveDate) -> Result<Arc<analysis::OrgCalibration>>,
+) -> Result<(Report, Charts)> {
+    // The HTML report draws the limiting factor's chart, which needs its fan.
+    let now = if with_charts {
+        analysis::outlook_for_charts(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
+    } else {
+        analysis::outlook(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
+    };
+    let previous = match as_of.checked_sub_days(Days::new(7)) {
+        Some(d) => Some(analysis::outlook(snapshot, d, horizon_days, &*cal_at(d)?)),
+        None => None,
+    };
+    let mut report = report::build(snapshot, &now, previous.as_ref(), policy);
+    // The history covers the last `history_weeks` weeks, this one included:
+    // the weeks before last week are forecast too, oldest first.
+    let older: Vec<u64> = (2..u64::from(history_weeks)).rev().collect();
+    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older, cal_at)?;
+    if history_weeks > 0 {
+        let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
+        let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
+        report.limiting_factor_history = report::limiting_history(&all);
+    }
+    let mut charts = Charts::default();
+    if with_charts {
+        if let Some(lf) = &now.analysis.limiting_factor {
+            if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
+                let c = chart_data::metric_chart(snapshot, &now, m, true);
+                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
+            }
+        }
+        // The trail: three and two weeks ago (computed for the history
+        // already, when it was asked for), then last week.
+        let computed = if older.len() >= 2 {
+            Vec::new()
+        } else {
+            analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2], cal_at)?
+        };
+        let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
+        let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
+        let fever = chart_data::fever_chart(snapshot, &now, &trail);
+        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?, "fv"));
+    }
+    Ok((report, charts))
+}
+
+/// SVG bytes as text for inline embedding, without the XML declaration.
+fn svg(bytes: Vec<u8>, prefix: &str) -> String {
+    let s = String::from_utf8_lossy(&bytes).into_owned();
+    let s = match s.find("<svg") {
+        Some(i) => s[i..].to_string(),
+        None => s,
+    };
+    // Drawn with the embedded font's outlines: the page shows every name,
+    // Chinese included, on a machine without the fonts for it.
+    chart::text_as_paths(&s, prefix)
+}
+
+/// Draws a PNG chart for every metric, a dashboard per project and the
+/// fever chart as of `as_of`, handing each to `write` with its file name as
+/// soon as it is drawn (`limfac demo --out DIR`).
+pub fn chart_files(
+    snapshot: &Snapshot,
+    as_of: NaiveDate,
+    horizon: i64,
+    write: &mut dyn FnMut(String, Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    let cal_at = |d| Ok(Arc::new(analysis::org_calibration(snapshot, d, horizon)));
+    let outlook = analysis::outlook_for_charts(snapshot, as_of, horizon, &*cal_at(as_of)?);
+    let limiting = outlook.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
+    for (i, m) in snapshot.metrics.iter().enumerate() {
+        let highlight = limiting.as_deref() == Some(m.key().as_str());
+        let c = chart_data::metric_chart(snapshot, &outlook, i, highlight);
+        write(format!("{}--{}.png", m.project, m.metric), chart::metric(&c, Format::Png)?)?;
+    }
+    for p in &snapshot.projects {
+        let charts = chart_data::project_charts(snapshot, &outlook, &p.slug);
+        let title = format!("{} — {} (as of {as_of})", p.slug, p.name);
+        write(format!("dashboard-{}.png", p.slug), chart::dashboard(&title, &charts, Format::Png)?)?;
+    }
+    let trail = analysis::weeks_before(snapshot, as_of, horizon, &[4, 3, 2, 1], &cal_at)?;
+    write(
+        "fever.png".to_string(),
+        chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), Format::Png)?,
+    )?;
+    Ok(())
+}
