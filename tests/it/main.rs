@@ -10,6 +10,7 @@
 mod common;
 mod pgtest;
 
+mod architecture;
 mod chart_render;
 mod cli_chart;
 mod cli_corrections;
