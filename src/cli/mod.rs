@@ -8,15 +8,14 @@
 pub mod commands;
 pub mod complete;
 pub mod config;
+pub mod error;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::core::error::UserError;
 use crate::render::output::{is_broken_pipe, Output};
-use crate::store::StoreError;
 use commands::Ctx;
 
 const GUIDE: &str = "\
@@ -183,17 +182,14 @@ fn non_utf8_argument() -> Option<String> {
     })
 }
 
-/// `error: ...` on one line (the cause chain joined), then any hints.
+/// `error: ...` on one line (the cause chain joined), then any hints (see
+/// [`error::explain`]).
 fn print_error(e: &anyhow::Error) {
     // Escape control characters so a hostile value cannot repaint the terminal.
-    let clean = |s: String| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
-    eprintln!("error: {}", clean(format!("{e:#}")));
-    if let Some(u) = e.chain().find_map(|c| c.downcast_ref::<UserError>()) {
-        for h in &u.hints {
-            eprintln!("hint: {}", clean(h.clone()));
-        }
-    }
-    if let Some(StoreError::TooNew { .. }) = e.downcast_ref::<StoreError>() {
-        eprintln!("hint: upgrade limfac, or open a backup made by this version; the file was not changed");
+    let clean = |s: &str| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
+    let (line, hints) = error::explain(e);
+    eprintln!("error: {}", clean(&line));
+    for h in &hints {
+        eprintln!("hint: {}", clean(h));
     }
 }

@@ -14,8 +14,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::entities::engineer_id;
-use super::{iso, opt_date_col, Store, StoredPoint};
-use crate::core::error::UserError;
+use super::{iso, opt_date_col, Kind, Store, StoreError, StoredPoint};
 
 /// What a correction does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,9 +148,7 @@ pub(super) fn overlays(conn: &rusqlite::Connection) -> Result<HashMap<i64, Overl
 fn correctable(tx: &rusqlite::Connection, id: i64) -> Result<()> {
     let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM point WHERE id = ?1)", [id], |r| r.get(0))?;
     if !exists {
-        return Err(UserError::new(format!("point {id} does not exist"))
-            .hint("find a point's id with: limfac point list --metric PROJECT/METRIC")
-            .into());
+        return Err(StoreError::NotFound { kind: Kind::Point, name: id.to_string(), closest: None }.into());
     }
     let retracted: Option<String> = tx
         .query_row(
@@ -161,10 +158,7 @@ fn correctable(tx: &rusqlite::Connection, id: i64) -> Result<()> {
         )
         .optional()?;
     if let Some(when) = retracted {
-        return Err(UserError::new(format!("point {id} was retracted ({when}); it can no longer be changed"))
-            .hint(format!("see what happened with: limfac point history {id}"))
-            .hint("log the right reading as a new point with: limfac log")
-            .into());
+        return Err(StoreError::Retracted { point: id, when }.into());
     }
     Ok(())
 }
@@ -232,11 +226,10 @@ impl Store {
 
     /// One point as first recorded, its corrections, and its reading now.
     pub fn point_history(&self, id: i64) -> Result<PointHistory> {
-        let original = self.raw_points(Some(id), None)?.into_iter().next().ok_or_else(|| {
-            anyhow::Error::from(
-                UserError::new(format!("point {id} does not exist"))
-                    .hint("find a point's id with: limfac point list --metric PROJECT/METRIC"),
-            )
+        let original = self.raw_points(Some(id), None)?.into_iter().next().ok_or_else(|| StoreError::NotFound {
+            kind: Kind::Point,
+            name: id.to_string(),
+            closest: None,
         })?;
         let corrections = self.corrections(Some(id))?;
         let current = self.current_points(Some(id), None)?.into_iter().find(|l| !l.retracted).map(|l| l.point);

@@ -166,12 +166,7 @@ impl Store {
             for t in tables {
                 let any: bool = tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {t})"), [], |r| r.get(0))?;
                 if any {
-                    return Err(UserError::new(format!(
-                        "{shown} already holds data; a JSON export is imported into an empty database only"
-                    ))
-                    .hint("import it into a new file: limfac --db NEW.db import FILE.json")
-                    .hint("to add readings to this database, import a CSV (limfac export --format csv writes one)")
-                    .into());
+                    return Err(super::StoreError::NotEmpty { path: shown.clone() }.into());
                 }
             }
         }

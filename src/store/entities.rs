@@ -7,8 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::{date_col, iso, Store};
-use crate::core::error::UserError;
+use super::{date_col, iso, Kind, Store, StoreError};
 use crate::core::model::{Deadline, Direction, Engineer, Metric, Project, Review, ReviewKind};
 use crate::core::suggest::closest;
 
@@ -39,13 +38,7 @@ pub(super) fn project_id(tx: &rusqlite::Connection, slug: &str) -> Result<i64> {
     let id: Option<i64> = tx.query_row("SELECT id FROM project WHERE slug = ?1", [slug], |r| r.get(0)).optional()?;
     match id {
         Some(id) => Ok(id),
-        None => {
-            let names = column(tx, "SELECT slug FROM project")?;
-            Err(UserError::new(format!("project '{slug}' does not exist"))
-                .maybe_hint(closest(slug, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
-                .hint("list projects with: limfac project list")
-                .into())
-        }
+        None => Err(not_found(tx, Kind::Project, slug)?.into()),
     }
 }
 
@@ -54,13 +47,7 @@ pub(super) fn engineer_id(tx: &rusqlite::Connection, handle: &str) -> Result<i64
         tx.query_row("SELECT id FROM engineer WHERE handle = ?1", [handle], |r| r.get(0)).optional()?;
     match id {
         Some(id) => Ok(id),
-        None => {
-            let names = column(tx, "SELECT handle FROM engineer")?;
-            Err(UserError::new(format!("engineer '{handle}' does not exist"))
-                .maybe_hint(closest(handle, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
-                .hint(format!("add them with: limfac engineer add {handle} --name NAME"))
-                .into())
-        }
+        None => Err(not_found(tx, Kind::Engineer, handle)?.into()),
     }
 }
 
@@ -71,17 +58,22 @@ pub(super) fn metric_id(tx: &rusqlite::Connection, project: &str, metric: &str) 
         .optional()?;
     match id {
         Some(id) => Ok(id),
-        None => {
-            let names =
-                column(tx, "SELECT p.slug || '/' || m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
-            let wanted = format!("{project}/{metric}");
-            Err(UserError::new(format!("metric '{wanted}' does not exist"))
-                .maybe_hint(closest(&wanted, names.iter().map(String::as_str)).map(|c| format!("did you mean '{c}'?")))
-                .hint(format!("add it with: limfac metric add {wanted} --target NUM --direction down|up"))
-                .hint("list metrics with: limfac metric list")
-                .into())
-        }
+        None => Err(not_found(tx, Kind::Metric, &format!("{project}/{metric}"))?.into()),
     }
+}
+
+/// "No such project, engineer or metric", with the closest existing name.
+fn not_found(conn: &rusqlite::Connection, kind: Kind, name: &str) -> Result<StoreError> {
+    let names = match kind {
+        Kind::Project => column(conn, "SELECT slug FROM project")?,
+        Kind::Engineer => column(conn, "SELECT handle FROM engineer")?,
+        Kind::Metric => {
+            column(conn, "SELECT p.slug || '/' || m.slug FROM metric m JOIN project p ON p.id = m.project_id")?
+        }
+        Kind::Review | Kind::Blocker | Kind::Point => Vec::new(),
+    };
+    let closest = closest(name, names.iter().map(String::as_str));
+    Ok(StoreError::NotFound { kind, name: name.to_string(), closest })
 }
 
 /// Whether project `p` is archived now: its latest archive event says so.
@@ -126,15 +118,13 @@ fn dependency_edges(tx: &Transaction<'_>) -> Result<HashMap<i64, Vec<i64>>> {
 pub(super) fn add_dependency(tx: &Transaction<'_>, project: &str, pid: i64, dep: &str) -> Result<()> {
     let did = project_id(tx, dep)?;
     if did == pid {
-        crate::user_bail!("--depends-on '{dep}': a project cannot depend on itself");
+        return Err(StoreError::SelfDependency { project: dep.to_string() }.into());
     }
     let edges = dependency_edges(tx)?;
     if reaches(&edges, did, pid) {
-        return Err(UserError::new(format!(
-            "--depends-on '{dep}' would make a cycle: '{dep}' already depends on '{project}'"
-        ))
-        .hint("dependencies must form a tree of prerequisites; remove the other edge first")
-        .into());
+        return Err(
+            StoreError::Cycle { kind: Kind::Project, name: dep.to_string(), through: project.to_string() }.into()
+        );
     }
     tx.execute(
         "INSERT OR IGNORE INTO project_dependency (project_id, depends_on_id) VALUES (?1, ?2)",
@@ -150,9 +140,7 @@ impl Store {
         let exists: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM project WHERE slug = ?1)", [&p.slug], |r| r.get(0))?;
         if exists {
-            return Err(UserError::new(format!("project '{}' already exists", p.slug))
-                .hint(format!("change it with: limfac project edit {}", p.slug))
-                .into());
+            return Err(StoreError::AlreadyExists { kind: Kind::Project, name: p.slug.clone() }.into());
         }
         tx.execute(
             "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -193,18 +181,25 @@ impl Store {
     }
 
     pub fn projects(&self) -> Result<Vec<Project>> {
+        self.projects_named(None)
+    }
+
+    /// Every project, or only the one named `slug`.
+    fn projects_named(&self, slug: Option<&str>) -> Result<Vec<Project>> {
         let mut deps: HashMap<i64, Vec<String>> = HashMap::new();
         let mut stmt = self.conn.prepare(
-            "SELECT d.project_id, p.slug FROM project_dependency d JOIN project p ON p.id = d.depends_on_id ORDER BY p.slug",
+            "SELECT d.project_id, p.slug FROM project_dependency d JOIN project p ON p.id = d.depends_on_id
+             WHERE ?1 IS NULL OR d.project_id = (SELECT id FROM project WHERE slug = ?1) ORDER BY p.slug",
         )?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        for row in stmt.query_map([slug], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
             let (id, slug) = row?;
             deps.entry(id).or_default().push(slug);
         }
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT id, slug, name, priority, owner, {PROJECT_ARCHIVED} FROM project p ORDER BY priority, slug"
+            "SELECT id, slug, name, priority, owner, {PROJECT_ARCHIVED} FROM project p
+             WHERE ?1 IS NULL OR slug = ?1 ORDER BY priority, slug"
         ))?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([slug], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 Project {
@@ -228,8 +223,10 @@ impl Store {
 
     /// One project, or an error with a hint naming the closest slug.
     pub fn project(&self, slug: &str) -> Result<Project> {
-        project_id(&self.conn, slug)?;
-        Ok(self.projects()?.into_iter().find(|p| p.slug == slug).expect("exists"))
+        match self.projects_named(Some(slug))?.pop() {
+            Some(p) => Ok(p),
+            None => Err(not_found(&self.conn, Kind::Project, slug)?.into()),
+        }
     }
 
     pub fn add_engineer(&mut self, e: &Engineer) -> Result<()> {
@@ -238,9 +235,7 @@ impl Store {
         let exists: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM engineer WHERE handle = ?1)", [&e.handle], |r| r.get(0))?;
         if exists {
-            return Err(UserError::new(format!("engineer '{}' already exists", e.handle))
-                .hint(format!("change them with: limfac engineer edit {}", e.handle))
-                .into());
+            return Err(StoreError::AlreadyExists { kind: Kind::Engineer, name: e.handle.clone() }.into());
         }
         let boss = e.reports_to.as_deref().map(|h| engineer_id(&tx, h)).transpose()?;
         tx.execute(
@@ -266,10 +261,11 @@ impl Store {
             let mut steps = 0;
             while let Some(c) = cur {
                 if c == id {
-                    return Err(UserError::new(format!(
-                        "--reports-to '{boss}' would make a reporting loop through '{handle}'"
-                    ))
-                    .hint("an engineer cannot (indirectly) manage their own manager")
+                    return Err(StoreError::Cycle {
+                        kind: Kind::Engineer,
+                        name: boss.to_string(),
+                        through: handle.to_string(),
+                    }
                     .into());
                 }
                 cur = tx.query_row("SELECT reports_to FROM engineer WHERE id = ?1", [c], |r| r.get(0))?;
@@ -285,18 +281,26 @@ impl Store {
     }
 
     pub fn engineers(&self) -> Result<Vec<Engineer>> {
+        self.engineers_named(None)
+    }
+
+    /// Every engineer, or only the one named `handle`.
+    fn engineers_named(&self, handle: Option<&str>) -> Result<Vec<Engineer>> {
         let mut stmt = self.conn.prepare(
-            "SELECT e.handle, e.name, b.handle FROM engineer e LEFT JOIN engineer b ON b.id = e.reports_to ORDER BY e.handle",
+            "SELECT e.handle, e.name, b.handle FROM engineer e LEFT JOIN engineer b ON b.id = e.reports_to
+             WHERE ?1 IS NULL OR e.handle = ?1 ORDER BY e.handle",
         )?;
         let v = stmt
-            .query_map([], |r| Ok(Engineer { handle: r.get(0)?, name: r.get(1)?, reports_to: r.get(2)? }))?
+            .query_map([handle], |r| Ok(Engineer { handle: r.get(0)?, name: r.get(1)?, reports_to: r.get(2)? }))?
             .collect::<Result<_, _>>()?;
         Ok(v)
     }
 
     pub fn engineer(&self, handle: &str) -> Result<Engineer> {
-        engineer_id(&self.conn, handle)?;
-        Ok(self.engineers()?.into_iter().find(|e| e.handle == handle).expect("exists"))
+        match self.engineers_named(Some(handle))?.pop() {
+            Some(e) => Ok(e),
+            None => Err(not_found(&self.conn, Kind::Engineer, handle)?.into()),
+        }
     }
 
     pub fn add_metric(&mut self, m: &Metric) -> Result<()> {
@@ -309,7 +313,7 @@ impl Store {
             |r| r.get(0),
         )?;
         if exists {
-            crate::user_bail!("metric '{}' already exists", m.key());
+            return Err(StoreError::AlreadyExists { kind: Kind::Metric, name: m.key() }.into());
         }
         insert_metric(&tx, pid, m, &stamp)?;
         tx.commit()?;
@@ -373,12 +377,7 @@ impl Store {
             None => format!("project {project}"),
         };
         if now == archived {
-            return Err(UserError::new(if archived {
-                format!("{scope} is already archived")
-            } else {
-                format!("{scope} is not archived")
-            })
-            .into());
+            return Err(StoreError::ArchiveUnchanged { scope, archived }.into());
         }
         tx.execute(
             "INSERT INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at, uid)
@@ -394,15 +393,20 @@ impl Store {
         if let Some(p) = project {
             project_id(&self.conn, p)?;
         }
+        self.metrics_named(project, None)
+    }
+
+    /// Every metric, a project's, or one (`project` and `metric` both given).
+    fn metrics_named(&self, project: Option<&str>, metric: Option<&str>) -> Result<Vec<Metric>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT p.slug, m.slug, m.name, m.unit, m.target, m.direction, m.tolerance,
                     m.lower_bound, m.upper_bound, {METRIC_ARCHIVED}
              FROM metric m JOIN project p ON p.id = m.project_id
-             WHERE ?1 IS NULL OR p.slug = ?1
+             WHERE (?1 IS NULL OR p.slug = ?1) AND (?2 IS NULL OR m.slug = ?2)
              ORDER BY p.priority, p.slug, m.slug"
         ))?;
         let v = stmt
-            .query_map([project], |r| {
+            .query_map(params![project, metric], |r| {
                 let dir: String = r.get(5)?;
                 Ok(Metric {
                     project: r.get(0)?,
@@ -422,8 +426,13 @@ impl Store {
     }
 
     pub fn metric(&self, project: &str, metric: &str) -> Result<Metric> {
-        metric_id(&self.conn, project, metric)?;
-        Ok(self.metrics(Some(project))?.into_iter().find(|m| m.metric == metric).expect("exists"))
+        match self.metrics_named(Some(project), Some(metric))?.pop() {
+            Some(m) => Ok(m),
+            // Says which is missing: the project, or the metric in it.
+            None => Err(metric_id(&self.conn, project, metric).err().unwrap_or_else(|| {
+                StoreError::NotFound { kind: Kind::Metric, name: format!("{project}/{metric}"), closest: None }.into()
+            })),
+        }
     }
 
     pub fn add_review(
@@ -473,9 +482,7 @@ impl Store {
                 review_row,
             )
             .optional()?;
-        r.ok_or_else(|| {
-            UserError::new(format!("review {id} does not exist")).hint("list reviews with: limfac review list").into()
-        })
+        r.ok_or_else(|| StoreError::NotFound { kind: Kind::Review, name: id.to_string(), closest: None }.into())
     }
 
     /// Records a deadline (a new row: earlier ones on the same scope stay as

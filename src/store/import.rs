@@ -12,9 +12,12 @@ use rusqlite::{params, OptionalExtension};
 
 use super::entities::insert_metric;
 use super::points::day_review;
-use super::Store;
+use super::{Store, StoreError};
 use crate::core::error::UserError;
 use crate::core::model::{Direction, Metric, ReviewKind};
+
+/// The most unknown names an import lists (see [`StoreError::UnknownNames`]).
+pub const MAX_UNKNOWN: usize = 1000;
 
 /// One validated CSV row (or one generated reading of the demo data; the
 /// default leaves every optional column empty).
@@ -210,11 +213,10 @@ impl Store {
                             }
                             None if create_missing => {
                                 let (Some(target), Some(direction)) = (row.target, row.direction) else {
-                                    return Err(UserError::new(format!(
-                                        "line {}: metric '{}/{}' does not exist and the row has no target and direction to create it",
-                                        row.line, row.project, row.metric
-                                    ))
-                                    .hint("add target and direction columns, or create it with: limfac metric add")
+                                    return Err(StoreError::CannotCreateMetric {
+                                        line: row.line,
+                                        metric: format!("{}/{}", row.project, row.metric),
+                                    }
                                     .into());
                                 };
                                 let m = Metric {
@@ -335,12 +337,8 @@ impl Store {
             }
         }
         if !unknown.is_empty() {
-            let more =
-                if unknown.more { format!(" and more (the first {} are listed)", Unknown::MAX) } else { String::new() };
-            let list: Vec<String> = unknown.names.into_iter().collect();
-            return Err(UserError::new(format!("the file names unknown {}{more}", list.join(", ")))
-                .hint("create them first, or import with --create-missing")
-                .into());
+            let names: Vec<String> = unknown.names.into_iter().collect();
+            return Err(StoreError::UnknownNames { names, more: unknown.more }.into());
         }
         if !dropped.is_empty() {
             // Room for the rebuild's sort to stay in memory rather than spill
@@ -546,13 +544,12 @@ fn same_blockers(tx: &rusqlite::Connection, point: i64, row: &ImportRow) -> Resu
         && stored.iter().zip(&row.blockers).all(|(s, (c, t))| s.1 == *c && s.2 == *t);
     if !same {
         let show = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join("; ") };
-        return Err(UserError::new(format!(
-            "line {}: this reading is already stored (point {point}) citing blockers {}, but the file cites {}",
-            row.line,
-            show(stored.iter().map(|s| format!("{}:{}", s.1, s.2)).collect()),
-            show(row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect()),
-        ))
-        .hint("an import adds readings; add or resolve a blocker with limfac blocker add|resolve")
+        return Err(StoreError::BlockersDiffer {
+            line: row.line,
+            point,
+            stored: show(stored.iter().map(|s| format!("{}:{}", s.1, s.2)).collect()),
+            given: show(row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect()),
+        }
         .into());
     }
     let mut resolved = 0;
@@ -578,7 +575,7 @@ struct Unknown {
 }
 
 impl Unknown {
-    const MAX: usize = 1000;
+    const MAX: usize = MAX_UNKNOWN;
 
     fn add(&mut self, name: String) {
         if self.names.len() < Self::MAX || self.names.contains(&name) {
@@ -607,16 +604,13 @@ impl Known {
     /// A row's `target`, `direction`, `tolerance` and `unit` describe its
     /// metric: a value that differs from the stored one is refused rather
     /// than silently ignored (an import never changes a metric).
-    fn check(&self, row: &ImportRow) -> Result<(), UserError> {
-        let differs = |col: &str, given: String, stored: String| {
-            UserError::new(format!(
-                "line {}, column {col}: '{given}' differs from metric {}/{}'s {col} '{stored}'",
-                row.line, row.project, row.metric
-            ))
-            .hint(format!(
-                "an import does not change a metric: change it first with limfac metric edit {}/{} --{col} VALUE, or leave the cell empty",
-                row.project, row.metric
-            ))
+    fn check(&self, row: &ImportRow) -> Result<(), StoreError> {
+        let differs = |col: &str, given: String, stored: String| StoreError::MetricDiffers {
+            line: row.line,
+            column: col.to_string(),
+            given,
+            stored,
+            metric: format!("{}/{}", row.project, row.metric),
         };
         if let Some(t) = row.target.filter(|&t| t != self.target) {
             return Err(differs("target", t.to_string(), self.target.to_string()));

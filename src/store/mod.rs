@@ -36,7 +36,57 @@ pub use points::{BlockerFilter, Logged, NewPoint, ReviewChoice, SpokeIn, StoredP
 
 use crate::platform::clock::Clock;
 
-/// Errors callers branch on.
+/// A kind of named (or numbered) thing, for [`StoreError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Project,
+    Engineer,
+    Metric,
+    Review,
+    Blocker,
+    Point,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Project => "project",
+            Kind::Engineer => "engineer",
+            Kind::Metric => "metric",
+            Kind::Review => "review",
+            Kind::Blocker => "blocker",
+            Kind::Point => "point",
+        }
+    }
+
+    /// A name as messages show it: names quoted (`project 'chips'`), ids not (`review 3`).
+    fn shown(self, name: &str) -> String {
+        match self {
+            Kind::Project | Kind::Engineer | Kind::Metric => format!("'{name}'"),
+            Kind::Review | Kind::Blocker | Kind::Point => name.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why `demo` will not replace a path (see [`check_demo_target`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoRefusal {
+    SymbolicLink,
+    Directory,
+    NotRegular,
+    NotDemo,
+}
+
+/// What went wrong in the store, as data a caller can branch on. The
+/// messages speak of the data only: the command line (`cli::error`) turns
+/// them into what a user reads, with the flag at fault and the command that
+/// helps.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -47,6 +97,64 @@ pub enum StoreError {
     Foreign { path: String },
     #[error("there is no database at {path}")]
     Missing { path: String },
+    /// An older schema in a file that cannot be written to upgrade it.
+    #[error("database {path} is read-only and at schema version {found}; this build needs version {needed}")]
+    ReadOnlyOld { path: String, found: i64, needed: i64 },
+    /// No such project, engineer, metric (`PROJECT/METRIC`), review, blocker
+    /// or point; `closest` is the most similar existing name, if any.
+    #[error("{kind} {} does not exist", kind.shown(name))]
+    NotFound { kind: Kind, name: String, closest: Option<String> },
+    #[error("{kind} {} already exists", kind.shown(name))]
+    AlreadyExists { kind: Kind, name: String },
+    /// A reading asked to join a review that does not exist.
+    #[error("there is no review {review} to join")]
+    NoReviewToJoin { review: i64 },
+    /// A reading asked to join a review held on another day.
+    #[error("review {review} was held on {held}, not on {date}")]
+    WrongReviewDate { review: i64, date: String, held: String },
+    #[error("project '{project}' cannot depend on itself")]
+    SelfDependency { project: String },
+    /// A project dependency (`kind` project: `name` already depends on
+    /// `through`) or a reporting line (`kind` engineer: `through` already
+    /// manages `name`, indirectly) that would close a loop.
+    #[error("{kind} '{name}' would close a loop through '{through}'")]
+    Cycle { kind: Kind, name: String, through: String },
+    #[error("point {point} was retracted ({when}); it can no longer be changed")]
+    Retracted { point: i64, when: String },
+    #[error("blocker {blocker} was already resolved on {on}")]
+    AlreadyResolved { blocker: i64, on: String },
+    #[error("blocker {blocker} was opened on {opened}, after {on}")]
+    ResolvedBeforeOpened { blocker: i64, on: chrono::NaiveDate, opened: String },
+    /// Archiving what is archived, or bringing back what is not; `scope` is
+    /// `project SLUG` or `metric PROJECT/METRIC`.
+    #[error("{scope} is {}", if *archived { "already archived" } else { "not archived" })]
+    ArchiveUnchanged { scope: String, archived: bool },
+    /// A JSON export is restored into an empty database only.
+    #[error("{path} already holds data; a JSON export is imported into an empty database only")]
+    NotEmpty { path: String },
+    /// Import without creating: the names the file uses that do not exist
+    /// (at most [`import::MAX_UNKNOWN`]; `more` when there were others).
+    #[error("the file names unknown {}{}", names.join(", "), if *more { format!(" and more (the first {} are listed)", import::MAX_UNKNOWN) } else { String::new() })]
+    UnknownNames { names: Vec<String>, more: bool },
+    #[error("line {line}: metric '{metric}' does not exist and the row has no target and direction to create it")]
+    CannotCreateMetric { line: u64, metric: String },
+    #[error("line {line}, column {column}: '{given}' differs from metric {metric}'s {column} '{stored}'")]
+    MetricDiffers { line: u64, column: String, given: String, stored: String, metric: String },
+    #[error("line {line}: this reading is already stored (point {point}) citing blockers {stored}, but the file cites {given}")]
+    BlockersDiffer { line: u64, point: i64, stored: String, given: String },
+    /// A path `demo` must not replace.
+    #[error("{path} {}", match refusal {
+        DemoRefusal::SymbolicLink => "is a symbolic link; demo only replaces a database it made itself",
+        DemoRefusal::Directory => "is a directory; give a file name",
+        DemoRefusal::NotRegular => "is not a regular file",
+        DemoRefusal::NotDemo => "is not a demo database; demo only replaces a database it made itself",
+    })]
+    DemoTarget { path: String, refusal: DemoRefusal },
+    #[error("cannot inspect {path}")]
+    Inspect { path: String, source: std::io::Error },
+    /// A row refers to one that is not there: the file is damaged.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 /// How long a writer waits for another before giving up. Generous, because
@@ -123,12 +231,11 @@ impl Store {
             store.refuse_foreign()?;
             let version = store.schema_version()?;
             if version != migrations::LATEST {
-                return Err(crate::core::error::UserError::new(format!(
-                    "database {} is read-only and at schema version {version}; this build needs version {}",
-                    path.display(),
-                    migrations::LATEST
-                ))
-                .hint("open it once where it can be written (any limfac command upgrades it)")
+                return Err(StoreError::ReadOnlyOld {
+                    path: path.display().to_string(),
+                    found: version,
+                    needed: migrations::LATEST,
+                }
                 .into());
             }
             store.begin_snapshot()?;
@@ -416,27 +523,20 @@ const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
 /// anything but a missing path, an empty file, or a database `demo` made
 /// itself (marked by its application id). Never changes the file.
 pub fn check_demo_target(path: &Path) -> Result<()> {
-    let shown = path.display();
+    let refuse = |refusal| Err(StoreError::DemoTarget { path: path.display().to_string(), refusal }.into());
     let meta = match fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot inspect --db {shown}")),
+        Err(e) => return Err(StoreError::Inspect { path: path.display().to_string(), source: e }.into()),
         Ok(m) => m,
     };
-    let new_file = || "give the path of a new file instead, e.g. limfac --db demo.db demo".to_string();
     if meta.file_type().is_symlink() {
-        return Err(crate::core::error::UserError::new(format!(
-            "--db {shown} is a symbolic link; demo only replaces a database it made itself"
-        ))
-        .hint(new_file())
-        .into());
+        return refuse(DemoRefusal::SymbolicLink);
     }
     if meta.is_dir() {
-        crate::user_bail!("--db {shown} is a directory; give a file name");
+        return refuse(DemoRefusal::Directory);
     }
     if !meta.is_file() {
-        return Err(crate::core::error::UserError::new(format!("--db {shown} is not a regular file"))
-            .hint(new_file())
-            .into());
+        return refuse(DemoRefusal::NotRegular);
     }
     // An empty file (as `mktemp` makes) holds nothing to lose, unless its
     // data still sits in a write-ahead log beside it.
@@ -452,12 +552,7 @@ pub fn check_demo_target(path: &Path) -> Result<()> {
         })
         .is_ok_and(|id| id == DEMO_APPLICATION_ID);
     if !demo {
-        return Err(crate::core::error::UserError::new(format!(
-            "--db {shown} is not a demo database; demo only replaces a database it made itself"
-        ))
-        .hint(new_file())
-        .hint("a demo made by a limfac older than this one is not marked as a demo: delete it yourself if you no longer need it")
-        .into());
+        return refuse(DemoRefusal::NotDemo);
     }
     Ok(())
 }

@@ -8,8 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
 
 use super::entities::{engineer_id, metric_id, project_id};
-use super::{date_col, iso, opt_date_col, Store};
-use crate::core::error::UserError;
+use super::{date_col, iso, opt_date_col, Kind, Store, StoreError};
 use crate::core::model::{Blocker, Observation, ReviewKind, Snapshot};
 
 /// Which meeting a new point belongs to.
@@ -150,16 +149,10 @@ impl Store {
                 let held: Option<String> =
                     tx.query_row("SELECT date FROM review WHERE id = ?1", [id], |r| r.get(0)).optional()?;
                 match held {
-                    None => {
-                        return Err(UserError::new(format!("--review {id} does not exist"))
-                            .hint("list reviews with: limfac review list")
-                            .into())
-                    }
+                    None => return Err(StoreError::NoReviewToJoin { review: *id }.into()),
                     // A point is heard in a meeting on its own date.
                     Some(held) if held != date => {
-                        return Err(UserError::new(format!("--date {date} is not the date of review {id} ({held})"))
-                            .hint("a point joins the meeting it was heard in")
-                            .into())
+                        return Err(StoreError::WrongReviewDate { review: *id, date, held }.into())
                     }
                     Some(_) => *id,
                 }
@@ -319,13 +312,11 @@ impl Store {
             .optional()?;
         match row {
             None => {
-                return Err(UserError::new(format!("blocker {id} does not exist"))
-                    .hint("list open blockers with: limfac blocker list")
-                    .into())
+                return Err(StoreError::NotFound { kind: Kind::Blocker, name: id.to_string(), closest: None }.into())
             }
-            Some((_, Some(done))) => crate::user_bail!("blocker {id} was already resolved on {done}"),
+            Some((_, Some(done))) => return Err(StoreError::AlreadyResolved { blocker: id, on: done }.into()),
             Some((opened, None)) if iso(on) < opened => {
-                crate::user_bail!("--date {on} is before blocker {id} was opened ({opened})")
+                return Err(StoreError::ResolvedBeforeOpened { blocker: id, on, opened }.into())
             }
             Some(_) => {}
         }
@@ -466,7 +457,10 @@ impl Store {
                 // Within one snapshot the foreign keys hold; a damaged file
                 // is an error, never a panic.
                 let Some(&engineer) = engineer_pos.get(&eid) else {
-                    anyhow::bail!("a data point names engineer id {eid}, which does not exist; run limfac doctor");
+                    return Err(StoreError::Damaged(format!(
+                        "a data point names engineer id {eid}, which does not exist"
+                    ))
+                    .into());
                 };
                 let order = super::uid_order(r.get_ref(5)?.as_str_or_null()?);
                 out.push((Observation { metric, engineer, date, value }, order));
