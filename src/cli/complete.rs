@@ -7,17 +7,10 @@
 
 use clap_complete::CompletionCandidate;
 
-use crate::cli::commands::DB_VAR;
 use crate::store;
 
 fn names(kind: store::NameKind) -> Vec<CompletionCandidate> {
-    let path = match std::env::var_os(DB_VAR).filter(|v| !v.is_empty()) {
-        Some(p) => std::path::PathBuf::from(p),
-        None => match directories::ProjectDirs::from("", "", "limfac") {
-            Some(d) => d.data_dir().join("limfac.db"),
-            None => return Vec::new(),
-        },
-    };
+    let Some(path) = crate::platform::paths::default_database() else { return Vec::new() };
     store::names_read_only(&path, kind)
         .unwrap_or_default()
         .into_iter()

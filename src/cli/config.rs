@@ -13,7 +13,7 @@ use crate::core::analysis::DEFAULT_HORIZON_DAYS;
 use crate::core::error::UserError;
 use crate::core::validate;
 
-pub const CONFIG_VAR: &str = "LIMFAC_CONFIG";
+pub use crate::platform::paths::CONFIG_VAR;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,10 +83,7 @@ fn redacted<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::
 
 /// Where the config file is looked for.
 pub fn path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(CONFIG_VAR).filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    directories::ProjectDirs::from("", "", "limfac").map(|d| d.config_dir().join("config.toml"))
+    crate::platform::paths::config_file()
 }
 
 /// Loads the settings: defaults, then the file if it exists.

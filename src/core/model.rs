@@ -297,6 +297,32 @@ pub fn restrict_metrics(mut snapshot: Snapshot, keep: &[bool]) -> Snapshot {
     snapshot
 }
 
+/// Blockers as a reading cites them, (category, text), each written
+/// `CATEGORY:TEXT` (the CSV `blocker` cell, `review show`, the JSON export).
+pub fn cited(blockers: &[(String, String)]) -> Vec<String> {
+    blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect()
+}
+
+/// Serde for a point's cited blockers as `CATEGORY:TEXT` strings.
+pub mod cited_blockers {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(blockers: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(super::cited(blockers))
+    }
+
+    /// Splits at the first `:`; a string without one is all category.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        Ok(v.into_iter()
+            .map(|s| match s.split_once(':') {
+                Some((c, t)) => (c.to_string(), t.to_string()),
+                None => (s, String::new()),
+            })
+            .collect())
+    }
+}
+
 /// `items` ordered so that each comes after the ones it names in `after`
 /// (managers before their reports, prerequisites before the projects that
 /// need them), otherwise in the given order; `None` when the names loop or

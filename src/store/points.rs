@@ -45,11 +45,12 @@ pub struct StoredPoint {
     pub value: f64,
     pub note: String,
     pub review: Option<i64>,
-    pub kind: Option<String>,
+    pub kind: Option<ReviewKind>,
     pub reviewer: Option<String>,
-    /// Blockers first cited with this point, as `CATEGORY:TEXT`.
-    #[serde(default)]
-    pub blockers: Vec<String>,
+    /// Blockers first cited with this point, as (category, text) like every
+    /// other point's; written `CATEGORY:TEXT` in JSON.
+    #[serde(default, with = "crate::core::model::cited_blockers")]
+    pub blockers: Vec<(String, String)>,
     /// When each of those blockers was resolved (`None`: open), for the CSV
     /// export; the JSON export lists blockers with their dates on their own.
     #[serde(skip)]
@@ -61,7 +62,7 @@ pub struct StoredPoint {
 pub struct SpokeIn {
     pub review: i64,
     pub date: NaiveDate,
-    pub kind: String,
+    pub kind: ReviewKind,
     pub reviewer: Option<String>,
     /// How many points they reported in it.
     pub points: i64,
@@ -200,7 +201,9 @@ impl Store {
     }
 
     fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        let mut blockers: HashMap<i64, (Vec<String>, Vec<Option<NaiveDate>>)> = HashMap::new();
+        // Per point: the blockers it cited, and when each was resolved.
+        type Cited = (Vec<(String, String)>, Vec<Option<NaiveDate>>);
+        let mut blockers: HashMap<i64, Cited> = HashMap::new();
         let mut stmt = self
             .conn
             .prepare("SELECT point_id, category, text, resolved FROM blocker WHERE point_id IS NOT NULL ORDER BY id")?;
@@ -209,7 +212,7 @@ impl Store {
         })? {
             let (pid, cat, text, resolved) = row?;
             let e = blockers.entry(pid).or_default();
-            e.0.push(format!("{cat}:{text}"));
+            e.0.push((cat, text));
             e.1.push(resolved);
         }
         let mut stmt = self.conn.prepare(
@@ -236,7 +239,7 @@ impl Store {
                     value: r.get(5)?,
                     note: r.get(6)?,
                     review: r.get(7)?,
-                    kind: r.get(8)?,
+                    kind: r.get::<_, Option<String>>(8)?.map(|k| k.parse().unwrap_or(ReviewKind::Weekly)),
                     reviewer: r.get(9)?,
                     blockers: cited,
                     resolved,
@@ -518,7 +521,7 @@ impl Store {
                 Ok(SpokeIn {
                     review: r.get(0)?,
                     date: date_col(r, 1)?,
-                    kind: r.get(2)?,
+                    kind: r.get::<_, String>(2)?.parse().unwrap_or(ReviewKind::Weekly),
                     reviewer: r.get(3)?,
                     points: r.get(4)?,
                 })

@@ -260,9 +260,9 @@ fn sample() -> impl Strategy<Value = Sample> {
                     value,
                     note,
                     review: None,
-                    kind: kind.map(|k| k.as_str().to_string()),
+                    kind,
                     reviewer,
-                    blockers: blockers.iter().map(|(c, t, _)| format!("{c}:{t}")).collect(),
+                    blockers: blockers.iter().map(|(c, t, _)| (c.clone(), t.clone())).collect(),
                     // Resolved some days after the reading, never after today.
                     resolved: blockers
                         .iter()
@@ -286,12 +286,11 @@ fn assert_read_back(bytes: &[u8], s: &Sample) -> Result<(), TestCaseError> {
         prop_assert_eq!((&row.project, &row.metric, &row.engineer), (&p.project, &p.metric, &p.engineer));
         prop_assert_eq!(row.value.to_bits(), p.value.to_bits());
         prop_assert_eq!(&row.note, &p.note);
-        let blockers: Vec<String> = row.blockers.iter().map(|(c, t)| format!("{c}:{t}")).collect();
-        prop_assert_eq!(&blockers, &p.blockers);
+        prop_assert_eq!(&row.blockers, &p.blockers);
         // All open reads back as no resolutions at all.
         let resolved = if p.resolved.iter().all(Option::is_none) { Vec::new() } else { p.resolved.clone() };
         prop_assert_eq!(&row.resolved, &resolved);
-        prop_assert_eq!(row.kind.map(|k| k.as_str().to_string()), p.kind.clone());
+        prop_assert_eq!(row.kind, p.kind);
         prop_assert_eq!(&row.reviewer, &p.reviewer);
         prop_assert_eq!(row.target.map(f64::to_bits), Some(m.target.to_bits()));
         prop_assert_eq!(row.direction, Some(m.direction));

@@ -115,7 +115,7 @@ struct MetricLine {
 struct ReviewLine {
     review: i64,
     date: chrono::NaiveDate,
-    kind: String,
+    kind: crate::core::model::ReviewKind,
     reviewer: Option<String>,
     points: i64,
     /// How many levels below the reviewer the engineer sat (1 = direct report).
@@ -208,7 +208,7 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
         t.add_row(vec![
             r.review.to_string(),
             r.date.to_string(),
-            r.kind.clone(),
+            r.kind.to_string(),
             r.reviewer.clone().unwrap_or_default(),
             r.points.to_string(),
             r.levels_below_reviewer.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),

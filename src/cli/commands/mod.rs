@@ -34,9 +34,6 @@ use crate::platform::clock::Clock;
 use crate::render::output::Output;
 use crate::store::Store;
 
-/// The environment variable naming the database.
-pub const DB_VAR: &str = "LIMFAC_DB";
-
 /// What every command may need: where the data is and what day it is.
 pub struct Ctx {
     /// `--db` as given on the command line.
@@ -59,8 +56,8 @@ impl Ctx {
     fn db_source(&self) -> String {
         if self.db.is_some() {
             "--db".to_string()
-        } else if std::env::var_os(DB_VAR).is_some_and(|v| !v.is_empty()) {
-            format!("${DB_VAR}")
+        } else if crate::platform::paths::database_from_env() {
+            format!("${}", crate::platform::paths::DB_VAR)
         } else {
             "the default location".to_string()
         }
@@ -71,12 +68,8 @@ impl Ctx {
         if let Some(p) = &self.db {
             return Ok(p.clone());
         }
-        if let Some(p) = std::env::var_os(DB_VAR).filter(|v| !v.is_empty()) {
-            return Ok(PathBuf::from(p));
-        }
-        let dirs = directories::ProjectDirs::from("", "", "limfac")
-            .context("cannot find a home folder for the database; pass --db PATH or set LIMFAC_DB")?;
-        Ok(dirs.data_dir().join("limfac.db"))
+        crate::platform::paths::default_database()
+            .context("cannot find a home folder for the database; pass --db PATH or set LIMFAC_DB")
     }
 
     /// Opens the database for a command that writes, creating it (and its

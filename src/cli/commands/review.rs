@@ -112,7 +112,7 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                     p.engineer.clone(),
                     num(p.value),
                     p.note.clone(),
-                    p.blockers.join("; "),
+                    crate::core::model::cited(&p.blockers).join("; "),
                 ]);
             }
             out.table(&t)?;
