@@ -174,6 +174,12 @@ pub fn load() -> Result<Settings> {
 }
 
 impl Settings {
+    /// What is wrong with these settings beyond the file itself: a file
+    /// they name that cannot be read (the report template, moved away).
+    pub fn problem(&self) -> Option<anyhow::Error> {
+        self.report_template().err()
+    }
+
     /// The configured report template's text, if one is configured.
     pub fn report_template(&self) -> Result<Option<String>> {
         let Some(path) = &self.report_template_path else { return Ok(None) };

@@ -207,3 +207,55 @@ fn dates_as_people_say_them() {
     let f = db.json(&["forecast", "--as-of", "2026-W47", "--json"]);
     assert_eq!(f[0]["last_date"].as_str().map(|d| d <= "2026-11-16"), Some(true));
 }
+
+#[test]
+fn config_show_and_doctor_report_a_broken_config_instead_of_dying_with_it() {
+    let db = TestDb::seeded();
+    let cfg = db.file("config.toml");
+    let run = |args: &[&str]| {
+        let o = db.cmd().env("LIMFAC_CONFIG", &cfg).args(args).output().unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // The configured template was moved: the settings are still shown, then what is wrong.
+    std::fs::write(&cfg, "reviewer = \"boss\"\nreport_template = \"gone.md\"\n").unwrap();
+    let (code, out, err) = run(&["config", "show"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("boss") && out.contains("gone.md"), "{out}");
+    assert!(err.starts_with("error: cannot read report_template") && err.contains("gone.md"), "{err}");
+    // doctor checks the database as ever, and names the broken setting.
+    let (code, out, err) = run(&["doctor"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("integrity       ok"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("config ") && l.contains("gone.md")), "{out}");
+    assert!(err.starts_with("error: the configuration failed its checks: cannot read report_template"), "{err}");
+    let (code, out, _) = run(&["doctor", "--json"]);
+    assert_eq!(code, 1);
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["integrity"], serde_json::json!(["ok"]));
+    assert!(d["config_problem"].as_str().unwrap().contains("gone.md"), "{d}");
+    // Everything but a text report still works.
+    assert_eq!(run(&["forecast", "--json"]).0, 0);
+    // A config file that is not valid: doctor still checks the database, config show says
+    // which file it is; every other command fails with it, as before.
+    std::fs::write(&cfg, "weekly_risk = 2\n").unwrap();
+    let (code, out, err) = run(&["doctor"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("integrity       ok") && out.contains("weekly_risk 2"), "{out}");
+    assert!(err.contains("weekly_risk 2 in the config file is out of range"), "{err}");
+    let (code, out, err) = run(&["config", "show"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("config.toml (not valid: none of it is used)"), "{out}");
+    assert!(err.starts_with("error: weekly_risk 2"), "{err}");
+    let (code, _, err) = run(&["project", "list"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("weekly_risk 2"), "{err}");
+    // A healthy config changes nothing in doctor's report.
+    std::fs::write(&cfg, "reviewer = \"boss\"\n").unwrap();
+    let (code, out, _) = run(&["doctor"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("config "), "{out}");
+}

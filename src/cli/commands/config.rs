@@ -28,16 +28,32 @@ enum ConfigCmd {
     },
 }
 
+/// Shows what it can of a broken configuration, then fails with what is
+/// wrong: a config file that is not valid (nothing of it is used), or a
+/// file it names that cannot be read (the settings are shown, then why).
 pub fn run(args: ConfigArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let ConfigCmd::Show { json } = args.cmd;
     let s = &ctx.settings;
-    if json {
-        return out.json(s);
+    let broken = ctx.config_error();
+    if !json {
+        let file = s.file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into());
+        let exists = s.file.as_ref().is_some_and(|p| p.is_file());
+        let state = match (&broken, exists) {
+            (Some(_), _) => " (not valid: none of it is used)",
+            (None, true) => "",
+            (None, false) => " (not present: defaults apply)",
+        };
+        out.line(format!("config file  {file}{state}"))?;
+        out.line(format!("database     {}", ctx.db_path()?.display()))?;
     }
-    let file = s.file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into());
-    let exists = s.file.as_ref().is_some_and(|p| p.is_file());
-    out.line(format!("config file  {file}{}", if exists { "" } else { " (not present: defaults apply)" }))?;
-    out.line(format!("database     {}", ctx.db_path()?.display()))?;
+    if let Some(e) = broken {
+        return Err(e);
+    }
+    let problem = s.problem();
+    if json {
+        out.json(s)?;
+        return problem.map_or(Ok(()), Err);
+    }
     if let Some(r) = std::env::var(crate::sync::REMOTE_VAR).ok().filter(|v| !v.trim().is_empty()) {
         out.line(format!("remote       {} (from ${})", crate::sync::redact(r.trim()), crate::sync::REMOTE_VAR))?;
     }
@@ -47,5 +63,5 @@ pub fn run(args: ConfigArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         t.add_row(vec![k.clone(), v.clone(), from.clone()]);
     }
     out.table(&t)?;
-    Ok(())
+    problem.map_or(Ok(()), Err)
 }

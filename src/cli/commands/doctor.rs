@@ -10,7 +10,8 @@ use crate::render::output::{table, Output};
 /// Check the database's health
 ///
 /// SQLite integrity, foreign keys, schema version, and how many of each
-/// thing it holds. Exits 1 when a check fails.
+/// thing it holds; and whether the configuration can be used (the config
+/// file, and the report template it names). Exits 1 when a check fails.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  limfac doctor")]
 pub struct DoctorArgs {
@@ -21,8 +22,15 @@ pub struct DoctorArgs {
 pub fn run(args: DoctorArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
     let d = store.doctor()?;
+    // The configuration: a broken file, else a file it names that cannot be read.
+    let config = ctx.config_error().or_else(|| ctx.settings.problem());
+    let config_line = config.as_ref().map(|e| crate::cli::error::explain(e).0);
     if args.json {
-        out.json(&d)?;
+        let mut v = serde_json::to_value(&d)?;
+        if let (Some(line), Some(map)) = (&config_line, v.as_object_mut()) {
+            map.insert("config_problem".into(), line.clone().into());
+        }
+        out.json(&v)?;
     } else {
         out.line(format!("database        {}", d.path))?;
         out.line(format!("schema version  {} (this build: {})", d.schema_version, d.supported_version))?;
@@ -33,11 +41,17 @@ pub fn run(args: DoctorArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             t.add_row(vec![name.clone(), n.to_string()]);
         }
         out.table(&t)?;
+        if let Some(line) = &config_line {
+            out.line(format!("config          {line}"))?;
+        }
     }
     if !d.healthy() {
         return Err(UserError::new(format!("database {} failed its checks", d.path))
             .hint("restore from a backup (limfac backup) and report the problem")
             .into());
+    }
+    if let Some(e) = config {
+        return Err(e.context("the configuration failed its checks"));
     }
     Ok(())
 }

@@ -40,7 +40,11 @@ pub struct Ctx {
     pub db: Option<PathBuf>,
     pub clock: Clock,
     pub quiet: bool,
+    /// The settings; the defaults when the config file is broken (see
+    /// [`Ctx::config_error`]).
     pub settings: crate::cli::config::Settings,
+    /// Why the config file could not be used, until a command takes it.
+    config_error: std::cell::RefCell<Option<anyhow::Error>>,
     /// The database file this process created (by a command that writes).
     created: std::cell::RefCell<Option<PathBuf>>,
 }
@@ -48,8 +52,28 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(db: Option<PathBuf>, quiet: bool) -> Result<Ctx> {
         let clock = Clock::from_env().map_err(crate::core::error::UserError::new)?;
-        let settings = crate::cli::config::load()?;
-        Ok(Ctx { db, clock, quiet, settings, created: Default::default() })
+        let (settings, config_error) = match crate::cli::config::load() {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let defaults = crate::cli::config::Settings { file: crate::cli::config::path(), ..Default::default() };
+                (defaults, Some(e))
+            }
+        };
+        Ok(Ctx {
+            db,
+            clock,
+            quiet,
+            settings,
+            config_error: std::cell::RefCell::new(config_error),
+            created: Default::default(),
+        })
+    }
+
+    /// Why the config file could not be used (not valid TOML, an unknown
+    /// key, a value out of range), once: every command but `config show` and
+    /// `doctor` fails with it before it starts; those two report it.
+    pub fn config_error(&self) -> Option<anyhow::Error> {
+        self.config_error.borrow_mut().take()
     }
 
     /// Where the database path came from, for messages.
@@ -180,6 +204,12 @@ pub fn run(command: Command, ctx: &Ctx, out: &mut Output) -> Result<()> {
             | Command::Import(_)
             | Command::Deadline(_)
     );
+    // A broken config file fails every command but the two that report it.
+    if !matches!(command, Command::Config(_) | Command::Doctor(_)) {
+        if let Some(e) = ctx.config_error() {
+            return Err(e);
+        }
+    }
     let auto = ctx.settings.auto_sync && writes;
     let before = if auto { sync::pending_before(ctx) } else { 0 };
     let result = dispatch(command, ctx, out);
