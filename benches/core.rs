@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the pure core at the size of SPEC §5 (2,000 metrics,
+//! Criterion benchmarks of the pure core at the size of docs/spec.md §5 (2,000 metrics,
 //! 1,000,000 points, from `scale_data` at scale 1): generating the data, the
 //! limiting-factor analysis over 2,000 forecasts, building the report from two
 //! outlooks, and one outlook end to end. Forecasts are computed once, outside

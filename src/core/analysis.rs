@@ -17,7 +17,7 @@ use crate::core::model::{Deadline, Direction, Metric, Snapshot};
 /// The default forecast horizon: three years past the as-of date.
 pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
 
-/// One metric's forecast as SPEC §3 prints it (`forecast --json`), plus a few
+/// One metric's forecast as docs/spec.md §3 prints it (`forecast --json`), plus a few
 /// extra fields (name, unit, trend, p_never) that people find useful.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricView {
@@ -213,7 +213,7 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
         .iter()
         .zip(&forecasts)
         .map(|(m, f)| {
-            // A metric's own deadline, else its project's (SPEC §3).
+            // A metric's own deadline, else its project's (docs/spec.md §3).
             let deadline = deadline_for(&m.project, Some(&m.metric));
             let p_on_time = deadline.and_then(|d| f.p_done_by(as_of, d));
             MetricView {

@@ -46,7 +46,7 @@ pub fn metric_done_on(metric: &Metric, readings: &[(NaiveDate, f64)]) -> Option<
 }
 
 /// When a project got done: it is done when all its metrics are done and all
-/// the projects it depends on are done (SPEC §4), so on the latest of those
+/// the projects it depends on are done (docs/spec.md §4), so on the latest of those
 /// dates.
 ///
 /// `metric_done` holds the done dates of its own metrics (`None` = not done),
@@ -339,7 +339,7 @@ const BINS: [(f64, f64, &str); 5] =
 const FIFTY: usize = 2;
 
 /// Under this chance of being met, a deadline is off path: success is no
-/// longer among the possible outcomes on the current path (SPEC §1).
+/// longer among the possible outcomes on the current path (docs/spec.md §1).
 pub const OFF_PATH: f64 = 0.05;
 
 /// The off-path rule, the one place it is written: work not yet finished

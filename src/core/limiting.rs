@@ -1,5 +1,5 @@
 //! The limiting factor: which one metric most holds back the most important
-//! work this week (SPEC §4), and how review time should follow it.
+//! work this week (docs/spec.md §4), and how review time should follow it.
 //!
 //! Each metric's forecast carries simulated completion days, one per path.
 //! Combining the i-th path of every metric (metrics are taken as independent)
@@ -680,7 +680,7 @@ fn status_rank(s: Status) -> u8 {
     }
 }
 
-/// SPEC §4: the metric that most holds back the most important work. A
+/// docs/spec.md §4: the metric that most holds back the most important work. A
 /// diverging or stalled metric on the path of important work (priority 1–2,
 /// or the most important unfinished priority) outranks any converging one;
 /// within a tier, priority weight × criticality × risk decides.

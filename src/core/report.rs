@@ -1,4 +1,4 @@
-//! The weekly limiting-factor report as data (SPEC §3 "Report JSON"): built
+//! The weekly limiting-factor report as data (docs/spec.md §3 "Report JSON"): built
 //! from this week's and last week's outlooks, rendered elsewhere.
 //!
 //! Pure: plain data in, plain data out.

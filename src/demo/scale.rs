@@ -1,5 +1,5 @@
 //! A large synthetic organization for measuring limfac at scale
-//! (`limfac demo --scale N`, SPEC §5).
+//! (`limfac demo --scale N`, docs/spec.md §5).
 //!
 //! At `N = 1`: 400 projects, 500 engineers, 2,000 metrics and 1,000,000 data
 //! points over five years (260 weeks) of weekly skip-level reviews. Other `N`

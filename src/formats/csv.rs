@@ -1,4 +1,4 @@
-//! The import/export CSV format (SPEC §3): reading rows with every field
+//! The import/export CSV format (docs/spec.md §3): reading rows with every field
 //! validated, and writing them back so that export → import round-trips.
 //!
 //! Columns, in any order: `date,project,metric,engineer,value,note` required;

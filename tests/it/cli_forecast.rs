@@ -1,4 +1,4 @@
-//! `forecast` and `backtest` through the real binary: SPEC §3's JSON field
+//! `forecast` and `backtest` through the real binary: docs/spec.md §3's JSON field
 //! for field, `--as-of`, and verdicts on clear cases.
 
 use crate::common;

@@ -1,5 +1,5 @@
 //! The limiting factor and the weekly report, on purpose-built organizations
-//! (SPEC §4), through the real binary.
+//! (docs/spec.md §4), through the real binary.
 
 use crate::common;
 
