@@ -414,9 +414,10 @@ fn schema_fixture_opens_with_the_current_build(version: u32) {
     }
 }
 
-/// Tables with their columns (name, type, not null, default, key) and
-/// indexes with their columns, in a form that does not depend on how the
-/// schema was reached (CREATE TABLE or a later ALTER TABLE).
+/// Tables with their columns (name, type, not null, default, key), indexes
+/// with their columns, foreign keys (column, target, actions) and CHECK
+/// constraints, in a form that does not depend on how the schema was reached
+/// (CREATE TABLE or a later ALTER TABLE).
 fn schema_shape(path: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let strings = |sql: &str| -> Vec<String> {
@@ -435,7 +436,73 @@ fn schema_shape(path: &Path) -> Vec<String> {
              (SELECT group_concat(coalesce(ii.name, '?'), ',') FROM pragma_index_info(il.name) ii) || ')' \
              FROM pragma_index_list('{table}') il ORDER BY il.name"
         )));
+        shape.extend(strings(&format!(
+            "SELECT '{table} foreign key ' || \"from\" || ' -> ' || \"table\" || '(' || coalesce(\"to\", 'rowid') || \
+             ') on update ' || on_update || ' on delete ' || on_delete || ' match ' || \"match\" \
+             FROM pragma_foreign_key_list('{table}') ORDER BY \"from\", \"table\""
+        )));
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [&table], |r| r.get(0))
+            .unwrap();
+        let mut checks = check_constraints(&sql);
+        checks.sort();
+        shape.extend(checks.into_iter().map(|c| format!("{table} check {c}")));
     }
     assert!(shape.len() > 20, "{shape:?}");
     shape
+}
+
+/// The CHECK constraints in a `CREATE TABLE` statement (column and table
+/// constraints alike), each as its condition in lower case with the spacing
+/// normalized, so that only a real difference tells.
+fn check_constraints(sql: &str) -> Vec<String> {
+    // SQLite keeps the statement as written, comments included.
+    let lower: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    let lower = lower.to_lowercase();
+    let b = lower.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("check").map(|i| i + from) {
+        from = at + 5;
+        let word = (at == 0 || !(b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_'))
+            && b.get(at + 5).is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
+        let open = lower[at + 5..].find(|c: char| !c.is_whitespace()).map(|i| i + at + 5);
+        let Some(open) = open.filter(|&o| word && b[o] == b'(') else { continue };
+        let (mut depth, mut quoted, mut end) = (0, false, None);
+        for (i, &c) in b.iter().enumerate().skip(open) {
+            match c {
+                b'\'' => quoted = !quoted,
+                b'(' if !quoted => depth += 1,
+                b')' if !quoted => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end.expect("a CHECK constraint closes its parenthesis");
+        let condition = lower[open + 1..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(condition.replace("( ", "(").replace(" )", ")"));
+        from = end;
+    }
+    out
+}
+
+#[test]
+fn the_schema_shape_holds_foreign_keys_and_check_constraints() {
+    assert_eq!(
+        check_constraints(
+            "CREATE TABLE t (a TEXT NOT NULL CHECK (length(trim(a)) > 0), b INTEGER CHECK(b IN (0, 1)),\n  \
+             checked INTEGER, CHECK ( a <> ')' OR b = 1 ))"
+        ),
+        ["length(trim(a)) > 0", "b in (0, 1)", "a <> ')' or b = 1"]
+    );
+    let db = TestDb::new();
+    db.run(&["engineer", "add", "e", "--name", "E"]).ok();
+    let shape = schema_shape(&db.path);
+    assert!(shape.iter().any(|l| l.starts_with("point foreign key metric_id -> metric(id)")), "{shape:#?}");
+    assert!(shape.iter().any(|l| l.starts_with("correction check ") && l.contains("'amend'")), "{shape:#?}");
 }
