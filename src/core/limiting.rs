@@ -1053,18 +1053,7 @@ mod tests {
             for k in 0..rng.random_range(0..4usize) {
                 // Two extra "projects" that do not exist: their metrics are on no path.
                 let project = if i < n { slug(i) } else { format!("ghost{i}") };
-                metrics.push(Metric {
-                    project,
-                    metric: format!("m{k}"),
-                    name: None,
-                    unit: None,
-                    target: 0.0,
-                    direction: Direction::Down,
-                    tolerance: 0.0,
-                    min: None,
-                    max: None,
-                    archived: false,
-                });
+                metrics.push(metric_to_zero(project, format!("m{k}")));
                 let status = statuses[rng.random_range(0..statuses.len())];
                 let len = if rng.random_range(0..3) == 0 { paths.div_ceil(2) } else { paths };
                 let samples: Vec<Option<i32>> = if status == Status::InsufficientData {
@@ -1113,6 +1102,39 @@ mod tests {
         }
     }
 
+    /// A chain of `n` priority-1 projects, each depending on the one before
+    /// and holding one metric `m`, slugs named by `slug`.
+    fn chain(n: usize, slug: impl Fn(usize) -> String) -> (Vec<Project>, Vec<Metric>) {
+        let projects = (0..n)
+            .map(|i| Project {
+                slug: slug(i),
+                name: format!("p{i}"),
+                priority: 1,
+                owner: None,
+                depends_on: if i > 0 { vec![slug(i - 1)] } else { Vec::new() },
+                archived: false,
+            })
+            .collect();
+        let metrics = (0..n).map(|i| metric_to_zero(slug(i), "m".into())).collect();
+        (projects, metrics)
+    }
+
+    /// A metric falling to 0, done at exactly 0.
+    fn metric_to_zero(project: String, metric: String) -> Metric {
+        Metric {
+            project,
+            metric,
+            name: None,
+            unit: None,
+            target: 0.0,
+            direction: Direction::Down,
+            tolerance: 0.0,
+            min: None,
+            max: None,
+            archived: false,
+        }
+    }
+
     /// A chain of 300 projects whose metrics never finish: on every path all
     /// the metrics below a project tie for last. Past EXACT_TIES the blame of
     /// a path goes to one of them drawn uniformly: the shares still sum to 1,
@@ -1121,30 +1143,7 @@ mod tests {
     #[test]
     fn a_tie_of_hundreds_of_metrics_is_drawn_fairly_and_the_same_every_time() {
         let n = 300;
-        let projects: Vec<Project> = (0..n)
-            .map(|i| Project {
-                slug: format!("p{i:03}"),
-                name: format!("p{i}"),
-                priority: 1,
-                owner: None,
-                depends_on: if i > 0 { vec![format!("p{:03}", i - 1)] } else { Vec::new() },
-                archived: false,
-            })
-            .collect();
-        let metrics: Vec<Metric> = (0..n)
-            .map(|i| Metric {
-                project: format!("p{i:03}"),
-                metric: "m".into(),
-                name: None,
-                unit: None,
-                target: 0.0,
-                direction: Direction::Down,
-                tolerance: 0.0,
-                min: None,
-                max: None,
-                archived: false,
-            })
-            .collect();
+        let (projects, metrics) = chain(n, |i| format!("p{i:03}"));
         let forecasts: Vec<Forecast> = (0..n).map(|_| forecast_with(Status::Stalled, vec![None; 600])).collect();
         let deadlines = HashMap::new();
         let inp = Inputs {
@@ -1179,30 +1178,7 @@ mod tests {
     #[test]
     fn a_20000_deep_chain_is_analysed_without_recursion_or_a_closure_per_project() {
         let n = 20_000;
-        let projects: Vec<Project> = (0..n)
-            .map(|i| Project {
-                slug: format!("p{i}"),
-                name: format!("p{i}"),
-                priority: 1,
-                owner: None,
-                depends_on: if i > 0 { vec![format!("p{}", i - 1)] } else { Vec::new() },
-                archived: false,
-            })
-            .collect();
-        let metrics: Vec<Metric> = (0..n)
-            .map(|i| Metric {
-                project: format!("p{i}"),
-                metric: "m".into(),
-                name: None,
-                unit: None,
-                target: 0.0,
-                direction: Direction::Down,
-                tolerance: 0.0,
-                min: None,
-                max: None,
-                archived: false,
-            })
-            .collect();
+        let (projects, metrics) = chain(n, |i| format!("p{i}"));
         // The deepest metric finishes last on every path: every project's
         // limiting metric is p0/m, carried up the chain, not searched for.
         let forecasts: Vec<Forecast> =

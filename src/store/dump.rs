@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::corrections::{Action, Correction};
 use super::entities::{add_dependency, insert_metric};
-use super::{date_col, iso, migrations, opt_date_col, Store, StoredPoint};
+use super::{date_col, iso, migrations, Store, StoredPoint};
 use crate::core::error::UserError;
 use crate::core::model::{Blocker, Deadline, Engineer, Metric, Project, Review};
 use crate::core::validate;
@@ -96,21 +96,7 @@ impl Store {
              ORDER BY b.category, b.opened, b.id",
         )?;
         let blockers = stmt
-            .query_map([], |r| {
-                Ok(DumpBlocker {
-                    blocker: Blocker {
-                        id: r.get(0)?,
-                        category: r.get(1)?,
-                        text: r.get(2)?,
-                        project: r.get(3)?,
-                        metric: r.get(4)?,
-                        engineer: r.get(5)?,
-                        opened: date_col(r, 6)?,
-                        resolved: opt_date_col(r, 7)?,
-                    },
-                    point: r.get(8)?,
-                })
-            })?
+            .query_map([], |r| Ok(DumpBlocker { blocker: super::points::blocker_row(r)?, point: r.get(8)? }))?
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare(
             "SELECT a.id, p.slug, m.slug, a.archived, a.reason, a.author, a.date, a.created_at

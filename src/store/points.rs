@@ -57,6 +57,21 @@ pub struct StoredPoint {
     pub resolved: Vec<Option<NaiveDate>>,
 }
 
+/// A blocker from a row of `id, category, text, project slug, metric slug,
+/// engineer handle, opened, resolved` (the first eight columns).
+pub(super) fn blocker_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Blocker> {
+    Ok(Blocker {
+        id: r.get(0)?,
+        category: r.get(1)?,
+        text: r.get(2)?,
+        project: r.get(3)?,
+        metric: r.get(4)?,
+        engineer: r.get(5)?,
+        opened: date_col(r, 6)?,
+        resolved: opt_date_col(r, 7)?,
+    })
+}
+
 /// A review an engineer spoke in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SpokeIn {
@@ -346,18 +361,7 @@ impl Store {
              ORDER BY b.category, b.opened, b.uid IS NULL, b.uid, b.id",
         )?;
         let v = stmt
-            .query_map(params![f.include_resolved, f.project, f.engineer], |r| {
-                Ok(Blocker {
-                    id: r.get(0)?,
-                    category: r.get(1)?,
-                    text: r.get(2)?,
-                    project: r.get(3)?,
-                    metric: r.get(4)?,
-                    engineer: r.get(5)?,
-                    opened: date_col(r, 6)?,
-                    resolved: opt_date_col(r, 7)?,
-                })
-            })?
+            .query_map(params![f.include_resolved, f.project, f.engineer], blocker_row)?
             .collect::<Result<_, _>>()?;
         Ok(v)
     }

@@ -1,5 +1,6 @@
 //! `limfac deadline`: 50%-probability deadlines, their slips and a calendar.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -11,7 +12,7 @@ use super::{write_private, Ctx};
 use crate::core::analysis;
 use crate::core::deadlines::{self, Outcome};
 use crate::core::error::UserError;
-use crate::core::model::Deadline;
+use crate::core::model::{Deadline, Snapshot};
 use crate::core::validate;
 use crate::formats::ics;
 use crate::render::output::{table, Color, Output};
@@ -166,13 +167,21 @@ struct ActiveRow {
     reason: Option<String>,
 }
 
-fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
+/// The whole organization today: its snapshot, its outlook, and the day
+/// each scope got done (for `list` and `ics`).
+fn organization_today(ctx: &Ctx) -> Result<(Snapshot, analysis::Outlook, HashMap<String, NaiveDate>)> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
     let snapshot = store.snapshot()?;
     let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
     let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
     let done = analysis::done_dates(&snapshot, today);
+    Ok((snapshot, outlook, done))
+}
+
+fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
+    let today = ctx.clock.today;
+    let (snapshot, outlook, done) = organization_today(ctx)?;
     let rows: Vec<ActiveRow> = deadlines::active(&snapshot.deadlines)
         .into_iter()
         .map(|d| {
@@ -257,11 +266,7 @@ fn history(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
 fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
     super::check_out_path(path)?;
     let today = ctx.clock.today;
-    let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
-    let done = analysis::done_dates(&snapshot, today);
+    let (snapshot, outlook, done) = organization_today(ctx)?;
     let events: Vec<ics::Event> = deadlines::histories(&snapshot.deadlines)
         .iter()
         .filter_map(|h| {

@@ -176,6 +176,19 @@ struct Given {
     force: bool,
 }
 
+/// One of `items`, chosen with fuzzy search; Esc aborts.
+fn pick(theme: &dialoguer::theme::ColorfulTheme, what: &str, items: &[String]) -> Result<usize> {
+    // Keys typed ahead (an Enter meant for the last question) choose nothing.
+    discard_typed_ahead();
+    dialoguer::FuzzySelect::with_theme(theme)
+        .with_prompt(format!("{what} (type to search)"))
+        .items(items)
+        .default(0)
+        .interact_opt()
+        .map_err(|_| aborted())?
+        .ok_or_else(aborted)
+}
+
 fn aborted() -> anyhow::Error {
     UserError::new("log aborted; nothing was written for this point").into()
 }
@@ -188,7 +201,7 @@ fn interactive(
     mut review: ReviewChoice,
     mut given: Given,
 ) -> Result<()> {
-    use dialoguer::{theme::ColorfulTheme, FuzzySelect, Input};
+    use dialoguer::{theme::ColorfulTheme, Input};
     let theme = ColorfulTheme::default();
     let metrics = store.metrics(None)?;
     let engineers = store.engineers()?;
@@ -210,15 +223,7 @@ fn interactive(
                         None => m.key(),
                     })
                     .collect();
-                // Keys typed ahead (an Enter meant for the last question) choose nothing.
-                discard_typed_ahead();
-                let i = FuzzySelect::with_theme(&theme)
-                    .with_prompt("metric (type to search)")
-                    .items(&items)
-                    .default(0)
-                    .interact_opt()
-                    .map_err(|_| aborted())?
-                    .ok_or_else(aborted)?;
+                let i = pick(&theme, "metric", &items)?;
                 (metrics[i].project.clone(), metrics[i].metric.clone())
             }
         };
@@ -226,14 +231,7 @@ fn interactive(
             Some(e) => e,
             None => {
                 let items: Vec<String> = engineers.iter().map(|e| format!("{}  ({})", e.handle, e.name)).collect();
-                discard_typed_ahead();
-                let i = FuzzySelect::with_theme(&theme)
-                    .with_prompt("engineer (type to search)")
-                    .items(&items)
-                    .default(0)
-                    .interact_opt()
-                    .map_err(|_| aborted())?
-                    .ok_or_else(aborted)?;
+                let i = pick(&theme, "engineer", &items)?;
                 engineers[i].handle.clone()
             }
         };

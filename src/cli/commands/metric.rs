@@ -172,15 +172,7 @@ pub fn run(args: MetricArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 /// Archives (or brings back) a metric: an event with who, when and why.
 fn archive(ctx: &Ctx, out: &mut Output, metric: &str, reason: Option<String>, archived: bool) -> Result<()> {
     let (project, slug) = validate::metric_ref("metric", metric)?;
-    let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
-    let mut store = ctx.open()?;
-    store.set_archived(
-        &project,
-        Some(&slug),
-        archived,
-        reason.as_deref(),
-        crate::cli::config::author(&ctx.settings).as_deref(),
-    )?;
+    super::set_archived(ctx, &project, Some(&slug), reason, archived)?;
     if archived {
         out.note(format!(
             "archived metric {project}/{slug}: gone from forecasts and the report, kept in lists and the export \

@@ -186,6 +186,26 @@ pub fn scope_arg(store: &Store, given: Option<&str>) -> Result<Option<Scope>> {
     Ok(scope)
 }
 
+/// Archives (or brings back) a project (`metric` None) or one of its
+/// metrics, with `--reason` and who did it (`project`/`metric archive`).
+pub fn set_archived(
+    ctx: &Ctx,
+    project: &str,
+    metric: Option<&str>,
+    reason: Option<String>,
+    archived: bool,
+) -> Result<()> {
+    let reason = reason.map(|r| crate::core::validate::long_text("--reason", &r)).transpose()?;
+    let mut store = ctx.open()?;
+    store.set_archived(
+        project,
+        metric,
+        archived,
+        reason.as_deref(),
+        crate::cli::config::author(&ctx.settings).as_deref(),
+    )
+}
+
 /// Whether metric `m` falls within an optional scope.
 pub fn in_scope(m: &crate::core::model::Metric, scope: &Option<Scope>) -> bool {
     scope.as_ref().is_none_or(|(p, mm)| m.project == *p && mm.as_ref().is_none_or(|mm| m.metric == *mm))

@@ -173,15 +173,7 @@ pub fn run(args: ProjectArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 /// Archives (or brings back) a project: an event with who, when and why.
 fn archive(ctx: &Ctx, out: &mut Output, slug: &str, reason: Option<String>, archived: bool) -> Result<()> {
     let slug = validate::slug("project", slug)?;
-    let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
-    let mut store = ctx.open()?;
-    store.set_archived(
-        &slug,
-        None,
-        archived,
-        reason.as_deref(),
-        crate::cli::config::author(&ctx.settings).as_deref(),
-    )?;
+    super::set_archived(ctx, &slug, None, reason, archived)?;
     if archived {
         out.note(format!(
             "archived project {slug}: gone from forecasts, the report and the limiting factor, kept in lists and \

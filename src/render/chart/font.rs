@@ -36,6 +36,28 @@ pub(crate) fn face() -> Option<&'static FontRef<'static>> {
     FACE.get_or_init(|| FontRef::try_from_slice(FONT_BYTES).ok()).as_ref()
 }
 
+/// Where each glyph of `text` starts along the baseline (kerning included),
+/// as plotters measures text, and where the pen ends: the PNG charts
+/// (`glyphs`) and the SVG outlines (`textpaths`) lay text out the same way.
+pub(crate) fn place<F: ab_glyph::Font, S: ab_glyph::ScaleFont<F>>(
+    scaled: &S,
+    text: &str,
+) -> (Vec<(ab_glyph::GlyphId, f32)>, f32) {
+    let mut placed = Vec::with_capacity(text.len());
+    let mut caret = 0f32;
+    let mut prev = None;
+    for ch in text.chars() {
+        let id = scaled.glyph_id(ch);
+        if let Some(p) = prev {
+            caret += scaled.kern(p, id);
+        }
+        placed.push((id, caret));
+        caret += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    (placed, caret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! same way, so layout computed by plotters and text drawn here agree.
 
 use super::font;
-use ab_glyph::{point, Font, GlyphId, ScaleFont};
+use ab_glyph::{point, Font, ScaleFont};
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 
@@ -113,18 +113,7 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFix<B> {
         let scaled = face.as_scaled(size);
 
         // Pen positions along the baseline, as plotters measures them.
-        let mut placed: Vec<(GlyphId, f32)> = Vec::with_capacity(text.len());
-        let mut caret = 0f32;
-        let mut prev: Option<GlyphId> = None;
-        for ch in text.chars() {
-            let id = scaled.glyph_id(ch);
-            if let Some(p) = prev {
-                caret += scaled.kern(p, id);
-            }
-            placed.push((id, caret));
-            caret += scaled.h_advance(id);
-            prev = Some(id);
-        }
+        let (placed, caret) = font::place(&scaled, text);
 
         // plotters lays text out in a box `size / 1.24` high; centre the font's em box on
         // it so that Top, Center and Bottom anchors land where plotters' layout expects.

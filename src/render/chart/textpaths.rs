@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use ab_glyph::{Font, GlyphId, OutlineCurve, ScaleFont};
+use ab_glyph::{Font, OutlineCurve, ScaleFont};
 
 use super::font;
 
@@ -97,18 +97,7 @@ fn draw(
     }
     let size = a.size * 1.24;
     let scaled = face.as_scaled(size);
-    let mut placed: Vec<(GlyphId, f32)> = Vec::new();
-    let mut caret = 0f32;
-    let mut prev: Option<GlyphId> = None;
-    for ch in text.chars() {
-        let id = scaled.glyph_id(ch);
-        if let Some(p) = prev {
-            caret += scaled.kern(p, id);
-        }
-        placed.push((id, caret));
-        caret += scaled.h_advance(id);
-        prev = Some(id);
-    }
+    let (placed, caret) = font::place(&scaled, text);
     let box_h = a.size;
     let dx = match a.anchor.as_str() {
         "middle" => -caret / 2.0,
