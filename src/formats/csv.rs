@@ -435,14 +435,14 @@ pub fn write_rows<W: Write>(out: W, points: &[StoredPoint], metrics: &[Metric]) 
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     for p in points {
-        let m = by_key.get(&(p.project.as_str(), p.metric.as_str()));
+        let m = by_key.get(&(p.point.project.as_str(), p.point.metric.as_str()));
         w.write_record([
-            p.date.format("%Y-%m-%d").to_string(),
-            p.project.clone(),
-            p.metric.clone(),
-            p.engineer.clone(),
-            p.value.to_string(),
-            p.note.clone(),
+            p.point.date.format("%Y-%m-%d").to_string(),
+            p.point.project.clone(),
+            p.point.metric.clone(),
+            p.point.engineer.clone(),
+            p.point.value.to_string(),
+            p.point.note.clone(),
             crate::core::model::cited(&p.blockers).join("\n"),
             p.kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
             p.reviewer.clone().unwrap_or_default(),

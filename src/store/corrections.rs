@@ -255,11 +255,13 @@ impl Store {
         Ok(all
             .into_iter()
             .filter(|l| f.include_retracted || !l.retracted)
-            .filter(|l| f.project.as_ref().is_none_or(|p| l.point.project == *p))
-            .filter(|l| f.metric.as_ref().is_none_or(|(p, m)| l.point.project == *p && l.point.metric == *m))
-            .filter(|l| f.engineer.as_ref().is_none_or(|e| l.point.engineer == *e))
-            .filter(|l| f.from.is_none_or(|d| l.point.date >= d))
-            .filter(|l| f.to.is_none_or(|d| l.point.date <= d))
+            .filter(|l| f.project.as_ref().is_none_or(|p| l.point.point.project == *p))
+            .filter(|l| {
+                f.metric.as_ref().is_none_or(|(p, m)| l.point.point.project == *p && l.point.point.metric == *m)
+            })
+            .filter(|l| f.engineer.as_ref().is_none_or(|e| l.point.point.engineer == *e))
+            .filter(|l| f.from.is_none_or(|d| l.point.point.date >= d))
+            .filter(|l| f.to.is_none_or(|d| l.point.point.date <= d))
             .collect())
     }
 
@@ -284,21 +286,21 @@ impl Store {
                 };
                 let amended = o.value.is_some() || o.note.is_some() || o.date.is_some() || o.engineer_id.is_some();
                 if let Some(v) = o.value {
-                    p.value = v;
+                    p.point.value = v;
                 }
                 if let Some(n) = &o.note {
-                    p.note = n.clone();
+                    p.point.note = n.clone();
                 }
                 if let Some(d) = o.date {
-                    p.date = d;
+                    p.point.date = d;
                 }
                 if let Some(h) = o.engineer_id.and_then(|e| handles.get(&e)) {
-                    p.engineer = h.clone();
+                    p.point.engineer = h.clone();
                 }
                 ListedPoint { point: p, amended, retracted: o.retracted }
             })
             .collect();
-        out.sort_by(|a, b| a.point.date.cmp(&b.point.date).then(a.point.id.cmp(&b.point.id)));
+        out.sort_by(|a, b| a.point.point.date.cmp(&b.point.point.date).then(a.point.id.cmp(&b.point.id)));
         Ok(out)
     }
 }

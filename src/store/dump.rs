@@ -305,11 +305,11 @@ impl Store {
             )?;
             for (i, p) in d.points.iter().enumerate() {
                 let at = format!("points[{i}] (id {})", p.id);
-                past(format!("{at} date"), p.date)?;
-                let mid = metric(format!("{at} metric"), &p.project, &p.metric)?;
-                let eid = engineer(format!("{at} engineer"), &p.engineer)?;
-                validate::note(&format!("{at} note"), &p.note)?;
-                if let Some(r) = p.review {
+                past(format!("{at} date"), p.point.date)?;
+                let mid = metric(format!("{at} metric"), &p.point.project, &p.point.metric)?;
+                let eid = engineer(format!("{at} engineer"), &p.point.engineer)?;
+                validate::note(&format!("{at} note"), &p.point.note)?;
+                if let Some(r) = p.point.review {
                     if !review_ids.contains(&r) {
                         crate::user_bail!("{at} review {r} is not among the reviews");
                     }
@@ -317,7 +317,16 @@ impl Store {
                 if p.id <= 0 || !point_ids.insert(p.id) {
                     crate::user_bail!("{at}: id {} is not a new positive id", p.id);
                 }
-                insert.execute(params![p.id, iso(p.date), mid, eid, p.value, p.note, p.review, stamp])?;
+                insert.execute(params![
+                    p.id,
+                    iso(p.point.date),
+                    mid,
+                    eid,
+                    p.point.value,
+                    p.point.note,
+                    p.point.review,
+                    stamp
+                ])?;
             }
         }
         s.points = d.points.len();

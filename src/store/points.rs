@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::entities::{engineer_id, metric_id, project_id};
 use super::{date_col, iso, opt_date_col, Kind, Store, StoreError};
-use crate::core::model::{Blocker, Observation, ReviewKind, Snapshot};
+use crate::core::model::{Blocker, Observation, Point, ReviewKind, Snapshot};
 
 /// Which meeting a new point belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,13 +38,9 @@ pub struct NewPoint {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredPoint {
     pub id: i64,
-    pub date: NaiveDate,
-    pub project: String,
-    pub metric: String,
-    pub engineer: String,
-    pub value: f64,
-    pub note: String,
-    pub review: Option<i64>,
+    /// The reading itself (its fields sit beside `id` in JSON).
+    #[serde(flatten)]
+    pub point: Point,
     pub kind: Option<ReviewKind>,
     pub reviewer: Option<String>,
     /// Blockers first cited with this point, as (category, text) like every
@@ -247,13 +243,15 @@ impl Store {
                 let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
                 Ok(StoredPoint {
                     id,
-                    date: date_col(r, 1)?,
-                    project: r.get(2)?,
-                    metric: r.get(3)?,
-                    engineer: r.get(4)?,
-                    value: r.get(5)?,
-                    note: r.get(6)?,
-                    review: r.get(7)?,
+                    point: Point {
+                        date: date_col(r, 1)?,
+                        project: r.get(2)?,
+                        metric: r.get(3)?,
+                        engineer: r.get(4)?,
+                        value: r.get(5)?,
+                        note: r.get(6)?,
+                        review: r.get(7)?,
+                    },
                     kind: r.get::<_, Option<String>>(8)?.map(|k| k.parse().unwrap_or(ReviewKind::Weekly)),
                     reviewer: r.get(9)?,
                     blockers: cited,

@@ -3,7 +3,7 @@
 //! what they should, and round-trip what limfac itself writes.
 
 use chrono::{Datelike, NaiveDate};
-use limfac::core::model::{Direction, Metric, ReviewKind};
+use limfac::core::model::{Direction, Metric, Point, ReviewKind};
 use limfac::core::validate;
 use limfac::formats::csv::{read_rows, write_rows, COLUMNS};
 use limfac::store::StoredPoint;
@@ -253,13 +253,15 @@ fn sample() -> impl Strategy<Value = Sample> {
                 let date = epoch() + chrono::Days::new(days as u64);
                 StoredPoint {
                     id: id as i64,
-                    date,
-                    project: m.project.clone(),
-                    metric: m.metric.clone(),
-                    engineer,
-                    value,
-                    note,
-                    review: None,
+                    point: Point {
+                        date,
+                        project: m.project.clone(),
+                        metric: m.metric.clone(),
+                        engineer,
+                        value,
+                        note,
+                        review: None,
+                    },
                     kind,
                     reviewer,
                     blockers: blockers.iter().map(|(c, t, _)| (c.clone(), t.clone())).collect(),
@@ -281,11 +283,14 @@ fn assert_read_back(bytes: &[u8], s: &Sample) -> Result<(), TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("{}\n{}", e.message, String::from_utf8_lossy(bytes))))?;
     prop_assert_eq!(rows.len(), s.points.len());
     for (row, p) in rows.iter().zip(&s.points) {
-        let m = s.metrics.iter().find(|m| m.project == p.project && m.metric == p.metric).unwrap();
-        prop_assert_eq!(row.date, p.date);
-        prop_assert_eq!((&row.project, &row.metric, &row.engineer), (&p.project, &p.metric, &p.engineer));
-        prop_assert_eq!(row.value.to_bits(), p.value.to_bits());
-        prop_assert_eq!(&row.note, &p.note);
+        let m = s.metrics.iter().find(|m| m.project == p.point.project && m.metric == p.point.metric).unwrap();
+        prop_assert_eq!(row.date, p.point.date);
+        prop_assert_eq!(
+            (&row.project, &row.metric, &row.engineer),
+            (&p.point.project, &p.point.metric, &p.point.engineer)
+        );
+        prop_assert_eq!(row.value.to_bits(), p.point.value.to_bits());
+        prop_assert_eq!(&row.note, &p.point.note);
         prop_assert_eq!(&row.blockers, &p.blockers);
         // All open reads back as no resolutions at all.
         let resolved = if p.resolved.iter().all(Option::is_none) { Vec::new() } else { p.resolved.clone() };

@@ -122,12 +122,12 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 let p = &l.point;
                 t.add_row(vec![
                     p.id.to_string(),
-                    p.date.to_string(),
-                    format!("{}/{}", p.project, p.metric),
-                    p.engineer.clone(),
-                    num(p.value),
-                    short_note(&p.note),
-                    p.review.map(|r| r.to_string()).unwrap_or_default(),
+                    p.point.date.to_string(),
+                    format!("{}/{}", p.point.project, p.point.metric),
+                    p.point.engineer.clone(),
+                    num(p.point.value),
+                    short_note(&p.point.note),
+                    p.point.review.map(|r| r.to_string()).unwrap_or_default(),
                     match (l.retracted, l.amended) {
                         (true, _) => "retracted".to_string(),
                         (false, true) => "amended".to_string(),
@@ -162,15 +162,18 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                     .into());
             };
             if let Some(v) = amendment.value {
-                let metric = store.metric(&now.project, &now.metric)?;
-                let history: Vec<f64> =
-                    store.history_of(&now.project, &now.metric, Some(id))?.into_iter().map(|(_, v)| v).collect();
+                let metric = store.metric(&now.point.project, &now.point.metric)?;
+                let history: Vec<f64> = store
+                    .history_of(&now.point.project, &now.point.metric, Some(id))?
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect();
                 super::confirm_plausible(crate::core::plausible::question(&metric, &history, v), "--value", force)?;
             }
-            let unchanged = amendment.value.is_none_or(|v| v == now.value)
-                && amendment.note.as_ref().is_none_or(|n| *n == now.note)
-                && amendment.date.is_none_or(|d| d == now.date)
-                && amendment.engineer.as_ref().is_none_or(|e| *e == now.engineer);
+            let unchanged = amendment.value.is_none_or(|v| v == now.point.value)
+                && amendment.note.as_ref().is_none_or(|n| *n == now.point.note)
+                && amendment.date.is_none_or(|d| d == now.point.date)
+                && amendment.engineer.as_ref().is_none_or(|e| *e == now.point.engineer);
             if unchanged {
                 return Err(UserError::new(format!("point amend {id}: the point already reads so"))
                     .hint(format!("see it with: limfac point history {id}"))
@@ -195,9 +198,9 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 "retracted point {id} ({} = {} by {} on {}){blockers}: left out of forecasts, reports and charts, \
                  kept in its history (limfac point history {id})",
                 key(p),
-                num(before.current.as_ref().map_or(p.value, |c| c.value)),
-                p.engineer,
-                p.date
+                num(before.current.as_ref().map_or(p.point.value, |c| c.point.value)),
+                p.point.engineer,
+                p.point.date
             ));
             Ok(())
         }
@@ -211,10 +214,10 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             out.line(format!(
                 "point {id}: {} by {}{}",
                 key(p),
-                p.engineer,
-                p.review.map(|r| format!(", review {r}")).unwrap_or_default()
+                p.point.engineer,
+                p.point.review.map(|r| format!(", review {r}")).unwrap_or_default()
             ))?;
-            out.line(format!("  logged      {}  value {}  note {:?}", p.date, num(p.value), p.note))?;
+            out.line(format!("  logged      {}  value {}  note {:?}", p.point.date, num(p.point.value), p.point.note))?;
             for c in &h.corrections {
                 out.line(describe(c))?;
             }
@@ -222,10 +225,10 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 Some(_) if h.corrections.is_empty() => out.line("  no corrections")?,
                 Some(now) => out.line(format!(
                     "  now         {}  value {}  by {}  note {:?}",
-                    now.date,
-                    num(now.value),
-                    now.engineer,
-                    now.note
+                    now.point.date,
+                    num(now.point.value),
+                    now.point.engineer,
+                    now.point.note
                 ))?,
                 None => out.line("  now         retracted: left out of forecasts, reports and charts")?,
             }
@@ -235,7 +238,7 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 }
 
 fn key(p: &StoredPoint) -> String {
-    format!("{}/{}", p.project, p.metric)
+    format!("{}/{}", p.point.project, p.point.metric)
 }
 
 /// A note on one table line: its first line, cut short.
@@ -253,16 +256,16 @@ fn short_note(note: &str) -> String {
 fn changes(now: &StoredPoint, a: &Amendment) -> String {
     let mut parts = Vec::new();
     if let Some(v) = a.value {
-        parts.push(format!("value {} → {}", num(now.value), num(v)));
+        parts.push(format!("value {} → {}", num(now.point.value), num(v)));
     }
     if let Some(d) = a.date {
-        parts.push(format!("date {} → {d}", now.date));
+        parts.push(format!("date {} → {d}", now.point.date));
     }
     if let Some(e) = &a.engineer {
-        parts.push(format!("engineer {} → {e}", now.engineer));
+        parts.push(format!("engineer {} → {e}", now.point.engineer));
     }
     if let Some(n) = &a.note {
-        parts.push(format!("note {:?} → {n:?}", short_note(&now.note)));
+        parts.push(format!("note {:?} → {n:?}", short_note(&now.point.note)));
     }
     parts.join(", ")
 }

@@ -108,10 +108,10 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let mut t = table(["metric", "engineer", "value", "note", "blockers"]);
             for p in &points {
                 t.add_row(vec![
-                    format!("{}/{}", p.project, p.metric),
-                    p.engineer.clone(),
-                    num(p.value),
-                    p.note.clone(),
+                    format!("{}/{}", p.point.project, p.point.metric),
+                    p.point.engineer.clone(),
+                    num(p.point.value),
+                    p.point.note.clone(),
                     crate::core::model::cited(&p.blockers).join("; "),
                 ]);
             }
