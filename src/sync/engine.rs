@@ -932,131 +932,117 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
     };
 
     // Reviews.
-    let (mark, max) = marks["review"];
     out.counts.reviews = copy_in(
         &mut pgt,
-        "review",
-        "id uuid, date date, kind text, reviewer text, notes text, created_at timestamptz",
-        &[Type::UUID, Type::DATE, Type::TEXT, Type::TEXT, Type::TEXT, Type::TIMESTAMPTZ],
-        |w| {
-            let mut stmt = tx.prepare(
-                "SELECT uid, date, kind, reviewer_id, notes, created_at FROM review
-                  WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let id = uuid(&r.get::<_, String>(0)?)?;
-                let d = date(&r.get::<_, String>(1)?)?;
-                let kind: String = r.get(2)?;
-                let reviewer = r.get::<_, Option<i64>>(3)?.and_then(|e| handles.get(&e).cloned());
-                let notes: Option<String> = r.get(4)?;
-                let created = stamp_time(&r.get::<_, String>(5)?);
-                put(w, &mut n, &[&id, &d, &kind, &reviewer, &notes, &created])?;
-            }
-            Ok(n)
+        tx,
+        marks["review"],
+        Fact {
+            table: "review",
+            columns: "id uuid, date date, kind text, reviewer text, notes text, created_at timestamptz",
+            types: &[Type::UUID, Type::DATE, Type::TEXT, Type::TEXT, Type::TEXT, Type::TIMESTAMPTZ],
+            select: "SELECT uid, date, kind, reviewer_id, notes, created_at FROM review
+                      WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
+        },
+        |r, w| {
+            let id = uuid(&r.get::<_, String>(0)?)?;
+            let d = date(&r.get::<_, String>(1)?)?;
+            let kind: String = r.get(2)?;
+            let reviewer = r.get::<_, Option<i64>>(3)?.and_then(|e| handles.get(&e).cloned());
+            let notes: Option<String> = r.get(4)?;
+            let created = stamp_time(&r.get::<_, String>(5)?);
+            write(w, &[&id, &d, &kind, &reviewer, &notes, &created])
         },
     )?;
 
     // Readings.
-    let (mark, max) = marks["point"];
     out.counts.readings = copy_in(
         &mut pgt,
-        "reading",
-        "id uuid, date date, metric_id uuid, engineer_id uuid, value float8, note text, review_id uuid, created_at timestamptz",
-        &[Type::UUID, Type::DATE, Type::UUID, Type::UUID, Type::FLOAT8, Type::TEXT, Type::UUID, Type::TIMESTAMPTZ],
-        |w| {
-            let mut stmt = tx.prepare(
-                "SELECT uid, date, metric_id, engineer_id, value, note, review_id, created_at, id FROM point
-                  WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let row_id: i64 = r.get(8)?;
-                let id = uuid(r.get_ref(0)?.as_str()?)?;
-                let d = date(r.get_ref(1)?.as_str()?)?;
-                let m = metrics.get(&r.get::<_, i64>(2)?).ok_or_else(|| missing("reading", row_id))?;
-                let e = engineers.get(&r.get::<_, i64>(3)?).ok_or_else(|| missing("reading", row_id))?;
-                let value: f64 = r.get(4)?;
-                let note = r.get_ref(5)?.as_str()?;
-                let review = r.get::<_, Option<i64>>(6)?.and_then(|x| reviews.get(&x).copied());
-                let created = stamp_time(r.get_ref(7)?.as_str()?);
-                put(w, &mut n, &[&id, &d, m, e, &value, &note, &review, &created])?;
-            }
-            Ok(n)
+        tx,
+        marks["point"],
+        Fact {
+            table: "reading",
+            columns: "id uuid, date date, metric_id uuid, engineer_id uuid, value float8, note text, review_id uuid, created_at timestamptz",
+            types: &[Type::UUID, Type::DATE, Type::UUID, Type::UUID, Type::FLOAT8, Type::TEXT, Type::UUID, Type::TIMESTAMPTZ],
+            select: "SELECT uid, date, metric_id, engineer_id, value, note, review_id, created_at, id FROM point
+                      WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
+        },
+        |r, w| {
+            let row_id: i64 = r.get(8)?;
+            let id = uuid(r.get_ref(0)?.as_str()?)?;
+            let d = date(r.get_ref(1)?.as_str()?)?;
+            let m = metrics.get(&r.get::<_, i64>(2)?).ok_or_else(|| missing("reading", row_id))?;
+            let e = engineers.get(&r.get::<_, i64>(3)?).ok_or_else(|| missing("reading", row_id))?;
+            let value: f64 = r.get(4)?;
+            let note = r.get_ref(5)?.as_str()?;
+            let review = r.get::<_, Option<i64>>(6)?.and_then(|x| reviews.get(&x).copied());
+            let created = stamp_time(r.get_ref(7)?.as_str()?);
+            write(w, &[&id, &d, m, e, &value, &note, &review, &created])
         },
     )?;
 
     // Blockers.
-    let (mark, max) = marks["blocker"];
     out.counts.blockers = copy_in(
         &mut pgt,
-        "blocker",
-        "id uuid, category text, text text, project_id uuid, metric_id uuid, engineer_id uuid, reading_id uuid, opened date",
-        &[Type::UUID, Type::TEXT, Type::TEXT, Type::UUID, Type::UUID, Type::UUID, Type::UUID, Type::DATE],
-        |w| {
-            let mut stmt = tx.prepare(
-                "SELECT b.uid, b.category, b.text, b.project_id, b.metric_id, b.engineer_id, pt.uid, b.opened, b.id
-                   FROM blocker b LEFT JOIN point pt ON pt.id = b.point_id
-                  WHERE b.id > ?1 AND b.id <= ?2 AND b.seq IS NULL ORDER BY b.id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let row_id: i64 = r.get(8)?;
-                let id = uuid(&r.get::<_, String>(0)?)?;
-                let category: String = r.get(1)?;
-                let body: String = r.get(2)?;
-                let p = projects.get(&r.get::<_, i64>(3)?).ok_or_else(|| missing("blocker", row_id))?;
-                let m = r.get::<_, Option<i64>>(4)?.and_then(|x| metrics.get(&x).copied());
-                let e = r.get::<_, Option<i64>>(5)?.and_then(|x| engineers.get(&x).copied());
-                let point = r.get::<_, Option<String>>(6)?.map(|u| uuid(&u)).transpose()?;
-                let opened = date(&r.get::<_, String>(7)?)?;
-                put(w, &mut n, &[&id, &category, &body, p, &m, &e, &point, &opened])?;
-            }
-            Ok(n)
+        tx,
+        marks["blocker"],
+        Fact {
+            table: "blocker",
+            columns: "id uuid, category text, text text, project_id uuid, metric_id uuid, engineer_id uuid, reading_id uuid, opened date",
+            types: &[Type::UUID, Type::TEXT, Type::TEXT, Type::UUID, Type::UUID, Type::UUID, Type::UUID, Type::DATE],
+            select: "SELECT b.uid, b.category, b.text, b.project_id, b.metric_id, b.engineer_id, pt.uid, b.opened, b.id
+                       FROM blocker b LEFT JOIN point pt ON pt.id = b.point_id
+                      WHERE b.id > ?1 AND b.id <= ?2 AND b.seq IS NULL ORDER BY b.id",
+        },
+        |r, w| {
+            let row_id: i64 = r.get(8)?;
+            let id = uuid(&r.get::<_, String>(0)?)?;
+            let category: String = r.get(1)?;
+            let body: String = r.get(2)?;
+            let p = projects.get(&r.get::<_, i64>(3)?).ok_or_else(|| missing("blocker", row_id))?;
+            let m = r.get::<_, Option<i64>>(4)?.and_then(|x| metrics.get(&x).copied());
+            let e = r.get::<_, Option<i64>>(5)?.and_then(|x| engineers.get(&x).copied());
+            let point = r.get::<_, Option<String>>(6)?.map(|u| uuid(&u)).transpose()?;
+            let opened = date(&r.get::<_, String>(7)?)?;
+            write(w, &[&id, &category, &body, p, &m, &e, &point, &opened])
         },
     )?;
 
     // Deadline changes.
-    let (mark, max) = marks["deadline"];
     out.counts.deadlines = copy_in(
         &mut pgt,
-        "deadline",
-        "id uuid, project_id uuid, metric_id uuid, due date, probability float8, reason text, set_on date, created_at timestamptz",
-        &[Type::UUID, Type::UUID, Type::UUID, Type::DATE, Type::FLOAT8, Type::TEXT, Type::DATE, Type::TIMESTAMPTZ],
-        |w| {
-            let mut stmt = tx.prepare(
-                "SELECT uid, project_id, metric_id, due, probability, reason, set_on, created_at, id FROM deadline
-                  WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let row_id: i64 = r.get(8)?;
-                let id = uuid(&r.get::<_, String>(0)?)?;
-                let p = projects.get(&r.get::<_, i64>(1)?).ok_or_else(|| missing("deadline", row_id))?;
-                let m = r.get::<_, Option<i64>>(2)?.and_then(|x| metrics.get(&x).copied());
-                let due = date(&r.get::<_, String>(3)?)?;
-                let probability: Option<f64> = r.get(4)?;
-                let reason: Option<String> = r.get(5)?;
-                let set_on = date(&r.get::<_, String>(6)?)?;
-                let created = stamp_time(&r.get::<_, String>(7)?);
-                put(w, &mut n, &[&id, p, &m, &due, &probability, &reason, &set_on, &created])?;
-            }
-            Ok(n)
+        tx,
+        marks["deadline"],
+        Fact {
+            table: "deadline",
+            columns: "id uuid, project_id uuid, metric_id uuid, due date, probability float8, reason text, set_on date, created_at timestamptz",
+            types: &[Type::UUID, Type::UUID, Type::UUID, Type::DATE, Type::FLOAT8, Type::TEXT, Type::DATE, Type::TIMESTAMPTZ],
+            select: "SELECT uid, project_id, metric_id, due, probability, reason, set_on, created_at, id FROM deadline
+                      WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
+        },
+        |r, w| {
+            let row_id: i64 = r.get(8)?;
+            let id = uuid(&r.get::<_, String>(0)?)?;
+            let p = projects.get(&r.get::<_, i64>(1)?).ok_or_else(|| missing("deadline", row_id))?;
+            let m = r.get::<_, Option<i64>>(2)?.and_then(|x| metrics.get(&x).copied());
+            let due = date(&r.get::<_, String>(3)?)?;
+            let probability: Option<f64> = r.get(4)?;
+            let reason: Option<String> = r.get(5)?;
+            let set_on = date(&r.get::<_, String>(6)?)?;
+            let created = stamp_time(&r.get::<_, String>(7)?);
+            write(w, &[&id, p, &m, &due, &probability, &reason, &set_on, &created])
         },
     )?;
 
     // Corrections of readings.
-    let (mark, max) = marks["correction"];
     out.counts.corrections = copy_in(
         &mut pgt,
-        "correction",
-        "id uuid, reading_id uuid, action text, value float8, note text, date date, engineer_id uuid, reason text, \
+        tx,
+        marks["correction"],
+        Fact {
+            table: "correction",
+            columns: "id uuid, reading_id uuid, action text, value float8, note text, date date, engineer_id uuid, reason text, \
          corrected_by text, created_at timestamptz",
-        &[
+            types: &[
             Type::UUID,
             Type::UUID,
             Type::TEXT,
@@ -1068,59 +1054,60 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
             Type::TEXT,
             Type::TIMESTAMPTZ,
         ],
-        |w| {
-            let mut stmt = tx.prepare(
-                "SELECT c.uid, pt.uid, c.action, c.value, c.note, c.date, c.engineer_id, c.reason, c.author, c.created_at, c.id
-                   FROM correction c JOIN point pt ON pt.id = c.point_id
-                  WHERE c.id > ?1 AND c.id <= ?2 AND c.seq IS NULL ORDER BY c.id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let id = uuid(&r.get::<_, String>(0)?)?;
-                let reading = uuid(&r.get::<_, String>(1)?)?;
-                let action: String = r.get(2)?;
-                let value: Option<f64> = r.get(3)?;
-                let note: Option<String> = r.get(4)?;
-                let d = r.get::<_, Option<String>>(5)?.map(|s| date(&s)).transpose()?;
-                let e = r.get::<_, Option<i64>>(6)?.and_then(|x| engineers.get(&x).copied());
-                let reason: String = r.get(7)?;
-                let by: Option<String> = r.get(8)?;
-                let created = stamp_time(&r.get::<_, String>(9)?);
-                put(w, &mut n, &[&id, &reading, &action, &value, &note, &d, &e, &reason, &by, &created])?;
-            }
-            Ok(n)
+            select: "SELECT c.uid, pt.uid, c.action, c.value, c.note, c.date, c.engineer_id, c.reason, c.author, c.created_at, c.id
+                       FROM correction c JOIN point pt ON pt.id = c.point_id
+                      WHERE c.id > ?1 AND c.id <= ?2 AND c.seq IS NULL ORDER BY c.id",
+        },
+        |r, w| {
+            let id = uuid(&r.get::<_, String>(0)?)?;
+            let reading = uuid(&r.get::<_, String>(1)?)?;
+            let action: String = r.get(2)?;
+            let value: Option<f64> = r.get(3)?;
+            let note: Option<String> = r.get(4)?;
+            let d = r.get::<_, Option<String>>(5)?.map(|s| date(&s)).transpose()?;
+            let e = r.get::<_, Option<i64>>(6)?.and_then(|x| engineers.get(&x).copied());
+            let reason: String = r.get(7)?;
+            let by: Option<String> = r.get(8)?;
+            let created = stamp_time(&r.get::<_, String>(9)?);
+            write(w, &[&id, &reading, &action, &value, &note, &d, &e, &reason, &by, &created])
         },
     )?;
 
     // Archive events.
-    let (mark, max) = marks["archive_event"];
     out.counts.archive_events = copy_in(
         &mut pgt,
-        "archive_event",
-        "id uuid, project_id uuid, metric_id uuid, archived bool, reason text, archived_by text, date date, \
+        tx,
+        marks["archive_event"],
+        Fact {
+            table: "archive_event",
+            columns:
+                "id uuid, project_id uuid, metric_id uuid, archived bool, reason text, archived_by text, date date, \
          created_at timestamptz",
-        &[Type::UUID, Type::UUID, Type::UUID, Type::BOOL, Type::TEXT, Type::TEXT, Type::DATE, Type::TIMESTAMPTZ],
-        |w| {
-            let mut stmt = tx.prepare(
+            types: &[
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::BOOL,
+                Type::TEXT,
+                Type::TEXT,
+                Type::DATE,
+                Type::TIMESTAMPTZ,
+            ],
+            select:
                 "SELECT uid, project_id, metric_id, archived, reason, author, date, created_at, id FROM archive_event
-                  WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
-            )?;
-            let mut rows = stmt.query(params![mark, max])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let row_id: i64 = r.get(8)?;
-                let id = uuid(&r.get::<_, String>(0)?)?;
-                let p = projects.get(&r.get::<_, i64>(1)?).ok_or_else(|| missing("archive event", row_id))?;
-                let m = r.get::<_, Option<i64>>(2)?.and_then(|x| metrics.get(&x).copied());
-                let archived: bool = r.get(3)?;
-                let reason: Option<String> = r.get(4)?;
-                let by: Option<String> = r.get(5)?;
-                let d = date(&r.get::<_, String>(6)?)?;
-                let created = stamp_time(&r.get::<_, String>(7)?);
-                put(w, &mut n, &[&id, p, &m, &archived, &reason, &by, &d, &created])?;
-            }
-            Ok(n)
+                      WHERE id > ?1 AND id <= ?2 AND seq IS NULL ORDER BY id",
+        },
+        |r, w| {
+            let row_id: i64 = r.get(8)?;
+            let id = uuid(&r.get::<_, String>(0)?)?;
+            let p = projects.get(&r.get::<_, i64>(1)?).ok_or_else(|| missing("archive event", row_id))?;
+            let m = r.get::<_, Option<i64>>(2)?.and_then(|x| metrics.get(&x).copied());
+            let archived: bool = r.get(3)?;
+            let reason: Option<String> = r.get(4)?;
+            let by: Option<String> = r.get(5)?;
+            let d = date(&r.get::<_, String>(6)?)?;
+            let created = stamp_time(&r.get::<_, String>(7)?);
+            write(w, &[&id, p, &m, &archived, &reason, &by, &d, &created])
         },
     )?;
 
@@ -1147,6 +1134,30 @@ fn push(tx: &rusqlite::Transaction<'_>, client: &mut postgres::Client) -> Result
     Ok(out)
 }
 
+/// Pulls one fact table's rows past the cursor (`select` binds $1 the cursor and $2..$3 this
+/// sync's own rows, which are here already), inserting each with `insert`, whose parameters
+/// `row` binds; marks every seq seen. Returns the rows added here.
+#[allow(clippy::too_many_arguments)]
+fn pull_facts(
+    ptx: &mut postgres::Transaction<'_>,
+    tx: &rusqlite::Connection,
+    what: &str,
+    insert: &str,
+    select: &str,
+    (cursor, mine): (i64, (i64, i64)),
+    see: &mut impl FnMut(i64),
+    mut row: impl FnMut(&postgres::Row, i64, &mut rusqlite::Statement<'_>) -> Result<usize>,
+) -> Result<u64> {
+    let mut ins = tx.prepare(insert)?;
+    let mut added = 0;
+    for r in ptx.query(select, &[&cursor, &mine.0, &mine.1]).map_err(|e| pg(e, what))? {
+        let seq: i64 = r.get(1);
+        see(seq);
+        added += row(&r, seq, &mut ins)? as u64;
+    }
+    Ok(added)
+}
+
 /// An edit recording a merged creation's value: uid, kind, entity uid, key,
 /// field, value, base, created_at.
 type MergeEdit = (String, Kind, String, String, String, String, String, String);
@@ -1162,15 +1173,25 @@ fn bump(c: &mut Counts, kind: Kind) {
     }
 }
 
-/// COPY (binary) rows into a temporary table shaped `columns`, then into
-/// `limfac.TABLE`, skipping rows already there. Returns the rows added.
+/// One kind of fact row as pushed: the server's table, the staging table's columns with their
+/// binary COPY types, and the local SELECT of the rows between two marks (`?1 < id <= ?2`).
+struct Fact<'a> {
+    table: &'a str,
+    columns: &'a str,
+    types: &'a [Type],
+    select: &'a str,
+}
+
+/// COPY (binary) the local rows of `fact` between the two marks into a temporary table, `row`
+/// writing each, then into `limfac.TABLE`, skipping rows already there. Returns the rows added.
 fn copy_in(
     pgt: &mut postgres::Transaction<'_>,
-    table: &str,
-    columns: &str,
-    types: &[Type],
-    fill: impl FnOnce(&mut Writer<'_>) -> Result<u64>,
+    tx: &rusqlite::Connection,
+    (mark, max): (i64, i64),
+    fact: Fact<'_>,
+    mut row: impl FnMut(&rusqlite::Row<'_>, &mut Writer<'_>) -> Result<()>,
 ) -> Result<u64> {
+    let Fact { table, columns, types, select } = fact;
     let stage = format!("limfac_stage_{table}");
     pgt.batch_execute(&format!("CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS"))
         .map_err(|e| pg(e, "preparing the push"))?;
@@ -1180,7 +1201,16 @@ fn copy_in(
     let trace = std::env::var_os("LIMFAC_SYNC_TRACE").is_some();
     let t0 = Instant::now();
     let mut w = BinaryCopyInWriter::new(sink, types);
-    let rows = fill(&mut w)?;
+    let rows = {
+        let mut stmt = tx.prepare(select)?;
+        let mut local = stmt.query(params![mark, max])?;
+        let mut n = 0u64;
+        while let Some(r) = local.next()? {
+            row(r, &mut w)?;
+            n += 1;
+        }
+        n
+    };
     w.finish().map_err(|e| pg(e, &format!("pushing {table}s")))?;
     if trace {
         eprintln!("trace: COPY {rows} {table} rows in {:.2} s", t0.elapsed().as_secs_f64());
@@ -1220,9 +1250,8 @@ type Writer<'a> = BinaryCopyInWriter<'a>;
 const BULK_ROWS: u64 = 100_000;
 
 /// Writes one row to a COPY, counting it.
-fn put(w: &mut Writer<'_>, rows: &mut u64, values: &[&(dyn ToSql + Sync)]) -> Result<()> {
+fn write(w: &mut Writer<'_>, values: &[&(dyn ToSql + Sync)]) -> Result<()> {
     w.write(values).map_err(|e| pg(e, "pushing"))?;
-    *rows += 1;
     Ok(())
 }
 
@@ -1626,21 +1655,17 @@ fn pull(
     let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let unknown = |what: &str| anyhow::anyhow!("the server sent a {what} that names something it did not send");
 
-    {
-        let mut ins = tx.prepare(
-            "INSERT OR IGNORE INTO review (date, kind, reviewer_id, notes, created_at, uid, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for r in ptx
-            .query(
-                "SELECT id, seq, date, kind, reviewer, notes, created_at FROM limfac.review WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
-                &[&cursor, &mine.0, &mine.1],
-            )
-            .map_err(|e| pg(e, "pulling reviews"))?
-        {
-            let seq: i64 = r.get(1);
-            see(seq);
+    counts.reviews += pull_facts(
+        ptx,
+        tx,
+        "pulling reviews",
+        "INSERT OR IGNORE INTO review (date, kind, reviewer_id, notes, created_at, uid, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "SELECT id, seq, date, kind, reviewer, notes, created_at FROM limfac.review WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+        (cursor, mine),
+        &mut see,
+        |r, seq, ins| {
             let reviewer = r.get::<_, Option<String>>(4).and_then(|h| by_handle.get(&h).copied());
-            let n = ins.execute(params![
+            Ok(ins.execute(params![
                 iso(r.get(2)),
                 r.get::<_, String>(3),
                 reviewer,
@@ -1648,10 +1673,9 @@ fn pull(
                 ts(r.get(6)),
                 r.get::<_, Uuid>(0).hyphenated().to_string(),
                 seq
-            ])?;
-            counts.reviews += n as u64;
-        }
-    }
+            ])?)
+        },
+    )?;
     let reviews = local_ids("review")?;
     // A large pull (a fresh client) sets aside the point indexes other than
     // `point_uid` (which finds rows already here) and rebuilds them after, by
@@ -1719,26 +1743,22 @@ fn pull(
     for sql in &set_aside {
         tx.execute_batch(sql)?;
     }
-    {
-        let mut ins = tx.prepare(
-            "INSERT OR IGNORE INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, uid, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT id FROM point WHERE uid = ?6), ?7, ?8, ?9)",
-        )?;
-        for r in ptx
-            .query(
-                "SELECT id, seq, category, text, project_id, metric_id, engineer_id, reading_id, opened
-                   FROM limfac.blocker WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
-                &[&cursor, &mine.0, &mine.1],
-            )
-            .map_err(|e| pg(e, "pulling blockers"))?
-        {
-            let seq: i64 = r.get(1);
-            see(seq);
+    counts.blockers += pull_facts(
+        ptx,
+        tx,
+        "pulling blockers",
+        "INSERT OR IGNORE INTO blocker (category, text, project_id, metric_id, engineer_id, point_id, opened, uid, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT id FROM point WHERE uid = ?6), ?7, ?8, ?9)",
+        "SELECT id, seq, category, text, project_id, metric_id, engineer_id, reading_id, opened
+           FROM limfac.blocker WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+        (cursor, mine),
+        &mut see,
+        |r, seq, ins| {
             let p = projects.get(&r.get::<_, Uuid>(4)).ok_or_else(|| unknown("blocker"))?;
             let m = r.get::<_, Option<Uuid>>(5).and_then(|x| metrics.get(&x).copied());
             let e = r.get::<_, Option<Uuid>>(6).and_then(|x| engineers.get(&x).copied());
             let point = r.get::<_, Option<Uuid>>(7).map(|u| u.hyphenated().to_string());
-            let n = ins.execute(params![
+            Ok(ins.execute(params![
                 r.get::<_, String>(2),
                 r.get::<_, String>(3),
                 p,
@@ -1748,10 +1768,9 @@ fn pull(
                 iso(r.get(8)),
                 r.get::<_, Uuid>(0).hyphenated().to_string(),
                 seq
-            ])?;
-            counts.blockers += n as u64;
-        }
-    }
+            ])?)
+        },
+    )?;
     for r in ptx
         .query(
             "SELECT id, seq, blocker_id, resolved, created_at FROM limfac.blocker_resolution WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
@@ -1774,24 +1793,20 @@ fn pull(
             params![blocker, resolved],
         )?;
     }
-    {
-        let mut ins = tx.prepare(
-            "INSERT OR IGNORE INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at, uid, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        for r in ptx
-            .query(
-                "SELECT id, seq, project_id, metric_id, due, probability, reason, set_on, created_at
-                   FROM limfac.deadline WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
-                &[&cursor, &mine.0, &mine.1],
-            )
-            .map_err(|e| pg(e, "pulling deadlines"))?
-        {
-            let seq: i64 = r.get(1);
-            see(seq);
+    counts.deadlines += pull_facts(
+        ptx,
+        tx,
+        "pulling deadlines",
+        "INSERT OR IGNORE INTO deadline (project_id, metric_id, due, probability, reason, set_on, created_at, uid, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "SELECT id, seq, project_id, metric_id, due, probability, reason, set_on, created_at
+           FROM limfac.deadline WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+        (cursor, mine),
+        &mut see,
+        |r, seq, ins| {
             let p = projects.get(&r.get::<_, Uuid>(2)).ok_or_else(|| unknown("deadline"))?;
             let m = r.get::<_, Option<Uuid>>(3).and_then(|x| metrics.get(&x).copied());
-            let n = ins.execute(params![
+            Ok(ins.execute(params![
                 p,
                 m,
                 iso(r.get(4)),
@@ -1801,27 +1816,22 @@ fn pull(
                 ts(r.get(8)),
                 r.get::<_, Uuid>(0).hyphenated().to_string(),
                 seq
-            ])?;
-            counts.deadlines += n as u64;
-        }
-    }
-    {
-        let mut ins = tx.prepare(
-            "INSERT OR IGNORE INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at, uid, seq)
-             VALUES ((SELECT id FROM point WHERE uid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        for r in ptx
-            .query(
-                "SELECT id, seq, reading_id, action, value, note, date, engineer_id, reason, corrected_by, created_at
-                   FROM limfac.correction WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
-                &[&cursor, &mine.0, &mine.1],
-            )
-            .map_err(|e| pg(e, "pulling corrections"))?
-        {
-            let seq: i64 = r.get(1);
-            see(seq);
+            ])?)
+        },
+    )?;
+    counts.corrections += pull_facts(
+        ptx,
+        tx,
+        "pulling corrections",
+        "INSERT OR IGNORE INTO correction (point_id, action, value, note, date, engineer_id, reason, author, created_at, uid, seq)
+         VALUES ((SELECT id FROM point WHERE uid = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "SELECT id, seq, reading_id, action, value, note, date, engineer_id, reason, corrected_by, created_at
+           FROM limfac.correction WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+        (cursor, mine),
+        &mut see,
+        |r, seq, ins| {
             let e = r.get::<_, Option<Uuid>>(7).and_then(|x| engineers.get(&x).copied());
-            let n = ins.execute(params![
+            Ok(ins.execute(params![
                 r.get::<_, Uuid>(2).hyphenated().to_string(),
                 r.get::<_, String>(3),
                 r.get::<_, Option<f64>>(4),
@@ -1833,28 +1843,23 @@ fn pull(
                 ts(r.get(10)),
                 r.get::<_, Uuid>(0).hyphenated().to_string(),
                 seq
-            ])?;
-            counts.corrections += n as u64;
-        }
-    }
-    {
-        let mut ins = tx.prepare(
-            "INSERT OR IGNORE INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at, uid, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        for r in ptx
-            .query(
-                "SELECT id, seq, project_id, metric_id, archived, reason, archived_by, date, created_at
-                   FROM limfac.archive_event WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
-                &[&cursor, &mine.0, &mine.1],
-            )
-            .map_err(|e| pg(e, "pulling archive events"))?
-        {
-            let seq: i64 = r.get(1);
-            see(seq);
+            ])?)
+        },
+    )?;
+    counts.archive_events += pull_facts(
+        ptx,
+        tx,
+        "pulling archive events",
+        "INSERT OR IGNORE INTO archive_event (project_id, metric_id, archived, reason, author, date, created_at, uid, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "SELECT id, seq, project_id, metric_id, archived, reason, archived_by, date, created_at
+           FROM limfac.archive_event WHERE seq > $1 AND (seq <= $2 OR seq >= $3) ORDER BY seq",
+        (cursor, mine),
+        &mut see,
+        |r, seq, ins| {
             let p = projects.get(&r.get::<_, Uuid>(2)).ok_or_else(|| unknown("archive event"))?;
             let m = r.get::<_, Option<Uuid>>(3).and_then(|x| metrics.get(&x).copied());
-            let n = ins.execute(params![
+            Ok(ins.execute(params![
                 p,
                 m,
                 r.get::<_, bool>(4),
@@ -1864,9 +1869,8 @@ fn pull(
                 ts(r.get(8)),
                 r.get::<_, Uuid>(0).hyphenated().to_string(),
                 seq
-            ])?;
-            counts.archive_events += n as u64;
-        }
-    }
+            ])?)
+        },
+    )?;
     Ok(top)
 }
