@@ -23,12 +23,8 @@ pub enum ReviewChoice {
 /// A data point to record, already validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPoint {
-    pub date: NaiveDate,
-    pub project: String,
-    pub metric: String,
-    pub engineer: String,
-    pub value: f64,
-    pub note: String,
+    /// The reading; its `review` is not read (the review is `review` below).
+    pub point: Point,
     pub review: ReviewChoice,
     /// (category, text) pairs opened with this point.
     pub blockers: Vec<(String, String)>,
@@ -152,10 +148,10 @@ impl Store {
     pub fn log(&mut self, p: &NewPoint) -> Result<Logged> {
         let stamp = self.clock.stamp();
         let tx = self.write()?;
-        let mid = metric_id(&tx, &p.project, &p.metric)?;
-        let pid = project_id(&tx, &p.project)?;
-        let eid = engineer_id(&tx, &p.engineer)?;
-        let date = iso(p.date);
+        let mid = metric_id(&tx, &p.point.project, &p.point.metric)?;
+        let pid = project_id(&tx, &p.point.project)?;
+        let eid = engineer_id(&tx, &p.point.engineer)?;
+        let date = iso(p.point.date);
         let rid = match &p.review {
             ReviewChoice::Id(id) => {
                 let held: Option<String> =
@@ -177,7 +173,7 @@ impl Store {
         tx.execute(
             "INSERT INTO point (date, metric_id, engineer_id, value, note, review_id, created_at, uid)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![date, mid, eid, p.value, p.note, rid, stamp, super::new_uid()],
+            params![date, mid, eid, p.point.value, p.point.note, rid, stamp, super::new_uid()],
         )?;
         let point_id = tx.last_insert_rowid();
         let mut logged = Logged { point: point_id, review: rid, opened: 0, cited_again: Vec::new() };

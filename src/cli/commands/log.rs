@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::Ctx;
 use crate::core::error::UserError;
-use crate::core::model::ReviewKind;
+use crate::core::model::{Point, ReviewKind};
 use crate::core::validate;
 use crate::render::output::{discard_typed_ahead, num, Output};
 use crate::store::{Logged, NewPoint, ReviewChoice, Store};
@@ -112,12 +112,15 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         check_value(&store, &project, &metric, value, args.force)?;
         let archived = store.metric(&project, &metric)?.archived || store.project(&project)?.archived;
         let p = NewPoint {
-            date,
-            project,
-            metric,
-            engineer: engineer.expect("checked"),
-            value,
-            note: note.expect("checked"),
+            point: Point {
+                date,
+                project,
+                metric,
+                engineer: engineer.expect("checked"),
+                value,
+                note: note.expect("checked"),
+                review: None,
+            },
             review,
             blockers,
         };
@@ -127,7 +130,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             out.note(format!(
                 "note: {}/{} is archived: the reading is kept, and stays out of forecasts and the report until it is \
                  unarchived",
-                p.project, p.metric
+                p.point.project, p.point.metric
             ));
         }
         return Ok(());
@@ -149,7 +152,8 @@ fn check_value(store: &Store, project: &str, metric: &str, value: f64, force: bo
     super::confirm_plausible(crate::core::plausible::question(&m, &history, value), "--value", force)
 }
 
-fn confirm(out: &Output, p: &NewPoint, logged: &Logged) {
+fn confirm(out: &Output, new: &NewPoint, logged: &Logged) {
+    let p = &new.point;
     let blockers = if logged.opened == 0 { String::new() } else { format!(", {} blocker(s) opened", logged.opened) };
     out.note(format!(
         "logged point {}: {}/{} = {} by {} on {} (review {}{blockers})",
@@ -288,7 +292,11 @@ fn interactive(
             }
             blockers.push(validate::blocker("blocker", &s)?);
         }
-        let p = NewPoint { date, project, metric, engineer, value, note, review: review.clone(), blockers };
+        let p = NewPoint {
+            point: Point { date, project, metric, engineer, value, note, review: None },
+            review: review.clone(),
+            blockers,
+        };
         let logged = store.log(&p)?;
         confirm(out, &p, &logged);
         let (id, rid) = (logged.point, logged.review);
