@@ -182,7 +182,7 @@ pub struct Review {
 }
 
 /// One reading reported by an engineer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Point {
     pub date: NaiveDate,
     pub project: String,

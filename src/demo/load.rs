@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::core::analysis;
-use crate::core::model::{self, Deadline, Engineer, Metric, Project, ReviewKind};
+use crate::core::model::{self, Deadline, Engineer, Metric, Point, Project, ReviewKind};
 use crate::demo::scale::{self, ScaleData};
 use crate::demo::story::{Dataset, DemoDue};
 use crate::platform::clock::Clock;
@@ -38,15 +38,9 @@ pub fn build_database<T>(path: &Path, clock: Clock, fill: impl FnOnce(&mut Store
 pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
     add_organization(store, &data.engineers, &data.projects, &data.metrics)?;
     let rows = data.points.iter().enumerate().map(|(i, dp)| {
-        let p = &dp.point;
         Ok(ImportRow {
             line: i as u64 + 2,
-            date: p.date,
-            project: p.project.clone(),
-            metric: p.metric.clone(),
-            engineer: p.engineer.clone(),
-            value: p.value,
-            note: p.note.clone(),
+            point: dp.point.clone(),
             blockers: dp.blockers.clone(),
             kind: Some(dp.kind),
             reviewer: Some(dp.reviewer.clone()),
@@ -72,12 +66,15 @@ pub fn load_scale(store: &mut Store, data: &ScaleData) -> Result<()> {
         let blockers = p.blocker.map(|b| scale::BLOCKERS[b as usize]);
         Ok(ImportRow {
             line: i as u64 + 2,
-            date: p.date,
-            project: m.project.clone(),
-            metric: m.metric.clone(),
-            engineer: data.engineers[p.engineer as usize].handle.clone(),
-            value: p.value,
-            note: scale::NOTES[p.note as usize].to_string(),
+            point: Point {
+                date: p.date,
+                project: m.project.clone(),
+                metric: m.metric.clone(),
+                engineer: data.engineers[p.engineer as usize].handle.clone(),
+                value: p.value,
+                note: scale::NOTES[p.note as usize].to_string(),
+                review: None,
+            },
             blockers: blockers.map(|(c, t)| vec![(c.to_string(), t.to_string())]).unwrap_or_default(),
             kind: Some(ReviewKind::SkipLevel),
             reviewer: Some(data.engineers[p.reviewer as usize].handle.clone()),

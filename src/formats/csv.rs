@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use chrono::NaiveDate;
 
 use crate::core::error::UserError;
-use crate::core::model::{Direction, Metric, ReviewKind};
+use crate::core::model::{Direction, Metric, Point, ReviewKind};
 use crate::core::validate;
 use crate::store::{ImportRow, StoredPoint};
 
@@ -374,12 +374,7 @@ fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -
     };
     Ok(ImportRow {
         line,
-        date,
-        project,
-        metric,
-        engineer,
-        value,
-        note,
+        point: Point { date, project, metric, engineer, value, note, review: None },
         blockers,
         resolved,
         kind,
@@ -485,8 +480,8 @@ mod tests {
         let r = rows("\u{feff}note,value,engineer,metric,project,date\r\n\"a, \"\"b\"\"\",1.5,al,m,p,2026-01-05\r\n");
         assert_eq!(r.len(), 1);
         let row = r[0].as_ref().unwrap();
-        assert_eq!(row.note, "a, \"b\"");
-        assert_eq!(row.value, 1.5);
+        assert_eq!(row.point.note, "a, \"b\"");
+        assert_eq!(row.point.value, 1.5);
         assert_eq!(row.line, 2);
     }
 
@@ -545,7 +540,7 @@ mod tests {
         let r = rows(&format!(
             "{h}2026-01-05,p,m,al,1,\"a \"\"b\"\"\nc, d\"\r\n\"2026-01-06\",p,m,al,\"2\",\"\"\"x\"\"\"\n"
         ));
-        assert_eq!(r[0].as_ref().unwrap().note, "a \"b\"\nc, d");
-        assert_eq!(r[1].as_ref().unwrap().note, "\"x\"");
+        assert_eq!(r[0].as_ref().unwrap().point.note, "a \"b\"\nc, d");
+        assert_eq!(r[1].as_ref().unwrap().point.note, "\"x\"");
     }
 }

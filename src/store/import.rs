@@ -14,7 +14,7 @@ use super::entities::insert_metric;
 use super::points::day_review;
 use super::{Store, StoreError};
 use crate::core::error::UserError;
-use crate::core::model::{Direction, Metric, ReviewKind};
+use crate::core::model::{Direction, Metric, Point, ReviewKind};
 
 /// The most unknown names an import lists (see [`StoreError::UnknownNames`]).
 pub const MAX_UNKNOWN: usize = 1000;
@@ -25,12 +25,9 @@ pub const MAX_UNKNOWN: usize = 1000;
 pub struct ImportRow {
     /// The line in the file (header is line 1), for error messages.
     pub line: u64,
-    pub date: NaiveDate,
-    pub project: String,
-    pub metric: String,
-    pub engineer: String,
-    pub value: f64,
-    pub note: String,
+    /// The reading; its `review` is not read (the row's review is its date, `kind` and
+    /// `reviewer`).
+    pub point: Point,
     pub blockers: Vec<(String, String)>,
     /// When each blocker above was resolved (`None`: open); empty when all are open.
     pub resolved: Vec<Option<NaiveDate>>,
@@ -157,42 +154,42 @@ impl Store {
 
             for row in rows {
                 let row = row?;
-                let project_id = match projects.get(&row.project) {
+                let project_id = match projects.get(&row.point.project) {
                     Some(&id) => Some(id),
-                    None => match find_project.query_row([&row.project], |r| r.get::<_, i64>(0)).optional()? {
+                    None => match find_project.query_row([&row.point.project], |r| r.get::<_, i64>(0)).optional()? {
                         Some(id) => {
-                            projects.insert(row.project.clone(), id);
+                            projects.insert(row.point.project.clone(), id);
                             Some(id)
                         }
                         None if create_missing => {
                             tx.execute(
                                 "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?1, 3, NULL, ?2, ?3)",
-                                params![row.project, stamp, super::new_uid()],
+                                params![row.point.project, stamp, super::new_uid()],
                             )?;
                             let id = tx.last_insert_rowid();
-                            summary.created_projects.push(row.project.clone());
-                            projects.insert(row.project.clone(), id);
+                            summary.created_projects.push(row.point.project.clone());
+                            projects.insert(row.point.project.clone(), id);
                             Some(id)
                         }
                         None => {
-                            unknown.add(format!("project '{}'", row.project));
+                            unknown.add(format!("project '{}'", row.point.project));
                             None
                         }
                     },
                 };
-                let known = metrics.get(&row.project).and_then(|m| m.get(&row.metric));
+                let known = metrics.get(&row.point.project).and_then(|m| m.get(&row.point.metric));
                 if let Some(k) = known {
                     k.check(&row)?;
                 }
                 let metric_id = match (project_id, known.map(|k| k.id)) {
                     (_, Some(id)) => Some(id),
                     (None, None) => {
-                        unknown.add(format!("metric '{}/{}'", row.project, row.metric));
+                        unknown.add(format!("metric '{}/{}'", row.point.project, row.point.metric));
                         None
                     }
                     (Some(pid), None) => {
                         let found = find_metric
-                            .query_row(params![pid, row.metric], |r| {
+                            .query_row(params![pid, row.point.metric], |r| {
                                 let direction: String = r.get(2)?;
                                 Ok(Known {
                                     id: r.get(0)?,
@@ -208,20 +205,23 @@ impl Store {
                             Some(k) => {
                                 k.check(&row)?;
                                 let id = k.id;
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
+                                metrics
+                                    .entry(row.point.project.clone())
+                                    .or_default()
+                                    .insert(row.point.metric.clone(), k);
                                 Some(id)
                             }
                             None if create_missing => {
                                 let (Some(target), Some(direction)) = (row.target, row.direction) else {
                                     return Err(StoreError::CannotCreateMetric {
                                         line: row.line,
-                                        metric: format!("{}/{}", row.project, row.metric),
+                                        metric: format!("{}/{}", row.point.project, row.point.metric),
                                     }
                                     .into());
                                 };
                                 let m = Metric {
-                                    project: row.project.clone(),
-                                    metric: row.metric.clone(),
+                                    project: row.point.project.clone(),
+                                    metric: row.point.metric.clone(),
                                     name: None,
                                     unit: row.unit.clone(),
                                     target,
@@ -241,17 +241,20 @@ impl Store {
                                     tolerance: m.tolerance,
                                     unit: m.unit.clone(),
                                 };
-                                metrics.entry(row.project.clone()).or_default().insert(row.metric.clone(), k);
+                                metrics
+                                    .entry(row.point.project.clone())
+                                    .or_default()
+                                    .insert(row.point.metric.clone(), k);
                                 Some(id)
                             }
                             None => {
-                                unknown.add(format!("metric '{}/{}'", row.project, row.metric));
+                                unknown.add(format!("metric '{}/{}'", row.point.project, row.point.metric));
                                 None
                             }
                         }
                     }
                 };
-                let engineer_id = engineer(&tx, &row.engineer, &mut unknown, &mut summary)?;
+                let engineer_id = engineer(&tx, &row.point.engineer, &mut unknown, &mut summary)?;
                 let reviewer_id = match &row.reviewer {
                     Some(h) => engineer(&tx, h, &mut unknown, &mut summary)?,
                     None => None,
@@ -264,8 +267,8 @@ impl Store {
                     continue;
                 }
                 let mut date_buf = [0u8; 10];
-                let date = iso_fast(row.date, &mut date_buf);
-                if let Some(point) = seen.take(&tx, metric_id, engineer_id, date, row.value, &row.note)? {
+                let date = iso_fast(row.point.date, &mut date_buf);
+                if let Some(point) = seen.take(&tx, metric_id, engineer_id, date, row.point.value, &row.point.note)? {
                     summary.resolved_blockers += same_blockers(&tx, point, &row)?;
                     summary.skipped += 1;
                     continue;
@@ -274,7 +277,7 @@ impl Store {
                 let kind = row.kind.or(row.reviewer.as_ref().map(|_| ReviewKind::Weekly));
                 let review_id = match kind {
                     Some(kind) => {
-                        let key = (row.date, kind, reviewer_id);
+                        let key = (row.point.date, kind, reviewer_id);
                         match reviews.get(&key) {
                             Some(&id) => Some(id),
                             None => {
@@ -290,8 +293,8 @@ impl Store {
                     date,
                     metric_id,
                     engineer_id,
-                    row.value,
-                    row.note,
+                    row.point.value,
+                    row.point.note,
                     review_id,
                     stamp,
                     super::new_uid()
@@ -314,7 +317,7 @@ impl Store {
                 }
                 if !row.blockers.is_empty() {
                     let point_id = tx.last_insert_rowid();
-                    let project_id = metrics[&row.project][&row.metric].project_id;
+                    let project_id = metrics[&row.point.project][&row.point.metric].project_id;
                     for (i, (cat, text)) in row.blockers.iter().enumerate() {
                         let resolved = row.resolved.get(i).copied().flatten().map(super::iso);
                         insert_blocker.execute(params![
@@ -610,7 +613,7 @@ impl Known {
             column: col.to_string(),
             given,
             stored,
-            metric: format!("{}/{}", row.project, row.metric),
+            metric: format!("{}/{}", row.point.project, row.point.metric),
         };
         if let Some(t) = row.target.filter(|&t| t != self.target) {
             return Err(differs("target", t.to_string(), self.target.to_string()));

@@ -157,8 +157,8 @@ fn check_stream(bytes: &[u8]) -> Result<(), TestCaseError> {
         match item {
             Ok(row) => {
                 prop_assert!(row.line > last_line, "line {} after {}", row.line, last_line);
-                prop_assert!(row.value.is_finite() && !row.note.trim().is_empty());
-                prop_assert!(epoch() <= row.date && row.date <= today());
+                prop_assert!(row.point.value.is_finite() && !row.point.note.trim().is_empty());
+                prop_assert!(epoch() <= row.point.date && row.point.date <= today());
                 last_line = row.line;
             }
             Err(e) => {
@@ -284,13 +284,13 @@ fn assert_read_back(bytes: &[u8], s: &Sample) -> Result<(), TestCaseError> {
     prop_assert_eq!(rows.len(), s.points.len());
     for (row, p) in rows.iter().zip(&s.points) {
         let m = s.metrics.iter().find(|m| m.project == p.point.project && m.metric == p.point.metric).unwrap();
-        prop_assert_eq!(row.date, p.point.date);
+        prop_assert_eq!(row.point.date, p.point.date);
         prop_assert_eq!(
-            (&row.project, &row.metric, &row.engineer),
+            (&row.point.project, &row.point.metric, &row.point.engineer),
             (&p.point.project, &p.point.metric, &p.point.engineer)
         );
-        prop_assert_eq!(row.value.to_bits(), p.point.value.to_bits());
-        prop_assert_eq!(&row.note, &p.point.note);
+        prop_assert_eq!(row.point.value.to_bits(), p.point.value.to_bits());
+        prop_assert_eq!(&row.point.note, &p.point.note);
         prop_assert_eq!(&row.blockers, &p.blockers);
         // All open reads back as no resolutions at all.
         let resolved = if p.resolved.iter().all(Option::is_none) { Vec::new() } else { p.resolved.clone() };

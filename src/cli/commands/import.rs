@@ -108,7 +108,7 @@ fn parsed_in_background(
         let mut bytes = 0;
         for row in csv::read_rows(input, today) {
             if let Ok(r) = &row {
-                bytes += r.note.len() + r.blockers.iter().map(|(c, t)| c.len() + t.len()).sum::<usize>() + 128;
+                bytes += r.point.note.len() + r.blockers.iter().map(|(c, t)| c.len() + t.len()).sum::<usize>() + 128;
             }
             batch.push(row);
             if batch.len() == BATCH || bytes >= BATCH_BYTES {
