@@ -155,9 +155,6 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if code == ExitCode::SUCCESS {
-        commands::keep_calibrations();
-    }
     ctx.finish(code == ExitCode::SUCCESS);
     code
 }

@@ -114,10 +114,11 @@ pub fn judge(f: &Figures) -> String {
 pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
-    let snapshot = store.snapshot()?;
+    let loaded = super::forecasts::Loaded::full(&store)?;
+    let snapshot = &loaded.snapshot;
     let today = ctx.clock.today;
     let horizon = ctx.settings.horizon_days;
-    let org = super::Calibrations::new(&store, Some(&snapshot), horizon).at(today)?;
+    let org = super::forecasts::calibration_of(&store, &loaded, horizon, today)?;
     let cal = &org.calibration;
     let shipped = crate::forecast::Calibration::shipped();
     let histories = analysis::histories(&snapshot);

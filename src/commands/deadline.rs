@@ -100,9 +100,9 @@ fn set(
         Some(m) => drop(store.metric(&project, m)?),
         None => drop(store.project(&project)?),
     }
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(as_of)?;
-    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days, &cal);
+    let loaded = super::forecasts::Loaded::full(&store)?;
+    let outlook = super::forecasts::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(as_of, false)?;
+    let snapshot = &loaded.snapshot;
     let odds = analysis::odds(&outlook, &snapshot, &project, metric.as_deref());
     let due = match (use_p50, chosen) {
         (true, _) => odds.p50.ok_or_else(|| {
@@ -169,9 +169,9 @@ struct ActiveRow {
 fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
+    let loaded = super::forecasts::Loaded::full(&store)?;
+    let outlook = super::forecasts::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(today, false)?;
+    let snapshot = &loaded.snapshot;
     let done = analysis::done_dates(&snapshot, today);
     let rows: Vec<ActiveRow> = deadlines::active(&snapshot.deadlines)
         .into_iter()
@@ -258,9 +258,9 @@ fn calendar(ctx: &Ctx, out: &mut Output, path: &std::path::Path) -> Result<()> {
     super::check_out_path(path)?;
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
+    let loaded = super::forecasts::Loaded::full(&store)?;
+    let outlook = super::forecasts::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(today, false)?;
+    let snapshot = &loaded.snapshot;
     let done = analysis::done_dates(&snapshot, today);
     let events: Vec<ics::Event> = deadlines::histories(&snapshot.deadlines)
         .iter()

@@ -128,7 +128,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let store = ctx.open_read()?;
     let e = store.engineer(&handle)?;
     let today = ctx.clock.today;
-    let snapshot = store.snapshot()?;
+    let loaded = super::forecasts::Loaded::full(&store)?;
+    let snapshot = &loaded.snapshot;
     let me = snapshot.engineers.iter().position(|x| x.handle == handle).expect("exists") as u32;
     // Forecast only the metrics they report on.
     let mine: Vec<bool> =
@@ -153,9 +154,8 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let lasts: Vec<Option<chrono::NaiveDate>> = (0..snapshot.metrics.len())
         .map(|m| snapshot.observations_of(m).iter().filter(|o| o.engineer == me).map(|o| o.date).max())
         .collect();
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
-    let subset = crate::model::restrict_metrics(snapshot, &mine);
-    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days, &cal);
+    let subset = loaded.restrict(&mine);
+    let outlook = super::forecasts::Forecaster::new(&store, &subset, ctx.settings.horizon_days).outlook(today, false)?;
     let kept: Vec<usize> = (0..mine.len()).filter(|&i| mine[i]).collect();
     let metrics: Vec<MetricLine> = outlook
         .views

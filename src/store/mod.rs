@@ -7,6 +7,7 @@
 //! failing with "database is locked".
 
 mod cache;
+pub mod codec;
 mod corrections;
 mod dump;
 mod entities;
@@ -22,12 +23,12 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use cache::save_calibration;
+pub use cache::{CacheWriter, CachedForecast, CachedReplay, Changes, Marks, NewForecast, NewReplay, CACHE_TABLES};
 pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
 pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
-pub use points::{BlockerFilter, Logged, NewPoint, ReviewChoice, SpokeIn, StoredPoint};
+pub use points::{BlockerFilter, Logged, NewPoint, Overlays, ReviewChoice, SnapshotIds, SpokeIn, StoredPoint, StoredReading};
 
 use crate::clock::Clock;
 
@@ -646,6 +647,11 @@ fn date_col(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> 
 fn opt_date_col(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
     let s: Option<String> = row.get(idx)?;
     s.map(|s| parse_stored_date(&s)).transpose()
+}
+
+/// `YYYY-MM-DD`, as dates are stored.
+pub fn iso_date(d: NaiveDate) -> String {
+    iso(d)
 }
 
 fn iso(d: NaiveDate) -> String {
