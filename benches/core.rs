@@ -6,9 +6,9 @@
 
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion};
-use limfac::analysis;
-use limfac::model::{Observation, Snapshot};
-use limfac::scale_data;
+use limfac::core::analysis;
+use limfac::core::model::{Observation, Snapshot};
+use limfac::demo::scale;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
@@ -16,7 +16,7 @@ fn today() -> NaiveDate {
 
 /// The scale organization as a snapshot, as `Store::snapshot` would give it.
 fn snapshot() -> Snapshot {
-    let data = scale_data::generate(1.0, today());
+    let data = scale::generate(1.0, today());
     let mut observations: Vec<Observation> = data
         .points()
         .map(|p| Observation { metric: p.metric, engineer: p.engineer, date: p.date, value: p.value })
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("core");
     g.sample_size(10);
     g.bench_function("scale_data: generate 1M points", |b| {
-        b.iter(|| scale_data::generate(1.0, today()).points().fold(0.0, |acc, p| acc + p.value))
+        b.iter(|| scale::generate(1.0, today()).points().fold(0.0, |acc, p| acc + p.value))
     });
     let snap = snapshot();
     let as_of = today();
@@ -50,10 +50,10 @@ fn bench(c: &mut Criterion) {
     });
     let now = analysis::outlook_from(&snap, as_of, forecasts.clone(), &cal);
     g.bench_function("report::build (two outlooks given)", |b| {
-        b.iter(|| limfac::report::build(&snap, &now, Some(&previous), &limfac::report::Policy::default()))
+        b.iter(|| limfac::core::report::build(&snap, &now, Some(&previous), &limfac::core::report::Policy::default()))
     });
     g.bench_function("report json serialise", |b| {
-        let r = limfac::report::build(&snap, &now, Some(&previous), &limfac::report::Policy::default());
+        let r = limfac::core::report::build(&snap, &now, Some(&previous), &limfac::core::report::Policy::default());
         b.iter(|| serde_json::to_vec_pretty(&r).unwrap().len())
     });
     g.bench_function("analysis::outlook (forecast 2,000 metrics x 500 points + analysis)", |b| {
@@ -66,12 +66,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             // As `limfac report` does: one set of histories, the replays shared by both weeks.
             let histories = analysis::histories(&snap);
-            let memo = limfac::forecast::replay::Memo::default();
+            let memo = limfac::core::forecast::replay::Memo::default();
             let cal_now = analysis::org_calibration_with(&histories, as_of, horizon, &memo);
             let cal_prev = analysis::org_calibration_with(&histories, prev_day, horizon, &memo);
             let now = analysis::outlook(&snap, as_of, horizon, &cal_now);
             let prev = analysis::outlook(&snap, prev_day, horizon, &cal_prev);
-            limfac::report::build(&snap, &now, Some(&prev), &limfac::report::Policy::default())
+            limfac::core::report::build(&snap, &now, Some(&prev), &limfac::core::report::Policy::default())
         })
     });
     g.finish();

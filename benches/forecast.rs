@@ -4,8 +4,8 @@
 
 use chrono::{Duration, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
-use limfac::forecast::{forecast_many, seed_for, MetricSpec, Options, Reading};
-use limfac::model::Direction;
+use limfac::core::forecast::{forecast_many, seed_for, MetricSpec, Options, Reading};
+use limfac::core::model::Direction;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;

@@ -1,9 +1,9 @@
-//! Learns the calibration shipped with limfac and writes `src/forecast/defaults.rs`.
+//! Learns the calibration shipped with limfac and writes `src/core/forecast/defaults.rs`.
 //!
 //! `cargo run --release --example fit_forecast_defaults [-- --write]`
 //!
 //! Data (only the parts a method may be tuned on; see `support/datasets.rs`):
-//! - synthetic histories of every family (`limfac::forecast::synthetic`, seed 1);
+//! - synthetic histories of every family (`limfac::core::forecast::synthetic`, seed 1);
 //! - half of Rhino's test262 areas (tests/data/progress-rhino: counts derived from Rhino's
 //!   `test262.properties`, Mozilla Public License 2.0 — the notice travels with the data);
 //! - half of the Musa/DACS defect-discovery systems (tests/data/musa-dacs, from the PyPI
@@ -22,10 +22,10 @@
 #[path = "support/datasets.rs"]
 mod datasets;
 
-use limfac::forecast::calibrate::{Calibration, LevelMap, VerdictModel, DATED};
-use limfac::forecast::evaluate::Outcome;
-use limfac::forecast::timing::{self, Case};
-use limfac::forecast::{forecast_with, seed_for, Options, DEFAULT_HORIZON_DAYS};
+use limfac::core::forecast::calibrate::{Calibration, LevelMap, VerdictModel, DATED};
+use limfac::core::forecast::evaluate::Outcome;
+use limfac::core::forecast::timing::{self, Case};
+use limfac::core::forecast::{forecast_with, seed_for, Options, DEFAULT_HORIZON_DAYS};
 use rayon::prelude::*;
 
 const FRACS: [f64; 7] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
@@ -89,7 +89,7 @@ fn main() {
     }
     let src = render(&cal);
     if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/forecast/defaults.rs");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/core/forecast/defaults.rs");
         std::fs::write(path, src).expect("write defaults.rs");
         eprintln!("wrote {path}");
     } else {

@@ -9,13 +9,13 @@
 #[path = "support/datasets.rs"]
 mod datasets;
 
-use limfac::forecast::evaluate::{score, tally, Scored};
+use limfac::core::forecast::evaluate::{score, tally, Scored};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{Datelike, NaiveDate};
-use limfac::forecast::replay::{self, MetricHistory};
-use limfac::forecast::{forecast, forecast_with, Calibration, Options, DEFAULT_HORIZON_DAYS};
+use limfac::core::forecast::replay::{self, MetricHistory};
+use limfac::core::forecast::{forecast, forecast_with, Calibration, Options, DEFAULT_HORIZON_DAYS};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -93,7 +93,7 @@ pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
                 s.quantiles,
                 s.baseline,
                 match s.outcome {
-                    limfac::forecast::evaluate::Outcome::Done(d) => Some((d - s.as_of).num_days()),
+                    limfac::core::forecast::evaluate::Outcome::Done(d) => Some((d - s.as_of).num_days()),
                     _ => None,
                 }
             )

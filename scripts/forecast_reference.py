@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference values for limfac's forecast tests (tests/forecast_reference.rs).
+"""Independent reference values for limfac's forecast tests (tests/it/forecast_reference.rs).
 
 Python 3 standard library only (no numpy), written from the textbook definitions rather than
 from the Rust code, so that the Rust tests check against a second implementation:

@@ -6,7 +6,7 @@
 # clock pinned so that the file is the same on every run.
 #
 # Run it once per schema version, when that version is released, and commit
-# the file: tests/reliability_crash.rs opens every fixture with the current
+# the file: tests/it/reliability_crash.rs opens every fixture with the current
 # build and checks the data survived the upgrade. Never regenerate an old
 # version's fixture with a newer build; add tests/fixtures/schema/vN.db instead.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL for limfac's team-sync tests (tests/sync_*.rs).
+# A throwaway PostgreSQL for limfac's team-sync tests (tests/it/sync_*.rs).
 #
 #   eval "$(scripts/pg-test-server.sh start)"   # initdb + start; prints the exports
 #   cargo test

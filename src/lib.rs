@@ -2,33 +2,26 @@
 //! decisions — is each piece of work converging or diverging, what is the one
 //! limiting factor this week, and which deadline has a 50% chance.
 //!
-//! The crate is split into a pure core (`model`, `forecast`, `limiting`,
-//! `deadlines`, `demo_data`), one module that speaks SQL (`store`), rendering
-//! (`render`, `chart`), and thin commands (`commands`) wired up by `cli`.
+//! The layers, each a folder (see `docs/architecture.md`):
+//!
+//! - [`core`]: the pure core — the model, forecasting, the limiting factor,
+//!   deadlines, validation. Plain data in, plain data out.
+//! - [`formats`]: the CSV and ICS formats (pure text in and out).
+//! - [`platform`]: what limfac asks of the machine — the clock, files
+//!   written safely.
+//! - [`store`]: the SQLite file, the only place that speaks SQL (besides
+//!   [`sync`]).
+//! - [`sync`]: the team sync through a shared PostgreSQL.
+//! - [`render`]: terminal tables, charts, report templates.
+//! - [`demo`]: the demo organization and the scale data.
+//! - [`cli`]: the command line — arguments, one module per command,
+//!   completion, configuration, error messages and exit codes.
 
-pub mod analysis;
-pub mod chart;
-pub mod chart_data;
 pub mod cli;
-pub mod clock;
-pub mod commands;
-pub mod complete;
-pub mod config;
-pub mod csv_format;
-pub mod deadlines;
-pub mod demo_data;
-pub mod error;
-pub mod files;
-pub mod forecast;
-pub mod ics;
-pub mod limiting;
-pub mod model;
-pub mod output;
-pub mod plausible;
+pub mod core;
+pub mod demo;
+pub mod formats;
+pub mod platform;
 pub mod render;
-pub mod report;
-pub mod scale_data;
 pub mod store;
-pub mod suggest;
 pub mod sync;
-pub mod validate;

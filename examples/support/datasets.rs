@@ -1,7 +1,7 @@
 //! The reference data sets, tuned-on and checked parts apart, shared by the calibration
 //! script, the evaluation example and the calibration tests (included with `#[path]`).
 //!
-//! - `synthetic-tune` / `synthetic-check`: [`limfac::forecast::synthetic`] with seeds 1 and 2.
+//! - `synthetic-tune` / `synthetic-check`: [`limfac::core::forecast::synthetic`] with seeds 1 and 2.
 //! - `rhino-tune` / `rhino-check`: Rhino's test262 areas (tests/data/progress-rhino, MPL-2.0
 //!   derived counts), split by a hash of the series id.
 //! - `musa-tune` / `musa-check`: Musa/DACS defect discovery (tests/data/musa-dacs, MIT).
@@ -9,8 +9,8 @@
 
 #![allow(dead_code)]
 
-use limfac::forecast::evaluate::{parse_progress_csv, split, History};
-use limfac::forecast::synthetic;
+use limfac::core::forecast::evaluate::{parse_progress_csv, split, History};
+use limfac::core::forecast::synthetic;
 
 fn read(dir: &str, file: &str, family: &str) -> Vec<History> {
     let path = format!("{}/tests/data/{dir}/{file}", env!("CARGO_MANIFEST_DIR"));

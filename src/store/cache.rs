@@ -101,9 +101,8 @@ impl Store {
     pub fn changes_since(&self, since: Marks) -> Result<Changes> {
         self.read(|| {
             let mut out = Changes::default();
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT metric_id, min(date) FROM point WHERE id > ?1 GROUP BY metric_id")?;
+            let mut stmt =
+                self.conn.prepare_cached("SELECT metric_id, min(date) FROM point WHERE id > ?1 GROUP BY metric_id")?;
             let mut rows = stmt.query([since.point])?;
             while let Some(r) = rows.next()? {
                 out.added.insert(r.get(0)?, super::date_col(r, 1)?);
@@ -119,26 +118,48 @@ impl Store {
         })
     }
 
-    /// Every cached forecast as of `as_of` of this variant made by `engine`.
-    pub fn cached_forecasts(&self, as_of: NaiveDate, variant: u8, engine: &str) -> Result<Vec<CachedForecast>> {
-        self.read(|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT metric_id, inputs, point_mark, correction_mark, fitted, calibration, dated
-                   FROM forecast_cache WHERE as_of = ?1 AND variant = ?2 AND engine = ?3",
-            )?;
-            let rows = stmt
-                .query_map((super::iso(as_of), variant, engine), |r| {
-                    Ok(CachedForecast {
-                        metric_id: r.get(0)?,
-                        inputs: r.get(1)?,
-                        marks: Marks { point: r.get(2)?, correction: r.get(3)? },
-                        fitted: r.get(4)?,
-                        calibration: r.get(5)?,
-                        dated: r.get(6)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
+    /// The cached forecasts as of `as_of` of this variant made by `engine`: of every metric,
+    /// or of the metrics `only` names (database ids), each found through the primary key.
+    pub fn cached_forecasts(
+        &self,
+        as_of: NaiveDate,
+        variant: u8,
+        engine: &str,
+        only: Option<&[i64]>,
+    ) -> Result<Vec<CachedForecast>> {
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<CachedForecast> {
+            Ok(CachedForecast {
+                metric_id: r.get(0)?,
+                inputs: r.get(1)?,
+                marks: Marks { point: r.get(2)?, correction: r.get(3)? },
+                fitted: r.get(4)?,
+                calibration: r.get(5)?,
+                dated: r.get(6)?,
+            })
+        };
+        let as_of = super::iso(as_of);
+        self.read(|| match only {
+            None => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT metric_id, inputs, point_mark, correction_mark, fitted, calibration, dated
+                       FROM forecast_cache WHERE as_of = ?1 AND variant = ?2 AND engine = ?3",
+                )?;
+                let rows = stmt.query_map((&as_of, variant, engine), row)?.collect::<Result<_, _>>()?;
+                Ok(rows)
+            }
+            Some(ids) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT metric_id, inputs, point_mark, correction_mark, fitted, calibration, dated
+                       FROM forecast_cache WHERE as_of = ?1 AND variant = ?2 AND metric_id = ?3 AND engine = ?4",
+                )?;
+                let mut out = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    if let Some(r) = stmt.query_row((&as_of, variant, id, engine), row).optional()? {
+                        out.push(r);
+                    }
+                }
+                Ok(out)
+            }
         })
     }
 
@@ -247,55 +268,107 @@ pub struct NewReplay {
     pub features: Vec<u8>,
 }
 
-/// Writes derived data into the database at `path`, best-effort, through a connection of its
-/// own (the reading command keeps its snapshot; in WAL mode one writer works beside readers).
-/// It never creates the file, waits at most a moment for another writer, and after its first
+/// Derived data to write into the database at `path` once the command has succeeded
+/// ([`keep_cached`]): a command that fails part-way, say on a full disk, writes nothing.
+/// Writing is best-effort, through a connection of its own, one short transaction per batch:
+/// it never creates the file, waits at most a moment for another writer, and after its first
 /// failure (a read-only file or folder, a busy writer) stops trying for the rest of the run.
 pub struct CacheWriter {
     path: PathBuf,
-    conn: std::cell::RefCell<Option<rusqlite::Connection>>,
-    failed: std::cell::Cell<bool>,
+}
+
+/// One batch of derived data waiting for the command to succeed.
+enum Pending {
+    Forecasts { as_of: NaiveDate, variant: u8, engine: String, rows: Vec<NewForecast>, today: NaiveDate },
+    Used { as_of: NaiveDate, variant: u8, today: NaiveDate },
+    Replays { engine: String, rows: Vec<NewReplay>, as_of: NaiveDate },
+    Calibration { as_of: NaiveDate, engine: String, version: String, body: String },
+}
+
+/// What this process computed and will cache once its command has succeeded, per database.
+static PENDING: std::sync::Mutex<Vec<(PathBuf, Pending)>> = std::sync::Mutex::new(Vec::new());
+
+fn queue(path: &Path, p: Pending) {
+    if let Ok(mut q) = PENDING.lock() {
+        q.push((path.to_path_buf(), p));
+    }
 }
 
 impl CacheWriter {
     pub fn new(path: &Path) -> CacheWriter {
-        CacheWriter { path: path.to_path_buf(), conn: Default::default(), failed: Default::default() }
-    }
-
-    /// Runs `f` in one write transaction; false when nothing was written.
-    fn write(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) -> bool {
-        if self.failed.get() {
-            return false;
-        }
-        let attempt = || -> rusqlite::Result<()> {
-            let mut slot = self.conn.borrow_mut();
-            if slot.is_none() {
-                let conn = rusqlite::Connection::open_with_flags(
-                    &self.path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                conn.busy_timeout(WRITE_WAIT)?;
-                *slot = Some(conn);
-            }
-            let conn = slot.as_mut().expect("opened above");
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            f(&tx)?;
-            tx.commit()
-        };
-        match attempt() {
-            Ok(()) => true,
-            Err(_) => {
-                self.failed.set(true);
-                false
-            }
-        }
+        CacheWriter { path: path.to_path_buf() }
     }
 
     /// Caches forecasts as of `as_of`, notes that the date was used `today`, and drops the
     /// entries of all but the [`KEEP_DATES`] most recently used dates.
-    pub fn forecasts(&self, as_of: NaiveDate, variant: u8, engine: &str, rows: &[NewForecast], today: NaiveDate) -> bool {
-        let as_of = super::iso(as_of);
-        self.write(|tx| {
+    pub fn forecasts(&self, as_of: NaiveDate, variant: u8, engine: &str, rows: Vec<NewForecast>, today: NaiveDate) {
+        queue(&self.path, Pending::Forecasts { as_of, variant, engine: engine.to_string(), rows, today });
+    }
+
+    /// Notes that the forecasts as of `as_of` were used `today` (so that they are kept).
+    pub fn used(&self, as_of: NaiveDate, variant: u8, today: NaiveDate) {
+        queue(&self.path, Pending::Used { as_of, variant, today });
+    }
+
+    /// Caches replayed forecasts, dropping those too old for any calibration as of `as_of` or
+    /// later to use.
+    pub fn replays(&self, engine: &str, rows: Vec<NewReplay>, as_of: NaiveDate) {
+        queue(&self.path, Pending::Replays { engine: engine.to_string(), rows, as_of });
+    }
+
+    /// Caches the calibration as of `as_of` (replacing any older one).
+    pub fn calibration(&self, as_of: NaiveDate, engine: &str, version: &str, body: &str) {
+        queue(
+            &self.path,
+            Pending::Calibration {
+                as_of,
+                engine: engine.to_string(),
+                version: version.to_string(),
+                body: body.to_string(),
+            },
+        );
+    }
+}
+
+/// Writes what this process's command computed into the caches (called once it has
+/// succeeded); best-effort: a read-only or busy database recomputes next time.
+pub fn keep_cached() {
+    let pending = match PENDING.lock() {
+        Ok(mut q) => std::mem::take(&mut *q),
+        Err(_) => return,
+    };
+    let mut conns: HashMap<PathBuf, Option<rusqlite::Connection>> = HashMap::new();
+    for (path, p) in pending {
+        let slot = conns.entry(path.clone()).or_insert_with(|| {
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok()?;
+            conn.busy_timeout(WRITE_WAIT).ok()?;
+            Some(conn)
+        });
+        let Some(conn) = slot.as_mut() else { continue };
+        if write(conn, &p).is_err() {
+            // Stop trying for this database (see `CacheWriter`).
+            *slot = None;
+        }
+    }
+}
+
+/// Forgets what was queued (a command that failed).
+pub fn forget_cached() {
+    if let Ok(mut q) = PENDING.lock() {
+        q.clear();
+    }
+}
+
+/// Writes one batch in one transaction.
+fn write(conn: &mut rusqlite::Connection, p: &Pending) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    match p {
+        Pending::Forecasts { as_of, variant, engine, rows, today } => {
+            let as_of = super::iso(*as_of);
             {
                 let mut full = tx.prepare_cached(
                     "INSERT OR REPLACE INTO forecast_cache
@@ -338,51 +411,38 @@ impl CacheWriter {
                     }
                 }
             }
-            touch(tx, &as_of, variant, today)
-        })
-    }
-
-    /// Notes that the forecasts as of `as_of` were used `today` (so that they are kept).
-    pub fn used(&self, as_of: NaiveDate, variant: u8, today: NaiveDate) -> bool {
-        let as_of = super::iso(as_of);
-        self.write(|tx| touch(tx, &as_of, variant, today))
-    }
-
-    /// Caches replayed forecasts, dropping those too old for any calibration as of `as_of` or
-    /// later to use.
-    pub fn replays(&self, engine: &str, rows: &[NewReplay], as_of: NaiveDate) -> bool {
-        self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO replay_cache (metric_id, origin, engine, inputs, point_mark, correction_mark, features)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for r in rows {
-                stmt.execute(rusqlite::params![
-                    r.metric_id,
-                    super::iso(r.origin),
-                    engine,
-                    r.inputs,
-                    r.marks.point,
-                    r.marks.correction,
-                    r.features
-                ])?;
+            touch(&tx, &as_of, *variant, *today)?;
+        }
+        Pending::Used { as_of, variant, today } => touch(&tx, &super::iso(*as_of), *variant, *today)?,
+        Pending::Replays { engine, rows, as_of } => {
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO replay_cache (metric_id, origin, engine, inputs, point_mark, correction_mark, features)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for r in rows {
+                    stmt.execute(rusqlite::params![
+                        r.metric_id,
+                        super::iso(r.origin),
+                        engine,
+                        r.inputs,
+                        r.marks.point,
+                        r.marks.correction,
+                        r.features
+                    ])?;
+                }
             }
-            let oldest = as_of - chrono::Duration::days(crate::forecast::replay::LOOKBACK_DAYS + 56);
+            let oldest = *as_of - chrono::Duration::days(crate::core::forecast::replay::LOOKBACK_DAYS + 56);
             tx.execute("DELETE FROM replay_cache WHERE origin < ?1", [super::iso(oldest)])?;
-            Ok(())
-        })
-    }
-
-    /// Caches the calibration as of `as_of` (replacing any older one).
-    pub fn calibration(&self, as_of: NaiveDate, engine: &str, version: &str, body: &str) -> bool {
-        self.write(|tx| {
+        }
+        Pending::Calibration { as_of, engine, version, body } => {
             tx.execute(
                 "INSERT OR REPLACE INTO calibration_cache (as_of, engine, data_version, body) VALUES (?1, ?2, ?3, ?4)",
-                (super::iso(as_of), engine, version, body),
+                (super::iso(*as_of), engine, version, body),
             )?;
-            Ok(())
-        })
+        }
     }
+    tx.commit()
 }
 
 /// Marks `as_of` used today and drops the forecasts of dates used longest ago.

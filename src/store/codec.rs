@@ -5,9 +5,9 @@
 
 use chrono::NaiveDate;
 
-use crate::forecast::timing::Features;
-use crate::forecast::{CurvePoint, Dating, FanPoint, Fitted, Forecast, Status};
-use crate::model::Direction;
+use crate::core::forecast::timing::Features;
+use crate::core::forecast::{CurvePoint, Dating, FanPoint, Fitted, Forecast, Status};
+use crate::core::model::Direction;
 
 /// Bumped whenever the layout below changes.
 const FORMAT: u8 = 1;
@@ -489,7 +489,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::{fit, Calibration, MetricSpec, Options, Reading};
+    use crate::core::forecast::{fit, Calibration, MetricSpec, Options, Reading};
 
     fn readings(values: &[f64]) -> Vec<Reading> {
         let d0 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();

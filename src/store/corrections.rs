@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entities::engineer_id;
 use super::{iso, opt_date_col, Store, StoredPoint};
-use crate::error::UserError;
+use crate::core::error::UserError;
 
 /// What a correction does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

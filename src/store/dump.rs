@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::corrections::{Action, Correction};
 use super::entities::{add_dependency, insert_metric};
 use super::{date_col, iso, migrations, opt_date_col, Store, StoredPoint};
-use crate::error::UserError;
-use crate::model::{Blocker, Deadline, Engineer, Metric, Project, Review};
-use crate::validate;
+use crate::core::error::UserError;
+use crate::core::model::{Blocker, Deadline, Engineer, Metric, Project, Review};
+use crate::core::validate;
 
 /// A blocker with the point that first cited it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

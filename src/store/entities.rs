@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{date_col, iso, Store};
-use crate::error::UserError;
-use crate::model::{Deadline, Direction, Engineer, Metric, Project, Review, ReviewKind};
-use crate::suggest::closest;
+use crate::core::error::UserError;
+use crate::core::model::{Deadline, Direction, Engineer, Metric, Project, Review, ReviewKind};
+use crate::core::suggest::closest;
 
 /// Changes to an existing metric; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]

@@ -13,8 +13,8 @@ use rusqlite::{params, OptionalExtension};
 use super::entities::insert_metric;
 use super::points::day_review;
 use super::Store;
-use crate::error::UserError;
-use crate::model::{Direction, Metric, ReviewKind};
+use crate::core::error::UserError;
+use crate::core::model::{Direction, Metric, ReviewKind};
 
 /// One validated CSV row.
 #[derive(Debug, Clone, PartialEq)]

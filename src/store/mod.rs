@@ -1,4 +1,9 @@
-//! The only module that speaks SQL.
+//! The SQLite file: with `sync`, the only module that speaks SQL.
+//!
+//! May use: `core` (the model it stores) and `platform` (the clock, safe files).
+//! Must never touch: the command line (`cli`: no flags, no suggested commands),
+//! rendering (`render`) or `sync`. Its errors say what went wrong in the
+//! data's terms; the command line turns them into messages.
 //!
 //! [`Store`] opens (creating with safe permissions) and upgrades the SQLite
 //! file, and offers a narrow surface of reads and writes in limfac's own
@@ -23,14 +28,19 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use cache::{CacheWriter, CachedForecast, CachedReplay, Changes, Marks, NewForecast, NewReplay, CACHE_TABLES};
+pub use cache::{
+    forget_cached, keep_cached, CacheWriter, CachedForecast, CachedReplay, Changes, Marks, NewForecast, NewReplay,
+    CACHE_TABLES,
+};
 pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
 pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
-pub use points::{BlockerFilter, Logged, NewPoint, Overlays, ReviewChoice, SnapshotIds, SpokeIn, StoredPoint, StoredReading};
+pub use points::{
+    BlockerFilter, Logged, NewPoint, Overlays, ReviewChoice, SnapshotIds, SpokeIn, StoredPoint, StoredReading,
+};
 
-use crate::clock::Clock;
+use crate::platform::clock::Clock;
 
 /// Errors callers branch on.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +129,7 @@ impl Store {
             store.refuse_foreign()?;
             let version = store.schema_version()?;
             if version != migrations::LATEST {
-                return Err(crate::error::UserError::new(format!(
+                return Err(crate::core::error::UserError::new(format!(
                     "database {} is read-only and at schema version {version}; this build needs version {}",
                     path.display(),
                     migrations::LATEST
@@ -138,9 +148,9 @@ impl Store {
         };
         // In a folder where they cannot: read the file as it is, which is the
         // whole database only when no write-ahead log holds later commits.
-        let wal = crate::files::with_suffix(path, "-wal");
+        let wal = crate::platform::files::with_suffix(path, "-wal");
         if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-            return Err(crate::error::UserError::new(format!(
+            return Err(crate::core::error::UserError::new(format!(
                 "cannot read database {}: its folder is read-only and {} holds commits not yet in the file",
                 path.display(),
                 wal.display()
@@ -318,9 +328,9 @@ impl Store {
     /// replace anything: a failed or killed backup never leaves a partial
     /// `dest` that blocks a retry, and never writes through a link.
     pub fn backup(&self, dest: &Path) -> Result<()> {
-        crate::files::check_new_file("backup", dest)?;
-        let tmp = crate::files::temp_beside(dest)?.into_temp_path();
-        let journal = crate::files::with_suffix(&tmp, "-journal");
+        crate::platform::files::check_new_file("backup", dest)?;
+        let tmp = crate::platform::files::temp_beside(dest)?.into_temp_path();
+        let journal = crate::platform::files::with_suffix(&tmp, "-journal");
         let result = (|| -> Result<()> {
             let mut out = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
             // The temporary file is thrown away on failure: no journal needed.
@@ -337,6 +347,21 @@ impl Store {
                     }
                 }
             }
+            // Derived data stays out of the copy: it is recomputed on first use.
+            let mut cached = 0;
+            for table in cache::CACHE_TABLES {
+                let exists: bool = out.query_row(
+                    "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )?;
+                if exists {
+                    cached += out.execute(&format!("DELETE FROM {table}"), [])?;
+                }
+            }
+            if cached > 0 {
+                out.execute_batch("VACUUM;")?;
+            }
             // Keep the copy a single self-contained file.
             out.execute_batch("PRAGMA journal_mode = DELETE;")?;
             out.close().map_err(|(_, e)| e)?;
@@ -348,7 +373,7 @@ impl Store {
         }
         tmp.persist_noclobber(dest).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                crate::error::UserError::new(format!(
+                crate::core::error::UserError::new(format!(
                     "backup {} already exists; choose a new file name",
                     dest.display()
                 ))
@@ -420,7 +445,7 @@ pub fn check_demo_target(path: &Path) -> Result<()> {
     };
     let new_file = || "give the path of a new file instead, e.g. limfac --db demo.db demo".to_string();
     if meta.file_type().is_symlink() {
-        return Err(crate::error::UserError::new(format!(
+        return Err(crate::core::error::UserError::new(format!(
             "--db {shown} is a symbolic link; demo only replaces a database it made itself"
         ))
         .hint(new_file())
@@ -430,13 +455,14 @@ pub fn check_demo_target(path: &Path) -> Result<()> {
         crate::user_bail!("--db {shown} is a directory; give a file name");
     }
     if !meta.is_file() {
-        return Err(crate::error::UserError::new(format!("--db {shown} is not a regular file"))
+        return Err(crate::core::error::UserError::new(format!("--db {shown} is not a regular file"))
             .hint(new_file())
             .into());
     }
     // An empty file (as `mktemp` makes) holds nothing to lose, unless its
     // data still sits in a write-ahead log beside it.
-    let wal_empty = fs::metadata(crate::files::with_suffix(path, "-wal")).map(|m| m.len() == 0).unwrap_or(true);
+    let wal_empty =
+        fs::metadata(crate::platform::files::with_suffix(path, "-wal")).map(|m| m.len() == 0).unwrap_or(true);
     if meta.len() == 0 && wal_empty {
         return Ok(());
     }
@@ -447,7 +473,7 @@ pub fn check_demo_target(path: &Path) -> Result<()> {
         })
         .is_ok_and(|id| id == DEMO_APPLICATION_ID);
     if !demo {
-        return Err(crate::error::UserError::new(format!(
+        return Err(crate::core::error::UserError::new(format!(
             "--db {shown} is not a demo database; demo only replaces a database it made itself"
         ))
         .hint(new_file())
@@ -461,7 +487,7 @@ pub fn check_demo_target(path: &Path) -> Result<()> {
 /// over `to` in one rename, removing `to`'s stale side files first.
 pub fn replace_database(from: tempfile::TempPath, to: &Path) -> Result<()> {
     for suffix in SIDE_FILES {
-        let side = crate::files::with_suffix(to, suffix);
+        let side = crate::platform::files::with_suffix(to, suffix);
         match fs::remove_file(&side) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(e).with_context(|| format!("cannot replace {}", side.display()))

@@ -9,8 +9,8 @@ use rusqlite::{params, OptionalExtension};
 
 use super::entities::{engineer_id, metric_id, project_id};
 use super::{date_col, iso, opt_date_col, Store};
-use crate::error::UserError;
-use crate::model::{Blocker, Observation, ReviewKind, Snapshot};
+use crate::core::error::UserError;
+use crate::core::model::{Blocker, Observation, ReviewKind, Snapshot};
 
 /// Which meeting a new point belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -557,7 +557,13 @@ impl Store {
             let mut out = Vec::with_capacity(metric_ids.len());
             for &mid in metric_ids {
                 let dates: Vec<NaiveDate> = if corrected.contains(&mid) {
-                    let mut d: Vec<NaiveDate> = self.readings_of(&[mid], overlays)?.remove(0).into_iter().map(|r| r.date).filter(|d| *d <= upto).collect();
+                    let mut d: Vec<NaiveDate> = self
+                        .readings_of(&[mid], overlays)?
+                        .remove(0)
+                        .into_iter()
+                        .map(|r| r.date)
+                        .filter(|d| *d <= upto)
+                        .collect();
                     d.dedup();
                     d.truncate(n);
                     d
@@ -598,7 +604,7 @@ impl Store {
                 self.conn.query_row("SELECT count(*), coalesce(max(id), 0) FROM archive_event", [], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
-            Ok(format!("{:016x}.a{n}.{max}", crate::forecast::seed_for(&text)))
+            Ok(format!("{:016x}.a{n}.{max}", crate::core::forecast::seed_for(&text)))
         })
     }
 

@@ -531,7 +531,7 @@ fn date(s: &str) -> Result<NaiveDate> {
 
 fn pg(e: postgres::Error, doing: &str) -> anyhow::Error {
     anyhow::Error::new(
-        crate::error::UserError::new(format!("sync failed while {doing}: {}", db_error(&e)))
+        crate::core::error::UserError::new(format!("sync failed while {doing}: {}", db_error(&e)))
             .hint("nothing is lost: what was not pushed stays here and the next sync sends it (limfac sync --status)"),
     )
 }

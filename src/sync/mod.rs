@@ -8,6 +8,10 @@
 //! key and change through versioned edits (first to reach the server wins;
 //! the loser stays in the history and `sync` names it). Only this module and
 //! `store` speak SQL.
+//!
+//! May use: `core`, `platform` and `store` (whose connection it shares for its
+//! bookkeeping tables).
+//! Must never touch: the command line (`cli`) or rendering (`render`).
 
 pub mod engine;
 pub mod remote;
@@ -20,7 +24,7 @@ use anyhow::Result;
 pub use engine::{Conflict, Counts, SyncReport};
 pub use remote::{redact, Remote};
 
-use crate::error::UserError;
+use crate::core::error::UserError;
 use crate::store::Store;
 
 /// The environment variable naming the team server (it may carry a

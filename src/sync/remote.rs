@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::error::UserError;
+use crate::core::error::UserError;
 
 /// How TLS is used, as libpq's `sslmode` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::error::UserError;
+use crate::core::error::UserError;
 
 /// The server schema version this build writes and reads.
 pub const SERVER_LATEST: i64 = 3;

@@ -1,0 +1,211 @@
+//! `limfac backtest`: should you trust the forecasts on your own data?
+
+use anyhow::Result;
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::core::analysis;
+use crate::core::forecast::calibrate::DATED;
+use crate::core::forecast::replay::{self, Figures, ReplayCase};
+use crate::core::forecast::Status;
+use crate::render::output::{table, Output};
+
+/// Should you trust the forecasts? Replay history and score them
+///
+/// Replays each metric's history as of every past week with at least four
+/// readings, forecasts from what was known then, and compares with what
+/// happened: how often the truth fell on or before p10, p50, p80 and p90
+/// (ideally 10%, 50%, 80%, 90%) and inside p10–p90 (ideally 80%), per metric,
+/// per verdict and overall. Work not done yet counts as "later than it has
+/// taken so far" (Kaplan–Meier), never as a hit or a miss it is not. The
+/// dates are limfac's as of today: the shipped calibration corrected by this
+/// organization's record; the shipped calibration's own figures are shown
+/// beside them.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  limfac backtest\n  limfac backtest chips --json")]
+pub struct BacktestArgs {
+    /// PROJECT or PROJECT/METRIC [default: everything]
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::complete::scopes))]
+    scope: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    project: String,
+    metric: String,
+    #[serde(flatten)]
+    figures: Figures,
+    median_p50_error_weeks: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct VerdictRow {
+    verdict: Status,
+    /// With the calibration in use today.
+    #[serde(flatten)]
+    figures: Figures,
+    /// With the calibration shipped with limfac, uncorrected.
+    shipped: Figures,
+}
+
+#[derive(Serialize)]
+struct Total {
+    forecasts: usize,
+    finished: usize,
+    p10_hit_rate: Option<f64>,
+    p50_hit_rate: Option<f64>,
+    p80_hit_rate: Option<f64>,
+    p90_hit_rate: Option<f64>,
+    p10_p90_coverage: Option<f64>,
+    median_p50_error_weeks: Option<f64>,
+    shipped: Figures,
+    verdict: String,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    crate::core::forecast::trend::median_in_place(&mut v)
+}
+
+/// |p50 − truth| in weeks over replayed forecasts whose work got done and that had a p50.
+fn p50_errors(cases: &[&ReplayCase], cal: &crate::core::forecast::Calibration) -> Vec<f64> {
+    cases
+        .iter()
+        .filter(|c| c.done)
+        .filter_map(|c| cal.quantile_weeks(&c.features, 0.5).map(|q| (q - c.weeks).abs()))
+        .collect()
+}
+
+/// One sentence judging the figures (never a fixed claim): within the bands the forecast
+/// issue sets, or too early / too late / too narrow, with the numbers.
+pub fn judge(f: &Figures) -> String {
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let (Some(p50), Some(inside)) = (f.below[1], f.inside_p10_p90) else {
+        return format!("Too little history to judge: {} replayed forecasts, none finished yet.", f.forecasts);
+    };
+    if f.finished < 10 {
+        return format!(
+            "Too little history to judge: {} replayed forecasts, {} finished (truth on or before p50 so far {}).",
+            f.forecasts,
+            f.finished,
+            pct(p50)
+        );
+    }
+    let timing = if p50 < 0.4 {
+        format!("dates too early: the truth came on or before p50 in only {}", pct(p50))
+    } else if p50 > 0.6 {
+        format!("dates too late: the truth came on or before p50 in {}", pct(p50))
+    } else {
+        format!("p50 well placed: the truth came on or before it in {}", pct(p50))
+    };
+    let width = if inside < 0.7 {
+        format!("ranges too narrow: inside p10–p90 {}", pct(inside))
+    } else if inside > 0.9 {
+        format!("ranges wider than needed: inside p10–p90 {}", pct(inside))
+    } else {
+        format!("ranges honest: inside p10–p90 {}", pct(inside))
+    };
+    format!("{timing} (ideal 50%); {width} (ideal 80%), over {} replayed forecasts.", f.forecasts)
+}
+
+pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let store = ctx.open_read()?;
+    let scope = super::scope_arg(&store, args.scope.as_deref())?;
+    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let snapshot = &loaded.snapshot;
+    let today = ctx.clock.today;
+    let horizon = ctx.settings.horizon_days;
+    let org = crate::cli::forecasting::calibration_of(&store, &loaded, horizon, today)?;
+    let cal = &org.calibration;
+    let shipped = crate::core::forecast::Calibration::shipped();
+    let histories = analysis::histories(snapshot);
+    let chosen: Vec<usize> =
+        (0..snapshot.metrics.len()).filter(|&i| super::in_scope(&snapshot.metrics[i], &scope)).collect();
+    let bar = crate::render::output::progress(out, Some(chosen.len() as u64), "backtesting");
+    let replayed: Vec<(usize, Vec<ReplayCase>)> = chosen
+        .par_iter()
+        .map(|&i| {
+            bar.inc(1);
+            let m = &histories[i];
+            let cases = replay::weekly_origins(m, today)
+                .into_iter()
+                .filter_map(|o| replay::replay_one(m, o, today, horizon))
+                .collect();
+            (i, cases)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let rows: Vec<Row> = replayed
+        .iter()
+        .map(|(i, cases)| {
+            let refs: Vec<&ReplayCase> = cases.iter().collect();
+            let m = &snapshot.metrics[*i];
+            Row {
+                project: m.project.clone(),
+                metric: m.metric.clone(),
+                figures: replay::figures(&refs, cal),
+                median_p50_error_weeks: median(p50_errors(&refs, cal)),
+            }
+        })
+        .collect();
+    let all: Vec<&ReplayCase> = replayed.iter().flat_map(|(_, c)| c.iter()).collect();
+    let verdicts: Vec<VerdictRow> = DATED
+        .iter()
+        .filter_map(|&v| {
+            let mine: Vec<&ReplayCase> = all.iter().copied().filter(|c| c.features.status == v).collect();
+            (!mine.is_empty()).then(|| VerdictRow {
+                verdict: v,
+                figures: replay::figures(&mine, cal),
+                shipped: replay::figures(&mine, shipped),
+            })
+        })
+        .collect();
+    let overall = replay::figures(&all, cal);
+    let total = Total {
+        forecasts: overall.forecasts,
+        finished: overall.finished,
+        p10_hit_rate: overall.below[0],
+        p50_hit_rate: overall.below[1],
+        p80_hit_rate: overall.below[2],
+        p90_hit_rate: overall.below[3],
+        p10_p90_coverage: overall.inside_p10_p90,
+        median_p50_error_weeks: median(p50_errors(&all, cal)),
+        shipped: replay::figures(&all, shipped),
+        verdict: judge(&overall),
+    };
+    if args.json {
+        return out.json(&serde_json::json!({ "metrics": rows, "verdicts": verdicts, "total": total }));
+    }
+    let pct = |x: Option<f64>| x.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into());
+    let cells = |name: String, f: &Figures, err: Option<f64>| {
+        vec![
+            name,
+            f.forecasts.to_string(),
+            f.finished.to_string(),
+            pct(f.below[0]),
+            pct(f.below[1]),
+            pct(f.below[2]),
+            pct(f.below[3]),
+            pct(f.inside_p10_p90),
+            err.map(|e| format!("{e:.1}")).unwrap_or_else(|| "—".into()),
+        ]
+    };
+    let header = ["", "forecasts", "finished", "≤ p10", "≤ p50", "≤ p80", "≤ p90", "in p10–p90", "p50 error (wk)"];
+    let mut t = table(header);
+    for r in &rows {
+        t.add_row(cells(format!("{}/{}", r.project, r.metric), &r.figures, r.median_p50_error_weeks));
+    }
+    for v in &verdicts {
+        t.add_row(cells(format!("verdict {}", v.verdict), &v.figures, None));
+    }
+    t.add_row(cells("all".to_string(), &overall, total.median_p50_error_weeks));
+    out.table(&t)?;
+    out.text(format!(
+        "Ideal: 10%, 50%, 80%, 90% on or before p10, p50, p80, p90; 80% inside p10–p90. {}",
+        total.verdict
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! `limfac import`: load a CSV of data points, all or nothing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Ctx;
+use crate::formats::csv;
+use crate::render::output::Output;
+
+/// Import data points from a CSV file, or a whole JSON export, all or nothing
+///
+/// A file ending in .json (or starting with '{') is a whole database written
+/// by `limfac export --format json`: it is restored, with every project,
+/// engineer, metric, review, point, correction, blocker, deadline and archive
+/// event, into an empty database only.
+///
+/// A CSV file holds data points. Required columns (any order): date,project,metric,engineer,value,note.
+/// Optional: blocker (CATEGORY:TEXT, one per line of the cell), kind,
+/// reviewer (without a kind: that day's weekly review), and
+/// target,direction,tolerance,unit (used with --create-missing to create a
+/// missing metric; for an existing metric they must agree with it), and
+/// blocker_resolved (per blocker: a date, or open). A row equal to a reading
+/// already stored is skipped, so re-importing a file adds nothing twice. On
+/// the first bad row nothing is written and the error names the line, the
+/// column and the value.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac import readings.csv\n  limfac export --out all.csv && limfac --db new.db import all.csv --create-missing\n  limfac export --format json --out all.json && limfac --db new.db import all.json"
+)]
+pub struct ImportArgs {
+    /// The CSV or JSON file ('-' for standard input)
+    file: PathBuf,
+    /// Create unknown projects, metrics and engineers instead of failing
+    #[arg(long)]
+    create_missing: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let input: Box<dyn std::io::Read + Send> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        if args.file.is_dir() {
+            crate::user_bail!("{} is a directory; give a CSV file", args.file.display());
+        }
+        Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?)
+    };
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    if is_json(&args.file, &mut input)? {
+        return restore(args, ctx, out, input);
+    }
+    let mut store = ctx.open()?;
+    let started = std::time::Instant::now();
+    let rows = parsed_in_background(input, ctx.clock.today);
+    let bar = crate::render::output::progress(out, None, "importing rows…");
+    let mut progress = |n: u64| bar.set_position(n);
+    let summary = store.import(rows, args.create_missing, &mut progress);
+    bar.finish_and_clear();
+    let summary = summary?;
+    if args.json {
+        return out.json(&summary);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let skipped = match (summary.skipped, summary.resolved_blockers) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; skipped {n} rows already in the database"),
+        (n, r) => format!("; skipped {n} rows already in the database, resolving {r} of their blockers"),
+    };
+    out.note(format!(
+        "imported {} points and {} blockers from {} in {:.2} s{}{skipped}",
+        summary.points,
+        summary.blockers,
+        args.file.display(),
+        secs,
+        if summary.created_projects.len() + summary.created_metrics.len() + summary.created_engineers.len() > 0 {
+            format!(
+                " (created {} projects, {} metrics, {} engineers)",
+                summary.created_projects.len(),
+                summary.created_metrics.len(),
+                summary.created_engineers.len()
+            )
+        } else {
+            String::new()
+        }
+    ));
+    Ok(())
+}
+
+/// The validated rows of `input`, read and checked on a second thread while
+/// this one writes them: parsing and validation are a third of a large
+/// import's work, and overlap with SQLite's. The rows and the first error
+/// arrive in file order, exactly as `read_rows` yields them.
+fn parsed_in_background(
+    input: impl std::io::Read + Send + 'static,
+    today: chrono::NaiveDate,
+) -> impl Iterator<Item = Result<crate::store::ImportRow, crate::core::error::UserError>> {
+    // A batch is sent at 2,048 rows or 1 MiB of text, whichever comes
+    // first, and at most 16 wait: the rows in flight stay a few MiB however
+    // long each is.
+    const BATCH: usize = 2048;
+    const BATCH_BYTES: usize = 1 << 20;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(16);
+    std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut bytes = 0;
+        for row in csv::read_rows(input, today) {
+            if let Ok(r) = &row {
+                bytes += r.note.len() + r.blockers.iter().map(|(c, t)| c.len() + t.len()).sum::<usize>() + 128;
+            }
+            batch.push(row);
+            if batch.len() == BATCH || bytes >= BATCH_BYTES {
+                bytes = 0;
+                // The writer stopped early (an error): nothing more to do.
+                if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(batch);
+    });
+    rx.into_iter().flatten()
+}
+
+/// A `.json` file, or one whose first non-blank byte is `{`.
+fn is_json(path: &std::path::Path, input: &mut impl std::io::BufRead) -> Result<bool> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return Ok(true);
+    }
+    let head = input.fill_buf().with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
+}
+
+/// Restores a whole JSON export into an empty database.
+fn restore(args: ImportArgs, ctx: &Ctx, out: &mut Output, input: impl std::io::Read) -> Result<()> {
+    if args.create_missing {
+        crate::user_bail!("--create-missing applies to a CSV file; a JSON export already holds everything it names");
+    }
+    let dump: crate::store::Dump = serde_json::from_reader(input).map_err(|e| {
+        crate::core::error::UserError::new(format!("{} is not a limfac JSON export: {e}", args.file.display()))
+            .hint("write one with: limfac export --format json --out FILE.json")
+    })?;
+    let mut store = ctx.open()?;
+    let s = store.restore(&dump)?;
+    if args.json {
+        return out.json(&s);
+    }
+    out.note(format!(
+        "restored {} projects, {} engineers, {} metrics, {} reviews, {} points, {} corrections, {} blockers, \
+         {} deadline changes and {} archive events from {}",
+        s.projects,
+        s.engineers,
+        s.metrics,
+        s.reviews,
+        s.points,
+        s.corrections,
+        s.blockers,
+        s.deadlines,
+        s.archive_events,
+        args.file.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! `limfac point`: list readings, correct one, retract one, see its history.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::Ctx;
+use crate::core::error::UserError;
+use crate::core::validate;
+use crate::render::output::{num, table, Output};
+use crate::store::{Action, Amendment, Correction, PointFilter, StoredPoint};
+
+/// Readings: list them, correct a slip, retract a mistake, see the history
+///
+/// A correction is a new fact, never an overwrite: the reading as first
+/// logged stays in the database and in `point history`, with every
+/// amendment and retraction, why, who (the configured reviewer, else your
+/// user name) and when. Forecasts, reports and charts use the corrected
+/// record; a retracted reading (and a blocker only it cited) is left out of
+/// them.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac point list --metric power/array-output --from 2026-11-01\n  limfac point amend 42 --value 289 --reason 'typed 2890: a slipped digit'\n  limfac point retract 43 --reason 'logged against the wrong metric'\n  limfac point history 42"
+)]
+pub struct PointArgs {
+    #[command(subcommand)]
+    cmd: PointCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum PointCmd {
+    /// List readings as they stand now, with their ids
+    List {
+        /// Only this project's readings
+        #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::complete::projects))]
+        project: Option<String>,
+        /// Only this metric's readings (PROJECT/METRIC)
+        #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::complete::metrics))]
+        metric: Option<String>,
+        /// Only what this engineer reported
+        #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::complete::engineers))]
+        engineer: Option<String>,
+        /// Only what was heard in this review
+        #[arg(long)]
+        review: Option<i64>,
+        /// Dated on or after this day
+        #[arg(long)]
+        from: Option<String>,
+        /// Dated on or before this day
+        #[arg(long)]
+        to: Option<String>,
+        /// Also list retracted readings
+        #[arg(long)]
+        retracted: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Correct a reading: its value, note, date or engineer (the original is kept)
+    Amend {
+        /// The point's id (see `limfac point list`)
+        id: i64,
+        /// The right value
+        #[arg(long, allow_hyphen_values = true)]
+        value: Option<String>,
+        /// The right note
+        #[arg(long)]
+        note: Option<String>,
+        /// The right date
+        #[arg(long)]
+        date: Option<String>,
+        /// Who really reported it
+        #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::complete::engineers))]
+        engineer: Option<String>,
+        /// Why (required: kept in the history)
+        #[arg(long)]
+        reason: String,
+        /// Store a value far outside the metric's readings or bounds without asking
+        #[arg(long)]
+        force: bool,
+    },
+    /// Withdraw a reading logged by mistake (it stays in the history)
+    Retract {
+        /// The point's id (see `limfac point list`)
+        id: i64,
+        /// Why (required: kept in the history)
+        #[arg(long)]
+        reason: String,
+    },
+    /// A reading as first logged, every correction (why, who, when), and now
+    History {
+        /// The point's id
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let today = ctx.clock.today;
+    match args.cmd {
+        PointCmd::List { project, metric, engineer, review, from, to, retracted, json } => {
+            let filter = PointFilter {
+                project: project.map(|p| validate::slug("--project", &p)).transpose()?,
+                metric: metric.map(|m| validate::metric_ref("--metric", &m)).transpose()?,
+                engineer: engineer.map(|e| validate::handle("--engineer", &e)).transpose()?,
+                review,
+                from: from.map(|d| validate::date("--from", &d, today)).transpose()?,
+                to: to.map(|d| validate::future_date("--to", &d, today)).transpose()?,
+                include_retracted: retracted,
+            };
+            if let (Some(f), Some(t)) = (filter.from, filter.to) {
+                if f > t {
+                    crate::user_bail!("--from {f} is after --to {t}");
+                }
+            }
+            let store = ctx.open_read()?;
+            let points = store.list_points(&filter)?;
+            if json {
+                return out.json(&points);
+            }
+            let mut t = table(["id", "date", "metric", "engineer", "value", "note", "review", "corrected"]);
+            for l in &points {
+                let p = &l.point;
+                t.add_row(vec![
+                    p.id.to_string(),
+                    p.date.to_string(),
+                    format!("{}/{}", p.project, p.metric),
+                    p.engineer.clone(),
+                    num(p.value),
+                    short_note(&p.note),
+                    p.review.map(|r| r.to_string()).unwrap_or_default(),
+                    match (l.retracted, l.amended) {
+                        (true, _) => "retracted".to_string(),
+                        (false, true) => "amended".to_string(),
+                        _ => String::new(),
+                    },
+                ]);
+            }
+            out.table(&t)?;
+            if points.is_empty() {
+                out.note("no readings match");
+            }
+            Ok(())
+        }
+        PointCmd::Amend { id, value, note, date, engineer, reason, force } => {
+            let amendment = Amendment {
+                value: value.map(|v| validate::number("--value", &v)).transpose()?,
+                note: note.map(|n| validate::note("--note", &n)).transpose()?,
+                date: date.map(|d| validate::date("--date", &d, today)).transpose()?,
+                engineer: engineer.map(|e| validate::handle("--engineer", &e)).transpose()?,
+            };
+            let reason = validate::long_text("--reason", &reason)?;
+            if amendment.is_empty() {
+                return Err(UserError::new(format!("point amend {id}: nothing to change"))
+                    .hint("give the right --value, --note, --date or --engineer")
+                    .into());
+            }
+            let mut store = ctx.open()?;
+            let before = store.point_history(id)?;
+            let Some(now) = before.current.clone() else {
+                return Err(UserError::new(format!("point {id} was retracted; it can no longer be changed"))
+                    .hint(format!("see what happened with: limfac point history {id}"))
+                    .into());
+            };
+            if let Some(v) = amendment.value {
+                let metric = store.metric(&now.project, &now.metric)?;
+                let history: Vec<f64> =
+                    store.history_of(&now.project, &now.metric, Some(id))?.into_iter().map(|(_, v)| v).collect();
+                super::confirm_plausible(crate::core::plausible::question(&metric, &history, v), "--value", force)?;
+            }
+            let unchanged = amendment.value.is_none_or(|v| v == now.value)
+                && amendment.note.as_ref().is_none_or(|n| *n == now.note)
+                && amendment.date.is_none_or(|d| d == now.date)
+                && amendment.engineer.as_ref().is_none_or(|e| *e == now.engineer);
+            if unchanged {
+                return Err(UserError::new(format!("point amend {id}: the point already reads so"))
+                    .hint(format!("see it with: limfac point history {id}"))
+                    .into());
+            }
+            store.amend_point(id, &amendment, &reason, crate::cli::config::author(&ctx.settings).as_deref())?;
+            out.note(format!("amended point {id} ({}): {}", key(&now), changes(&now, &amendment)));
+            Ok(())
+        }
+        PointCmd::Retract { id, reason } => {
+            let reason = validate::long_text("--reason", &reason)?;
+            let mut store = ctx.open()?;
+            let before = store.point_history(id)?;
+            store.retract_point(id, &reason, crate::cli::config::author(&ctx.settings).as_deref())?;
+            let p = &before.original;
+            let blockers = if p.blockers.is_empty() {
+                String::new()
+            } else {
+                format!(" and the {} blocker(s) it cited", p.blockers.len())
+            };
+            out.note(format!(
+                "retracted point {id} ({} = {} by {} on {}){blockers}: left out of forecasts, reports and charts, \
+                 kept in its history (limfac point history {id})",
+                key(p),
+                num(before.current.as_ref().map_or(p.value, |c| c.value)),
+                p.engineer,
+                p.date
+            ));
+            Ok(())
+        }
+        PointCmd::History { id, json } => {
+            let store = ctx.open_read()?;
+            let h = store.point_history(id)?;
+            if json {
+                return out.json(&h);
+            }
+            let p = &h.original;
+            out.line(format!(
+                "point {id}: {} by {}{}",
+                key(p),
+                p.engineer,
+                p.review.map(|r| format!(", review {r}")).unwrap_or_default()
+            ))?;
+            out.line(format!("  logged      {}  value {}  note {:?}", p.date, num(p.value), p.note))?;
+            for c in &h.corrections {
+                out.line(describe(c))?;
+            }
+            match &h.current {
+                Some(_) if h.corrections.is_empty() => out.line("  no corrections")?,
+                Some(now) => out.line(format!(
+                    "  now         {}  value {}  by {}  note {:?}",
+                    now.date,
+                    num(now.value),
+                    now.engineer,
+                    now.note
+                ))?,
+                None => out.line("  now         retracted: left out of forecasts, reports and charts")?,
+            }
+            Ok(())
+        }
+    }
+}
+
+fn key(p: &StoredPoint) -> String {
+    format!("{}/{}", p.project, p.metric)
+}
+
+/// A note on one table line: its first line, cut short.
+fn short_note(note: &str) -> String {
+    let first = note.lines().next().unwrap_or_default();
+    let cut: String = first.chars().take(60).collect();
+    if cut.len() < note.len() {
+        format!("{}…", cut.trim_end())
+    } else {
+        cut
+    }
+}
+
+/// What an amendment changes, as `field old → new`.
+fn changes(now: &StoredPoint, a: &Amendment) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = a.value {
+        parts.push(format!("value {} → {}", num(now.value), num(v)));
+    }
+    if let Some(d) = a.date {
+        parts.push(format!("date {} → {d}", now.date));
+    }
+    if let Some(e) = &a.engineer {
+        parts.push(format!("engineer {} → {e}", now.engineer));
+    }
+    if let Some(n) = &a.note {
+        parts.push(format!("note {:?} → {n:?}", short_note(&now.note)));
+    }
+    parts.join(", ")
+}
+
+/// One line of `point history`.
+fn describe(c: &Correction) -> String {
+    let who = c.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+    let what = match c.action {
+        Action::Retract => String::new(),
+        Action::Amend => {
+            let mut parts = Vec::new();
+            if let Some(v) = c.value {
+                parts.push(format!("value {}", num(v)));
+            }
+            if let Some(d) = c.date {
+                parts.push(format!("date {d}"));
+            }
+            if let Some(e) = &c.engineer {
+                parts.push(format!("engineer {e}"));
+            }
+            if let Some(n) = &c.note {
+                parts.push(format!("note {n:?}"));
+            }
+            format!(" {}", parts.join(", "))
+        }
+    };
+    let label = match c.action {
+        Action::Amend => "amended",
+        Action::Retract => "retracted",
+    };
+    format!("  {label:<11} {}{who}:{what} — reason: {:?}", c.at, c.reason)
+}

@@ -1,0 +1,236 @@
+//! `limfac report`: the weekly limiting-factor report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{Days, NaiveDate, Weekday};
+use clap::{Args, ValueEnum};
+
+use super::{write_private, Ctx};
+use crate::core::analysis;
+use crate::core::error::UserError;
+use crate::core::report::{self, Report};
+use crate::core::validate;
+use crate::render::chart::{self, Format};
+use crate::render::chart_data;
+use crate::render::output::Output;
+use crate::render::template::{self as render, Charts};
+
+/// The weekly report: the one limiting factor, and where review time goes
+///
+/// The limiting factor and why, what changed since last week, off-path
+/// alarms, projects with their 50%/80% dates and chance of meeting their
+/// deadline, where to spend review time, open blockers, and who has not been
+/// heard from.
+///
+/// Markdown goes to standard output by default; HTML is one self-contained
+/// file (inline CSS and charts, no network requests).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  limfac report\n  limfac report --week 2026-W47 --format html --out week47.html\n  limfac report --format json | jq .limiting_factor"
+)]
+pub struct ReportArgs {
+    /// Judge as if this were today
+    #[arg(long, conflicts_with = "week")]
+    as_of: Option<String>,
+    /// The week to report on, YYYY-Www (as of its Sunday, or today if earlier)
+    #[arg(long)]
+    week: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    format: ReportFormat,
+    /// Write here instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Your own Markdown or HTML template (minijinja syntax), instead of the built-in one
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// Count skip-level depth from this engineer [default: the top of the org chart]
+    #[arg(long)]
+    reviewer: Option<String>,
+    /// Also show the limiting factor week by week over the last WEEKS weeks,
+    /// this one included (each week is a full forecast, so a large
+    /// organization takes longer)
+    #[arg(long, value_name = "WEEKS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=104))]
+    history: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    #[value(alias = "markdown")]
+    Md,
+    Html,
+    Json,
+}
+
+pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    let today = ctx.clock.today;
+    let as_of = match (&args.as_of, &args.week) {
+        (Some(d), _) => validate::date("--as-of", d, today)?,
+        (None, Some(w)) => {
+            let monday = validate::parse_iso_week(w).ok_or_else(|| {
+                UserError::new(format!("--week {} is not an ISO week", validate::show(w)))
+                    .hint("use YYYY-Www, e.g. 2026-W48")
+            })?;
+            if monday > today {
+                crate::user_bail!("--week {w} has not started yet (today is {today})");
+            }
+            let sunday = chrono::NaiveDate::from_isoywd_opt(
+                chrono::Datelike::iso_week(&monday).year(),
+                chrono::Datelike::iso_week(&monday).week(),
+                Weekday::Sun,
+            )
+            .unwrap_or(monday);
+            sunday.min(today)
+        }
+        (None, None) => today,
+    };
+    let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
+    let template = match (&args.template, args.format) {
+        (Some(_), ReportFormat::Json) => crate::user_bail!("--template does not apply to --format json"),
+        (Some(path), _) => Some(
+            crate::platform::files::read_small_text(path, crate::platform::files::MAX_TEMPLATE_BYTES)
+                .with_context(|| format!("cannot read template {}", path.display()))?,
+        ),
+        // The configured template is the built-in one's stand-in for text
+        // reports only: JSON never reads it.
+        (None, ReportFormat::Json) => None,
+        (None, _) => ctx.settings.report_template()?,
+    };
+    if let Some(path) = &args.out {
+        // Fail before the work, not after.
+        super::check_out_path(path)?;
+    }
+    let store = ctx.open_read()?;
+    if let Some(r) = &reviewer {
+        store.engineer(r)?;
+    }
+    // The HTML report draws charts from the readings; the others read readings only where
+    // the forecast cache does not already hold a metric's forecast.
+    let loaded = if args.format == ReportFormat::Html {
+        crate::cli::forecasting::Loaded::full(&store)?
+    } else {
+        crate::cli::forecasting::Loaded::without_points(&store)?
+    };
+    let snapshot = &loaded.snapshot;
+    // A large organization takes a moment: say so on a terminal.
+    let bar = if snapshot.metrics.len() >= 200 {
+        crate::render::output::progress(out, None, &format!("forecasting {} metrics…", snapshot.metrics.len()))
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
+    let built = build(
+        snapshot,
+        as_of,
+        reviewer.as_deref(),
+        &ctx.settings,
+        args.format == ReportFormat::Html,
+        args.history,
+        &|asks| forecaster.outlooks(asks),
+    );
+    bar.finish_and_clear();
+    let (report, charts) = built?;
+    let text = match args.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Md => {
+            rendered(render::render(&report, template.as_deref().unwrap_or(render::MARKDOWN), false, &charts))?
+        }
+        ReportFormat::Html => {
+            rendered(render::render(&report, template.as_deref().unwrap_or(render::HTML), true, &charts))?
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            write_private(path, text.as_bytes())?;
+            out.note(format!("wrote the {} report to {}", report.week, path.display()));
+        }
+        None => out.raw(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// A rendered report, or one error line saying why the template failed.
+fn rendered(r: Result<String, render::RenderError>) -> Result<String> {
+    r.map_err(|e| match e {
+        render::RenderError::Template(t) => anyhow::Error::new(t).context("cannot render the report template"),
+        limit => crate::core::error::UserError::new(limit.to_string())
+            .hint("the built-in templates stay well within these limits; start from one of them")
+            .into(),
+    })
+}
+
+/// The outlooks as of each date asked, `(as_of, fan)` (with the value fans charts draw when
+/// `fan`), in the order asked.
+pub type OutlooksAt<'a> = dyn Fn(&[(NaiveDate, bool)]) -> Result<Vec<analysis::Outlook>> + 'a;
+
+/// The report as of `as_of` (and the week before, for what changed), plus
+/// its charts when `with_charts`. The reviewer is the one given, else the
+/// configured one, else the top of the org chart. Every outlook it needs is
+/// asked of `outlooks_at` at once.
+pub fn build(
+    snapshot: &crate::core::model::Snapshot,
+    as_of: NaiveDate,
+    reviewer: Option<&str>,
+    settings: &crate::cli::config::Settings,
+    with_charts: bool,
+    history_weeks: u32,
+    outlooks_at: &OutlooksAt<'_>,
+) -> Result<(Report, Charts)> {
+    // The history covers the last `history_weeks` weeks, this one included:
+    // the weeks before last week are forecast too, oldest first. The HTML
+    // report's trail needs three and two weeks ago (the history's last two,
+    // when it is that long).
+    let week_before = |w: u64| as_of.checked_sub_days(Days::new(7 * w));
+    let history_dates: Vec<NaiveDate> = (2..u64::from(history_weeks)).rev().filter_map(week_before).collect();
+    let trail_dates: Vec<NaiveDate> = if with_charts && history_dates.len() < 2 {
+        [3, 2].into_iter().filter_map(week_before).collect()
+    } else {
+        Vec::new()
+    };
+    // The HTML report draws the limiting factor's chart, which needs its fan.
+    let mut asks: Vec<(NaiveDate, bool)> = vec![(as_of, with_charts)];
+    let previous_date = week_before(1);
+    asks.extend(previous_date.map(|d| (d, false)));
+    asks.extend(history_dates.iter().chain(&trail_dates).map(|&d| (d, false)));
+    let mut all = outlooks_at(&asks)?.into_iter();
+    let now = all.next().expect("asked");
+    let previous = previous_date.map(|_| all.next().expect("asked"));
+    let older: Vec<analysis::Outlook> = all.by_ref().take(history_dates.len()).collect();
+    let computed: Vec<analysis::Outlook> = all.collect();
+    let policy =
+        report::Policy { reviewer: reviewer.or(settings.reviewer.as_deref()), weekly_risk: settings.weekly_risk };
+    let mut report = report::build(snapshot, &now, previous.as_ref(), &policy);
+    if history_weeks > 0 {
+        let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
+        let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
+        report.limiting_factor_history = report::limiting_history(&all);
+    }
+    let mut charts = Charts::default();
+    if with_charts {
+        if let Some(lf) = &now.analysis.limiting_factor {
+            if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
+                let c = chart_data::metric_chart(snapshot, &now, m, true);
+                charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
+            }
+        }
+        // The trail: three and two weeks ago (computed for the history
+        // already, when it was asked for), then last week.
+        let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
+        let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
+        let fever = chart_data::fever_chart(snapshot, &now, &trail);
+        charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?, "fv"));
+    }
+    Ok((report, charts))
+}
+
+/// SVG bytes as text for inline embedding, without the XML declaration.
+fn svg(bytes: Vec<u8>, prefix: &str) -> String {
+    let s = String::from_utf8_lossy(&bytes).into_owned();
+    let s = match s.find("<svg") {
+        Some(i) => s[i..].to_string(),
+        None => s,
+    };
+    // Drawn with the embedded font's outlines: the page shows every name,
+    // Chinese included, on a machine without the fonts for it.
+    chart::text_as_paths(&s, prefix)
+}

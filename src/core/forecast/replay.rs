@@ -1,0 +1,321 @@
+//! Self-calibration: how limfac's forecasts fared on this organization's own history, and the
+//! correction that record implies.
+//!
+//! Every metric's history is replayed at past dates (origins): the forecast it would have
+//! made then, from the readings known then, is scored against what happened afterwards, as far
+//! as it is known on the as-of date. Work still not done by the as-of date is *censored* —
+//! known only to take longer than it has so far — and counts that way (Kaplan–Meier), never as
+//! a hit or a miss it is not. Per verdict, the share of replayed forecasts whose truth fell at
+//! or below each probability level of the forecast (the PIT, probability integral transform)
+//! gives a quantile recalibration: if the organization's work finishes later than the shipped
+//! model says, today's quantiles move later by exactly the amount the record shows.
+//!
+//! The correction is shrunk toward none by [`PRIOR_CASES`] pseudo-cases, so a young database
+//! leans on the correction shipped with limfac and a long history speaks for itself.
+//!
+//! No look-ahead: everything here uses readings dated on or before the as-of date only —
+//! origins before it, outcomes known by it — and origins are chosen by a hash of the metric
+//! and the date, so the same forecast comes out of a database that holds later readings and
+//! one cut at the as-of date.
+//!
+//! Pure: metrics and readings in, a calibration and its record out.
+
+use chrono::{Duration, NaiveDate};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::calibrate::{Calibration, LevelMap, DATED};
+use super::timing::{self, Features};
+use super::{fit, seed_for, MetricSpec, Options, Reading, Status, MIN_DATES};
+
+/// One metric's history, as the replay reads it.
+#[derive(Debug, Clone)]
+pub struct MetricHistory {
+    /// `PROJECT/METRIC`: names the metric's random stream and its place in the origin sample.
+    pub key: String,
+    pub spec: MetricSpec,
+    pub readings: Vec<Reading>,
+}
+
+/// At most this many replayed forecasts: enough to estimate a level correction per verdict to
+/// a few points, few enough that the weekly report stays fast.
+pub const MAX_CASES: usize = 400;
+/// Origins reach back at most this far: the organization's recent record is what it is now.
+pub const LOOKBACK_DAYS: i64 = 2 * 365;
+/// Origins of one metric are at least this far apart (consecutive weeks say nearly the same).
+pub const ORIGIN_SPACING_DAYS: i64 = 28;
+/// Weight of "no correction" in pseudo-cases.
+pub const PRIOR_CASES: f64 = 200.0;
+/// The correction moves no level by more than this: an organization's record refines the
+/// shipped calibration, it cannot overturn it (a record of a few dozen forecasts of work that
+/// all started at once says more about that cohort than about the next forecast).
+pub const MAX_SHIFT: f64 = 0.15;
+/// A verdict is corrected only with at least this many replayed forecasts, of which at least
+/// [`MIN_FINISHED`] reached their target.
+pub const MIN_CASES: usize = 30;
+pub const MIN_FINISHED: usize = 10;
+
+/// One replayed forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReplayCase {
+    pub origin: NaiveDate,
+    pub features: Features,
+    /// Weeks from the origin to done, or (when not done) to the as-of date.
+    pub weeks: f64,
+    pub done: bool,
+}
+
+/// Hit rates of one group of replayed forecasts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Replayed forecasts in the group.
+    pub forecasts: usize,
+    /// Of them, how many reached their target by the as-of date.
+    pub finished: usize,
+    /// Share of forecasts whose truth fell on or before p10, p50, p80, p90 (Kaplan–Meier,
+    /// censored cases counted as "later than they have taken so far"). None without data.
+    pub below: [Option<f64>; 4],
+    /// Share inside p10–p90 (the difference of the two above).
+    pub inside_p10_p90: Option<f64>,
+}
+
+/// The record behind a calibration: per verdict, how the shipped model's quantiles fared, and
+/// how the corrected ones fare on the same history (in sample).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub as_of: Option<NaiveDate>,
+    pub metrics: usize,
+    /// Per dated verdict: (verdict, shipped model's figures, corrected figures).
+    pub verdicts: Vec<(Status, Figures, Figures)>,
+    pub overall: (Figures, Figures),
+}
+
+impl Record {
+    /// Replayed forecasts in all.
+    pub fn forecasts(&self) -> usize {
+        self.overall.0.forecasts
+    }
+}
+
+/// Chooses the origins to replay as of `as_of`: per metric every [`ORIGIN_SPACING_DAYS`]
+/// (anchored on the metric's own first date, so adding later readings moves none of them),
+/// once it has [`MIN_DATES`] dates, within [`LOOKBACK_DAYS`], before `as_of`; then the
+/// [`MAX_CASES`] with the smallest hash of (metric, origin).
+pub fn origins(metrics: &[MetricHistory], as_of: NaiveDate) -> Vec<(usize, NaiveDate)> {
+    let mut out: Vec<(u64, usize, NaiveDate)> = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        let mut dates: Vec<NaiveDate> = m.readings.iter().filter(|r| r.date < as_of).map(|r| r.date).collect();
+        dates.sort_unstable();
+        dates.dedup();
+        if let Some(&ready) = dates.get(MIN_DATES - 1) {
+            out.extend(origin_candidates(&m.key, dates[0], ready, as_of).map(|(h, o)| (h, i, o)));
+        }
+    }
+    choose(out)
+}
+
+/// The origins metric `key` offers as of `as_of` with their hashes, from its first date and
+/// the date it first had [`MIN_DATES`] dates (both before `as_of`): what [`origins`] chooses
+/// from, for a caller that knows these two dates without the whole history.
+pub fn origin_candidates(
+    key: &str,
+    first: NaiveDate,
+    ready: NaiveDate,
+    as_of: NaiveDate,
+) -> impl Iterator<Item = (u64, NaiveDate)> + '_ {
+    let earliest = as_of - Duration::days(LOOKBACK_DAYS);
+    let k0 = ((ready - first).num_days() + ORIGIN_SPACING_DAYS - 1) / ORIGIN_SPACING_DAYS;
+    (k0..)
+        .map(move |k| first + Duration::days(k * ORIGIN_SPACING_DAYS))
+        .take_while(move |o| *o < as_of)
+        .filter(move |o| *o >= earliest)
+        .map(move |o| (seed_for(&format!("{key}@{o}")), o))
+}
+
+/// The [`MAX_CASES`] candidates (hash, metric, origin) with the smallest hashes, in that order.
+pub fn choose(mut candidates: Vec<(u64, usize, NaiveDate)>) -> Vec<(usize, NaiveDate)> {
+    candidates.sort_unstable();
+    candidates.truncate(MAX_CASES);
+    candidates.into_iter().map(|(_, i, o)| (i, o)).collect()
+}
+
+/// The first date after `origin`, on or before `as_of`, on which the metric's combined value
+/// was within tolerance; None if it was already done at the origin (nothing to forecast) is
+/// reported separately by the caller.
+fn done_after(spec: &MetricSpec, readings: &[Reading], origin: NaiveDate, as_of: NaiveDate) -> Option<NaiveDate> {
+    let s = super::combine(spec, readings, as_of);
+    s.dates.iter().zip(&s.gaps).find(|(d, g)| **d > origin && **g <= s.tol).map(|(d, _)| *d)
+}
+
+/// The features of past forecasts, kept across as-of dates within one run: a forecast made at
+/// an origin depends on the readings up to that origin only, so the weekly report's two
+/// calibrations (this week's and last week's) share nearly all of their replays.
+#[derive(Debug, Default)]
+pub struct Memo(std::sync::Mutex<std::collections::HashMap<(String, NaiveDate), Option<Features>>>);
+
+/// Replays the chosen origins: the features of the forecast each metric would have had then,
+/// and what happened by `as_of`.
+pub fn replay(metrics: &[MetricHistory], as_of: NaiveDate, horizon_days: i64, memo: &Memo) -> Vec<ReplayCase> {
+    origins(metrics, as_of)
+        .par_iter()
+        .filter_map(|&(i, origin)| {
+            let m = &metrics[i];
+            let key = (m.key.clone(), origin);
+            let cached = memo.0.lock().ok().and_then(|g| g.get(&key).copied());
+            let features = match cached {
+                Some(f) => f,
+                None => {
+                    let f = features_at(m, origin, horizon_days);
+                    if let Ok(mut g) = memo.0.lock() {
+                        g.insert(key, f);
+                    }
+                    f
+                }
+            };
+            outcome(m, origin, features?, as_of)
+        })
+        .collect()
+}
+
+/// Every week from the day a metric first has [`MIN_DATES`] dates until before `as_of`: the
+/// origins a backtest of that metric replays.
+pub fn weekly_origins(m: &MetricHistory, as_of: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates: Vec<NaiveDate> = m.readings.iter().filter(|r| r.date < as_of).map(|r| r.date).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let Some(&ready) = dates.get(MIN_DATES - 1) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut o = ready;
+    while o < as_of {
+        out.push(o);
+        o += Duration::days(7);
+    }
+    out
+}
+
+/// The replay of one metric at one origin; None when it was done or too new then.
+pub fn replay_one(m: &MetricHistory, origin: NaiveDate, as_of: NaiveDate, horizon_days: i64) -> Option<ReplayCase> {
+    outcome(m, origin, features_at(m, origin, horizon_days)?, as_of)
+}
+
+/// The features of the forecast the metric had at `origin` (None: done or too new then). They
+/// depend on its readings up to `origin` only, and not on any calibration.
+pub fn features_at(m: &MetricHistory, origin: NaiveDate, horizon_days: i64) -> Option<Features> {
+    let known: Vec<Reading> = m.readings.iter().filter(|r| r.date <= origin).copied().collect();
+    let opts = Options { horizon_days, fan: false, ..Options::new(origin, seed_for(&m.key)) };
+    fit(&m.spec, &known, &opts).dating.map(|d| d.features)
+}
+
+/// What happened after `origin`, as known on `as_of`.
+pub fn outcome(m: &MetricHistory, origin: NaiveDate, f: Features, as_of: NaiveDate) -> Option<ReplayCase> {
+    let until: Vec<Reading> = m.readings.iter().filter(|r| r.date <= as_of).copied().collect();
+    let (end, done) = match done_after(&m.spec, &until, origin, as_of) {
+        Some(d) => (d, true),
+        None => (as_of, false),
+    };
+    let weeks = ((end - origin).num_days() as f64 / 7.0).max(1.0 / 7.0);
+    Some(ReplayCase { origin, features: f, weeks, done })
+}
+
+/// Kaplan–Meier estimate of P(PIT ≤ level) for each level, from (pit, done) pairs.
+fn pit_cdf(pits: &[(f64, bool)], levels: &[f64]) -> Vec<Option<f64>> {
+    if pits.is_empty() {
+        return levels.iter().map(|_| None).collect();
+    }
+    let curve = timing::km_curve(pits.iter().map(|&(u, done)| (u, done, 1.0)).collect());
+    levels.iter().map(|&l| Some(timing::km_at(&curve, l))).collect()
+}
+
+/// The levels the figures report: p10, p50, p80, p90.
+pub const TAUS: [f64; 4] = [0.1, 0.5, 0.8, 0.9];
+const LEVELS: [f64; 19] =
+    [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+
+/// The figures of `cases` forecast with `cal`.
+pub fn figures(cases: &[&ReplayCase], cal: &Calibration) -> Figures {
+    let pits: Vec<(f64, bool)> = cases.iter().map(|c| (cal.cdf(&c.features, c.weeks), c.done)).collect();
+    let below: Vec<Option<f64>> = pit_cdf(&pits, &TAUS);
+    Figures {
+        forecasts: cases.len(),
+        finished: cases.iter().filter(|c| c.done).count(),
+        below: [below[0], below[1], below[2], below[3]],
+        inside_p10_p90: match (below[0], below[3]) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        },
+    }
+}
+
+/// The calibration `base` corrected by the replayed cases, and the record behind it.
+pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: NaiveDate) -> (Calibration, Record) {
+    let mut cal = base.clone();
+    for status in DATED {
+        let mine: Vec<&ReplayCase> = cases.iter().filter(|c| c.features.status == status).collect();
+        if mine.len() < MIN_CASES || mine.iter().filter(|c| c.done).count() < MIN_FINISHED {
+            continue;
+        }
+        let pits: Vec<(f64, bool)> = mine.iter().map(|c| (base.cdf(&c.features, c.weeks), c.done)).collect();
+        let n = mine.len() as f64;
+        let w = n / (n + PRIOR_CASES);
+        // The organization's PIT distribution G, blended with "no correction"; the corrected
+        // quantile at τ reads the base model at the level where G reaches τ.
+        let knots = level_knots_from_pits(&pits, &LEVELS);
+        let blended: Vec<(f64, f64)> = knots
+            .iter()
+            .map(|&(tau, m)| (tau, (w * m + (1.0 - w) * tau).clamp(tau - MAX_SHIFT, tau + MAX_SHIFT)))
+            .collect();
+        for counts in [false, true] {
+            if let Some(v) = cal.model_mut(status, counts) {
+                let old = v.levels.clone();
+                let composed: Vec<(f64, f64)> = blended.iter().map(|&(tau, m)| (tau, old.to_model(m))).collect();
+                v.levels = LevelMap { knots: monotone(composed) };
+            }
+        }
+    }
+    let mut record = Record { as_of: Some(as_of), metrics, ..Default::default() };
+    for status in DATED {
+        let mine: Vec<&ReplayCase> = cases.iter().filter(|c| c.features.status == status).collect();
+        if !mine.is_empty() {
+            record.verdicts.push((status, figures(&mine, base), figures(&mine, &cal)));
+        }
+    }
+    let all: Vec<&ReplayCase> = cases.iter().collect();
+    record.overall = (figures(&all, base), figures(&all, &cal));
+    (cal, record)
+}
+
+/// Level knots (nominal τ → PIT level reached by a share τ of the cases), by Kaplan–Meier.
+fn level_knots_from_pits(pits: &[(f64, bool)], levels: &[f64]) -> Vec<(f64, f64)> {
+    timing::level_knots_of_pits(pits.iter().map(|&(u, done)| (u.clamp(0.0, 1.0), done, 1.0)).collect(), levels)
+}
+
+/// Knots made strictly increasing in both coordinates, inside (0, 1).
+fn monotone(knots: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(knots.len());
+    let mut last = 0.0;
+    for (tau, m) in knots {
+        let m = m.clamp(last + 1e-6, 1.0 - 1e-6);
+        out.push((tau, m));
+        last = m;
+    }
+    out
+}
+
+/// The organization's calibration as of `as_of`: the shipped one corrected by the replayed
+/// history of `metrics` (readings after `as_of` are ignored).
+pub fn calibrate(metrics: &[MetricHistory], as_of: NaiveDate, horizon_days: i64) -> (Calibration, Record) {
+    calibrate_with(metrics, as_of, horizon_days, &Memo::default())
+}
+
+/// [`calibrate`] reusing (and filling) `memo`'s replayed forecasts.
+pub fn calibrate_with(
+    metrics: &[MetricHistory],
+    as_of: NaiveDate,
+    horizon_days: i64,
+    memo: &Memo,
+) -> (Calibration, Record) {
+    let cases = replay(metrics, as_of, horizon_days, memo);
+    // Metrics with a reading by then: one that starts later does not exist yet on that day.
+    let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= as_of)).count();
+    correct(Calibration::shipped(), &cases, known, as_of)
+}

@@ -1,0 +1,8 @@
+//! What limfac asks of the machine: the clock (pinned by `LIMFAC_NOW`) and
+//! files written without losing or exposing data.
+//!
+//! May use: `core` (its error type and date bounds).
+//! Must never touch: SQL, the command line (`cli`) or rendering (`render`).
+
+pub mod clock;
+pub mod files;

@@ -1,0 +1,129 @@
+//! What goes into each chart, taken from a snapshot and its outlook: the
+//! bridge between the forecasting core and the chart renderer.
+//!
+//! Pure: plain data in, plain chart descriptions out.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::core::analysis::Outlook;
+use crate::core::forecast::Status;
+use crate::core::model::{Direction, Snapshot};
+use crate::render::chart::{FeverChart, FeverProject, MetricChart, Series};
+
+/// The chart of metric `m` (an index into `snapshot.metrics`).
+pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight: bool) -> MetricChart {
+    let metric = &snapshot.metrics[m];
+    let f = &outlook.forecasts[m];
+    let view = &outlook.views[m];
+    let mut by_engineer: BTreeMap<&str, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for o in snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of) {
+        let e = &snapshot.engineers[o.engineer as usize];
+        by_engineer.entry(e.name.as_str()).or_default().push((o.date, o.value));
+    }
+    let title = match &metric.name {
+        Some(n) => format!("{} — {n}", metric.key()),
+        None => metric.key(),
+    };
+    MetricChart {
+        title,
+        unit: metric.unit.clone(),
+        status: f.status.as_str().to_string(),
+        reason: view.reason.clone(),
+        direction_up: metric.direction == Direction::Up,
+        target: metric.target,
+        tolerance: metric.tolerance,
+        series: by_engineer.into_iter().map(|(e, points)| Series { engineer: e.to_string(), points }).collect(),
+        // The forecast knows nothing of physical bounds: a projection is
+        // clamped into them here, so that no chart shows a yield above 100%.
+        curve: f.curve.iter().map(|c| (c.date, metric.clamp(c.value))).collect(),
+        fan: f.fan.iter().map(|p| (p.date, metric.clamp(p.p10), metric.clamp(p.p50), metric.clamp(p.p90))).collect(),
+        p50: f.p50,
+        p80: f.p80,
+        deadline: view.deadline,
+        as_of: outlook.as_of,
+        highlight,
+    }
+}
+
+/// Small multiples of one project's metrics, its limiting metric highlighted.
+pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> Vec<MetricChart> {
+    let limiting = outlook.analysis.project(project).and_then(|p| p.limiting_metric.clone());
+    (0..snapshot.metrics.len())
+        .filter(|&m| snapshot.metrics[m].project == project)
+        .map(|m| metric_chart(snapshot, outlook, m, limiting.as_deref() == Some(snapshot.metrics[m].key().as_str())))
+        .collect()
+}
+
+/// Share of the gap closed for a project and everything it depends on: for
+/// each metric on its path that can be forecast, how much of the gap at its
+/// first reading is closed by its latest, averaged. `path` lists the metric
+/// positions on the project's path.
+fn gap_closed(snapshot: &Snapshot, path: &[usize], outlook: &Outlook) -> f64 {
+    let mut shares = Vec::new();
+    for &m in path.iter().filter(|&&m| !outlook.forecasts[m].samples.is_empty()) {
+        let metric = &snapshot.metrics[m];
+        let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of).collect();
+        let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
+        let g0 = metric.direction.gap(first.value, metric.target) - metric.tolerance;
+        let g1 = metric.direction.gap(last.value, metric.target) - metric.tolerance;
+        let share = if g1 <= 0.0 {
+            1.0
+        } else if g0 <= 0.0 {
+            0.0
+        } else {
+            1.0 - g1 / g0
+        };
+        shares.push(share.clamp(0.0, 1.0));
+    }
+    if shares.is_empty() {
+        0.0
+    } else {
+        shares.iter().sum::<f64>() / shares.len() as f64
+    }
+}
+
+/// Schedule risk: 1 − P(on time) with a deadline; without one, the chance
+/// that the project (its dependencies included) is not done within 26 weeks.
+fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
+    let Some(p) = outlook.analysis.project(project) else { return 0.0 };
+    if p.status == Status::Done {
+        return 0.0;
+    }
+    if let Some(on_time) = p.p_on_time {
+        return 1.0 - on_time;
+    }
+    let horizon = outlook.as_of + chrono::Days::new(182);
+    p.p_done_by(outlook.as_of, horizon).map(|d| 1.0 - d).unwrap_or(1.0)
+}
+
+/// The fever chart: every project at (gap closed, schedule risk) now, with a
+/// trail through the earlier outlooks given (oldest first).
+pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> FeverChart {
+    // Each project's path (its metrics and its dependencies'), found once
+    // for all the outlooks and dropped before the next project's.
+    let graph = crate::core::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
+    let mut seen = vec![0u32; snapshot.projects.len()];
+    let projects = snapshot
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut path: Vec<usize> = graph
+                .closure(i, &mut seen, i as u32 + 1)
+                .into_iter()
+                .flat_map(|q| graph.own[q].iter().copied())
+                .collect();
+            path.sort_unstable();
+            FeverProject {
+                label: p.slug.clone(),
+                closed: gap_closed(snapshot, &path, now),
+                risk: schedule_risk(now, &p.slug),
+                trail: earlier.iter().map(|o| (gap_closed(snapshot, &path, o), schedule_risk(o, &p.slug))).collect(),
+                has_deadline: now.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()),
+            }
+        })
+        .collect();
+    FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }
+}
