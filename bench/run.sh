@@ -137,7 +137,8 @@ echo "  -> hyperfine median $CHART_S s over $((RUNS * 2)) runs"
 
 if [ -n "${BEFORE:-}" ]; then
   echo "# before: $BEFORE (an older build, no forecast cache), same machine, same run"
-  cp "$DB" "$WORK/before.db"
+  # Its own database: an older build does not open a newer schema.
+  "$BEFORE" --db "$WORK/before.db" demo --scale "$SCALE" >/dev/null
   measure "before: report --format json" "" "$BEFORE" --db "$WORK/before.db" report --format json
   measure "before: forecast --json" "" "$BEFORE" --db "$WORK/before.db" forecast --json
   measure "before: chart $METRIC (PNG)" "" "$BEFORE" --db "$WORK/before.db" chart "$METRIC" --out "$WORK/metric.png"
