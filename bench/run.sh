@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 SCALE=${1:-${SCALE:-1}}
 RUNS=${RUNS:-5}
 WORK=${WORK:-$(mktemp -d /tmp/limfac-bench.XXXXXX)}
+mkdir -p "$WORK"
 export LIMFAC_NOW=${LIMFAC_NOW:-2026-11-30}
 NEXT_WEEK=$(date -d "$LIMFAC_NOW + 7 days" +%F)
 export NO_COLOR=1
@@ -61,7 +62,7 @@ measure() {
   printf '%-44s wall %8.3f s   cpu %8.3f s   peak RSS %7.1f MB   (runs: %s)\n' "$name" "$w" "$c" "$(echo "$r / 1024" | bc -l)" "${walls[*]}"
   LAST_WALL=$w
   LAST_MB=$(echo "scale=1; $top / 1024" | bc)
-  if [ "$(echo "$LAST_MB > $PEAK_MB" | bc)" = 1 ]; then PEAK_MB=$LAST_MB; PEAK_WHAT=$name; fi
+  if [ "${name#before:}" = "$name" ] && [ "$(echo "$LAST_MB > $PEAK_MB" | bc)" = 1 ]; then PEAK_MB=$LAST_MB; PEAK_WHAT=$name; fi
 }
 drop_cache() { sqlite3 "$1" "DELETE FROM forecast_cache; DELETE FROM forecast_cache_use; DELETE FROM replay_cache; DELETE FROM calibration_cache;"; }
 

@@ -28,6 +28,13 @@ use crate::store::{CacheWriter, Changes, Marks, NewForecast, NewReplay, Overlays
 /// Metrics whose readings are read and forecast together: bounds memory on ten million readings.
 const CHUNK: usize = 256;
 
+/// Up to this many readings in the database, a cold run that needs most metrics reads them
+/// in passes over the point table (see `SCAN_PASS`).
+const SCAN_MAX_READINGS: i64 = 3_000_000;
+
+/// Metrics whose readings one pass over the point table collects (a multiple of `CHUNK`).
+const SCAN_PASS: usize = 4 * CHUNK;
+
 /// A cached entry validated against more readings than this since it was written gets its
 /// marks brought forward, so that the next run's check reads fewer.
 const REMARK_AFTER: i64 = 20_000;
@@ -193,6 +200,11 @@ impl<'a> Forecaster<'a> {
         }
         let ids: Vec<i64> = idx.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
         let stored = self.store.readings_of(&ids, self.overlays()?)?;
+        self.positions(stored)
+    }
+
+    /// Stored readings with their engineers as snapshot positions.
+    fn positions(&self, stored: Vec<Vec<StoredReading>>) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
         stored
             .into_iter()
             .map(|v| {
@@ -329,15 +341,34 @@ impl<'a> Forecaster<'a> {
                 .collect::<Vec<(usize, usize, Computed, NewForecast)>>()
         };
         let chunks: Vec<&[usize]> = todo.chunks(CHUNK).collect();
+        // Most metrics of a database of modest size: sequential passes over the readings,
+        // each collecting the next SCAN_PASS metrics' readings, beat seeking each reading
+        // through the index (a third of the CPU time of a cold run over a million readings);
+        // beyond that size, each chunk is read through the index (memory stays bounded).
+        let scan = !self.loaded.with_points && todo.len() * 2 > n && self.loaded.marks.point <= SCAN_MAX_READINGS;
+        let mut scanned: std::collections::VecDeque<Vec<(u32, NaiveDate, f64)>> = Default::default();
+        let mut scanned_upto = 0;
+        let mut read_chunk = |c: &[usize]| -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+            if !scan {
+                return self.readings(c);
+            }
+            if scanned.len() < c.len() {
+                let pass = &todo[scanned_upto..(scanned_upto + SCAN_PASS).min(todo.len())];
+                let ids: Vec<i64> = pass.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
+                scanned.extend(self.store.readings_scan(&ids, &self.engineer_index, self.overlays()?)?);
+                scanned_upto += pass.len();
+            }
+            Ok(scanned.drain(..c.len()).collect())
+        };
         let mut next = match chunks.first() {
-            Some(c) => Some(self.readings(c)?),
+            Some(c) => Some(read_chunk(c)?),
             None => None,
         };
         for (k, chunk) in chunks.iter().enumerate() {
             let readings = next.take().expect("read ahead");
             let (done, read) = std::thread::scope(|scope| {
                 let worker = scope.spawn(|| compute(chunk, readings));
-                let read = chunks.get(k + 1).map(|c| self.readings(c)).transpose();
+                let read = chunks.get(k + 1).map(|c| read_chunk(c)).transpose();
                 (worker.join(), read)
             });
             let done = done.unwrap_or_else(|e| std::panic::resume_unwind(e));

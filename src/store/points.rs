@@ -534,6 +534,44 @@ impl Store {
         })
     }
 
+    /// [`readings_of`](Self::readings_of) for many metrics at once, in one sequential pass
+    /// over the point table (a reading's row is then read where it lies, not sought through
+    /// `point_by_metric_date`): for a caller that needs most metrics' readings. Each reading
+    /// as (its engineer's position in `engineers`, date, value).
+    pub fn readings_scan(
+        &self,
+        metric_ids: &[i64],
+        engineers: &HashMap<i64, u32>,
+        overlays: &Overlays,
+    ) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        self.read(|| {
+            let slot: HashMap<i64, usize> = metric_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            // (order, engineer, date, value): 32 bytes a reading until sorted.
+            let mut all: Vec<Vec<(u128, u32, NaiveDate, f64)>> = vec![Vec::new(); metric_ids.len()];
+            let mut stmt = self.conn.prepare(&format!("SELECT {READING_COLUMNS}, metric_id FROM point"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { continue };
+                if let Some(x) = read_reading(r, &overlays.0)? {
+                    let Some(&e) = engineers.get(&x.engineer_id) else {
+                        anyhow::bail!(
+                            "a data point names engineer id {}, which does not exist; run limfac doctor",
+                            x.engineer_id
+                        );
+                    };
+                    all[i].push((x.order, e, x.date, x.value));
+                }
+            }
+            Ok(all
+                .into_iter()
+                .map(|mut v| {
+                    v.sort_by_key(|x| (x.2, x.0));
+                    v.into_iter().map(|(_, e, d, value)| (e, d, value)).collect()
+                })
+                .collect())
+        })
+    }
+
     /// Up to `n` distinct dates of each metric's readings dated on or before `upto`, earliest
     /// first, as they stand now: through `point_by_metric_date` alone (a few entries per
     /// metric), except for metrics with a corrected reading, which are read whole.
