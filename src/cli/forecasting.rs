@@ -140,13 +140,18 @@ impl<'a> Forecaster<'a> {
     /// Outlooks as of each date asked, computing what is not cached in one pass.
     pub fn outlooks(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<Outlook>> {
         let all = self.forecasts(asks)?;
-        let mut out = Vec::with_capacity(asks.len());
-        for (&(as_of, _), computed) in asks.iter().zip(all) {
-            let cal = self.calibration(as_of)?;
-            let (forecasts, seen): (Vec<Forecast>, Vec<Seen>) = computed.into_iter().unzip();
-            out.push(analysis::outlook_with(self.snapshot(), as_of, forecasts, seen, &cal));
-        }
-        Ok(out)
+        let cals: Vec<Arc<OrgCalibration>> = asks.iter().map(|&(d, _)| self.calibration(d)).collect::<Result<_>>()?;
+        // The limiting-factor analysis of each date (most of a warm report's time), in parallel.
+        let snapshot = self.snapshot();
+        Ok(asks
+            .par_iter()
+            .zip(all)
+            .zip(cals)
+            .map(|((&(as_of, _), computed), cal)| {
+                let (forecasts, seen): (Vec<Forecast>, Vec<Seen>) = computed.into_iter().unzip();
+                analysis::outlook_with(snapshot, as_of, forecasts, seen, &cal)
+            })
+            .collect())
     }
 
     /// The forecast views as of `as_of` (no limiting-factor analysis).
