@@ -81,10 +81,10 @@ sqlite3 -csv -header "$DB" "
     JOIN project pr ON pr.id = m.project_id JOIN engineer e ON e.id = p.engineer_id" >"$WORK/week.csv"
 
 cp "$DB" "$WORK/log.db"
-measure "log" "" "$B" --db "$WORK/log.db" log --metric "$METRIC" --engineer eng-0001 --value 1 --note "bench reading"
+measure "log" "" "$B" --db "$WORK/log.db" log --metric "$METRIC" --engineer eng-0001 --value 1 --note "bench reading" --force
 # GNU time counts in 10 ms steps: hyperfine for the millisecond figure.
 hyperfine -N -w 3 -r $((RUNS * 4)) --export-json "$WORK/log.json" \
-  "$B --db $WORK/log.db log --metric $METRIC --engineer eng-0001 --value 1 --note reading" >/dev/null
+  "$B --db $WORK/log.db log --metric $METRIC --engineer eng-0001 --value 1 --note reading --force" >/dev/null
 LOG_S=$(grep -m1 '"median"' "$WORK/log.json" | tr -dc '0-9.')
 echo "  -> hyperfine median $LOG_S s over $((RUNS * 4)) runs"
 rm -f "$WORK/log.db"*
