@@ -1,4 +1,4 @@
--- limfac schema, version 4: the whole current schema.
+-- limfac schema, version 5: the whole current schema.
 --
 -- A fresh database is created from this file; older databases are brought up
 -- to date by the steps in src/store/migrations.rs. PRAGMA user_version holds
@@ -264,3 +264,59 @@ CREATE TABLE sync_resolution (
 ) STRICT;
 
 CREATE INDEX sync_resolution_by_blocker ON sync_resolution (blocker_uid);
+
+-- Derived data (schema version 5), never a source of truth, like
+-- `calibration_cache`: doctor --rebuild-cache empties and refills it, backups
+-- and exports leave it out. Every metric's forecast as of a date, so that the
+-- weekly report forecasts only what changed since the last run.
+--
+-- An entry counts only while everything its forecast depends on is as it was:
+-- `engine` (the forecast engine's version) and `inputs` (the metric's
+-- `PROJECT/METRIC`, target, direction and tolerance, the horizon and the
+-- number of simulated paths) are equal, and no reading of the metric dated on
+-- or before `as_of` was added since (`point_mark`: the highest point id when
+-- it was computed; ids only grow and readings are never deleted) nor any of
+-- its readings corrected (`correction_mark`). `fitted` holds what the readings
+-- decide (curves, verdict, the timing model's inputs, plus how much of the gap
+-- is open and who reported it last); `dated` the dates and simulated
+-- completions under the calibration named by `calibration` (a digest), which
+-- are redone from `fitted` alone when the calibration changes. `variant` 1
+-- carries the value fan charts draw, 0 does not.
+CREATE TABLE forecast_cache (
+    as_of            TEXT    NOT NULL,
+    variant          INTEGER NOT NULL,
+    metric_id        INTEGER NOT NULL,
+    engine           TEXT    NOT NULL,
+    inputs           TEXT    NOT NULL,
+    point_mark       INTEGER NOT NULL,
+    correction_mark  INTEGER NOT NULL,
+    fitted           BLOB    NOT NULL,
+    calibration      TEXT,
+    dated            BLOB,
+    PRIMARY KEY (as_of, variant, metric_id)
+) STRICT;
+
+-- When each as-of date's entries were last used: the cache keeps the few
+-- most recently used dates and drops the rest.
+CREATE TABLE forecast_cache_use (
+    as_of    TEXT    NOT NULL,
+    variant  INTEGER NOT NULL,
+    used     TEXT    NOT NULL,
+    PRIMARY KEY (as_of, variant)
+) STRICT;
+
+-- The self-calibration's replayed forecasts: what the timing model read of a
+-- metric's forecast at a past date (`origin`), which depends on its readings
+-- up to that date only, so that a new week's outcomes re-score the record
+-- without replaying the history. Valid on the same terms as forecast_cache,
+-- with `origin` in place of `as_of`.
+CREATE TABLE replay_cache (
+    metric_id        INTEGER NOT NULL,
+    origin           TEXT    NOT NULL,
+    engine           TEXT    NOT NULL,
+    inputs           TEXT    NOT NULL,
+    point_mark       INTEGER NOT NULL,
+    correction_mark  INTEGER NOT NULL,
+    features         BLOB    NOT NULL,
+    PRIMARY KEY (metric_id, origin)
+) STRICT;

@@ -17,6 +17,8 @@ bin="${CARGO_TARGET_DIR:-target}/debug/limfac"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# (A reading command refuses a missing database: make the probe with one that adds data.)
+LIMFAC_NOW=2026-11-29 "$bin" --quiet --db "$work/probe.db" engineer add probe --name Probe 2>/dev/null
 version="$(LIMFAC_NOW=2026-11-29 "$bin" --db "$work/probe.db" doctor --json | sed -n 's/.*"schema_version": \([0-9]*\).*/\1/p')"
 out="tests/fixtures/schema/v$version.db"
 db="$work/v$version.db"

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod complete;
 pub mod config;
 pub mod error;
+pub mod forecasting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -158,12 +159,17 @@ pub fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             print_error(&e);
+            crate::store::forget_cached();
             ctx.finish(false);
             return ExitCode::from(1);
         }
     };
+    // Derived data (the forecast cache) is kept only when the command succeeded: one that
+    // failed, say on a full disk, writes nothing.
     if code == ExitCode::SUCCESS {
-        commands::keep_calibrations();
+        crate::store::keep_cached();
+    } else {
+        crate::store::forget_cached();
     }
     ctx.finish(code == ExitCode::SUCCESS);
     code

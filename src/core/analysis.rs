@@ -93,6 +93,53 @@ pub struct Outlook {
     pub forecasts: Vec<Forecast>,
     pub views: Vec<MetricView>,
     pub analysis: Analysis,
+    /// Per metric, who reported it (indices into `snapshot.engineers`) and when last, up to
+    /// the as-of date: the report's coverage.
+    pub heard: Vec<Vec<(u32, NaiveDate)>>,
+}
+
+/// What the analysis reads of one metric's readings up to the as-of date, besides its
+/// forecast.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seen {
+    /// How much of the gap is still open (see [`gap_open`]).
+    pub gap_open: f64,
+    /// Each engineer who reported it (index into `snapshot.engineers`, ascending) and the last
+    /// date they did.
+    pub heard: Vec<(u32, NaiveDate)>,
+}
+
+/// [`Seen`] of metric `m` from its readings up to the as-of date, `(engineer, date, value)` in
+/// the snapshot's order (by date, then as they were made).
+pub fn seen_from(m: &Metric, readings: impl Iterator<Item = (u32, NaiveDate, f64)>) -> Seen {
+    let mut values: Vec<f64> = Vec::new();
+    let mut heard: std::collections::BTreeMap<u32, NaiveDate> = std::collections::BTreeMap::new();
+    for (e, d, v) in readings {
+        values.push(v);
+        let last = heard.entry(e).or_insert(d);
+        *last = (*last).max(d);
+    }
+    // The median of the first and of the last three readings: one
+    // noisy reading must not decide how far a metric is from done.
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let open = gap_open(m, median(&values[..values.len().min(3)]), median(&values[values.len().saturating_sub(3)..]));
+    Seen { gap_open: open, heard: heard.into_iter().collect() }
+}
+
+/// [`Seen`] of every metric of the snapshot as of `as_of`, from its observations.
+pub fn seen(snapshot: &Snapshot, as_of: NaiveDate) -> Vec<Seen> {
+    (0..snapshot.metrics.len())
+        .map(|i| {
+            seen_from(
+                &snapshot.metrics[i],
+                snapshot.observations_of(i).iter().filter(|o| o.date <= as_of).map(|o| (o.engineer, o.date, o.value)),
+            )
+        })
+        .collect()
 }
 
 /// The readings of metric `m` dated on or before `as_of`.
@@ -196,25 +243,45 @@ pub fn weeks_before(
 
 /// Like [`outlook`], for forecasts already computed with `cal`.
 pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Forecast>, cal: &OrgCalibration) -> Outlook {
-    // The deadlines in force on that day: the latest set on or before it, per scope.
-    let known: Vec<Deadline> = snapshot.deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
-    let active = crate::core::deadlines::active(&known);
-    // By scope, so that each project and metric finds its deadline at once
-    // (`deadline_for`: a metric's own, else its project's).
-    let by_scope: HashMap<(&str, Option<&str>), NaiveDate> =
-        active.iter().map(|d| ((d.project.as_str(), d.metric.as_deref()), d.due)).collect();
-    let deadline_for = |project: &str, metric: Option<&str>| -> Option<NaiveDate> {
-        metric.and_then(|m| by_scope.get(&(project, Some(m)))).or_else(|| by_scope.get(&(project, None))).copied()
-    };
-    let project_deadlines: HashMap<String, NaiveDate> =
-        snapshot.projects.iter().filter_map(|p| deadline_for(&p.slug, None).map(|d| (p.slug.clone(), d))).collect();
-    let views = snapshot
+    let seen = seen(snapshot, as_of);
+    outlook_with(snapshot, as_of, forecasts, seen, cal)
+}
+
+/// The views of forecasts as of `as_of` (one per `snapshot.metrics`): each with the deadline
+/// that applies on that day and its chance.
+pub fn views(snapshot: &Snapshot, as_of: NaiveDate, forecasts: &[Forecast]) -> Vec<MetricView> {
+    let deadlines = Deadlines::new(snapshot, as_of);
+    views_with(snapshot, as_of, forecasts, &deadlines)
+}
+
+/// The deadlines in force on one day, by scope.
+struct Deadlines {
+    by_scope: HashMap<(String, Option<String>), NaiveDate>,
+}
+
+impl Deadlines {
+    fn new(snapshot: &Snapshot, as_of: NaiveDate) -> Deadlines {
+        // The deadlines in force on that day: the latest set on or before it, per scope.
+        let known: Vec<Deadline> = snapshot.deadlines.iter().filter(|d| d.set_on <= as_of).cloned().collect();
+        let active = crate::core::deadlines::active(&known);
+        Deadlines { by_scope: active.iter().map(|d| ((d.project.clone(), d.metric.clone()), d.due)).collect() }
+    }
+
+    /// A metric's own deadline, else its project's (docs/spec.md §3); a project's with `metric` None.
+    fn of(&self, project: &str, metric: Option<&str>) -> Option<NaiveDate> {
+        let get = |m: Option<&str>| self.by_scope.get(&(project.to_string(), m.map(str::to_string))).copied();
+        metric.and_then(|m| get(Some(m))).or_else(|| get(None))
+    }
+}
+
+fn views_with(snapshot: &Snapshot, as_of: NaiveDate, forecasts: &[Forecast], deadlines: &Deadlines) -> Vec<MetricView> {
+    snapshot
         .metrics
         .iter()
-        .zip(&forecasts)
+        .zip(forecasts)
         .map(|(m, f)| {
             // A metric's own deadline, else its project's (docs/spec.md §3).
-            let deadline = deadline_for(&m.project, Some(&m.metric));
+            let deadline = deadlines.of(&m.project, Some(&m.metric));
             let p_on_time = deadline.and_then(|d| f.p_done_by(as_of, d));
             MetricView {
                 project: m.project.clone(),
@@ -241,25 +308,23 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
                 p_never: f.p_never,
             }
         })
-        .collect();
-    let gap_open: Vec<f64> = snapshot
-        .metrics
-        .iter()
-        .enumerate()
-        .zip(&forecasts)
-        .map(|((i, m), _)| {
-            // The median of the first and of the last three readings: one
-            // noisy reading must not decide how far a metric is from done.
-            let seen: Vec<f64> =
-                snapshot.observations_of(i).iter().filter(|o| o.date <= as_of).map(|o| o.value).collect();
-            let median = |v: &[f64]| {
-                let mut v = v.to_vec();
-                v.sort_by(f64::total_cmp);
-                v.get(v.len() / 2).copied()
-            };
-            gap_open(m, median(&seen[..seen.len().min(3)]), median(&seen[seen.len().saturating_sub(3)..]))
-        })
-        .collect();
+        .collect()
+}
+
+/// Like [`outlook_from`], with what the analysis reads of the readings already known
+/// (`seen`, one per metric): no observation is read.
+pub fn outlook_with(
+    snapshot: &Snapshot,
+    as_of: NaiveDate,
+    forecasts: Vec<Forecast>,
+    seen: Vec<Seen>,
+    cal: &OrgCalibration,
+) -> Outlook {
+    let deadlines = Deadlines::new(snapshot, as_of);
+    let project_deadlines: HashMap<String, NaiveDate> =
+        snapshot.projects.iter().filter_map(|p| deadlines.of(&p.slug, None).map(|d| (p.slug.clone(), d))).collect();
+    let views = views_with(snapshot, as_of, &forecasts, &deadlines);
+    let gap_open: Vec<f64> = seen.iter().map(|s| s.gap_open).collect();
     let analysis = limiting::analyze(&limiting::Inputs {
         projects: &snapshot.projects,
         metrics: &snapshot.metrics,
@@ -268,7 +333,8 @@ pub fn outlook_from(snapshot: &Snapshot, as_of: NaiveDate, forecasts: Vec<Foreca
         as_of,
         gap_open: &gap_open,
     });
-    Outlook { as_of, record: cal.record.clone(), forecasts, views, analysis }
+    let heard = seen.into_iter().map(|s| s.heard).collect();
+    Outlook { as_of, record: cal.record.clone(), forecasts, views, analysis, heard }
 }
 
 /// Why a metric has its status, in one sentence: the forecast's own, except
@@ -369,27 +435,16 @@ pub fn drift(
     metric: Option<&str>,
     as_of: NaiveDate,
     weeks: u32,
-    horizon_days: i64,
-    cal_at: &dyn Fn(NaiveDate) -> anyhow::Result<std::sync::Arc<OrgCalibration>>,
+    outlook_at: &dyn Fn(NaiveDate) -> anyhow::Result<Outlook>,
 ) -> anyhow::Result<Vec<DriftPoint>> {
     let mut out = Vec::new();
     for k in (0..u64::from(weeks.max(1))).rev() {
         let Some(d) = as_of.checked_sub_days(chrono::Days::new(7 * k)) else { continue };
-        let cal = cal_at(d)?;
+        let o = outlook_at(d)?;
         let point = match metric {
             Some(m) => {
                 let Some(i) = snapshot.metric_index(project, m) else { anyhow::bail!("unknown metric {project}/{m}") };
-                let opts = Options {
-                    horizon_days,
-                    fan: false,
-                    ..Options::new(d, forecast::seed_for(&snapshot.metrics[i].key()))
-                };
-                let f = forecast::forecast_with(
-                    &spec(&snapshot.metrics[i]),
-                    &readings(snapshot, i, d),
-                    &opts,
-                    &cal.calibration,
-                );
+                let f = &o.forecasts[i];
                 DriftPoint {
                     as_of: d,
                     week: iso_week(d),
@@ -401,7 +456,6 @@ pub fn drift(
                 }
             }
             None => {
-                let o = outlook(snapshot, d, horizon_days, &cal);
                 let Some(p) = o.analysis.projects.iter().find(|p| p.project == project) else {
                     anyhow::bail!("unknown project {project}")
                 };

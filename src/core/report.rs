@@ -415,11 +415,14 @@ fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> Vec<C
         now.analysis.projects.iter().filter(|p| p.status != Status::Done).map(|p| p.project.as_str()).collect();
     let mut last: HashMap<u32, NaiveDate> = HashMap::new();
     let mut on_active: HashSet<u32> = HashSet::new();
-    for o in snapshot.observations.iter().filter(|o| o.date <= now.as_of) {
-        let e = last.entry(o.engineer).or_insert(o.date);
-        *e = (*e).max(o.date);
-        if active.contains(snapshot.metrics[o.metric as usize].project.as_str()) {
-            on_active.insert(o.engineer);
+    for (m, heard) in snapshot.metrics.iter().zip(&now.heard) {
+        let on = active.contains(m.project.as_str());
+        for &(e, d) in heard {
+            let l = last.entry(e).or_insert(d);
+            *l = (*l).max(d);
+            if on {
+                on_active.insert(e);
+            }
         }
     }
     let mut out: Vec<Coverage> = on_active

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate};
 
 use crate::core::analysis;
@@ -14,34 +14,47 @@ use crate::render::chart::{self, Format};
 use crate::render::chart_data;
 use crate::render::template::Charts;
 
+/// The outlooks as of each date asked, `(as_of, fan)` (with the value fans charts draw when
+/// `fan`), in the order asked.
+pub type OutlooksAt<'a> = dyn Fn(&[(NaiveDate, bool)]) -> Result<Vec<analysis::Outlook>> + 'a;
+
 /// The report as of `as_of` (and the week before, for what changed), plus
 /// its charts when `with_charts`, and the limiting factor week by week over
-/// the last `history_weeks` weeks. `cal_at` gives the organization's
-/// calibration as of a date (cached by the caller).
+/// the last `history_weeks` weeks. Every outlook it needs is asked of
+/// `outlooks_at` at once (the caller forecasts them, through its cache).
 pub fn build(
     snapshot: &Snapshot,
     as_of: NaiveDate,
     policy: &report::Policy,
-    horizon_days: i64,
     with_charts: bool,
     history_weeks: u32,
-    cal_at: &dyn Fn(NaiveDate) -> Result<Arc<analysis::OrgCalibration>>,
+    outlooks_at: &OutlooksAt<'_>,
 ) -> Result<(Report, Charts)> {
-    // The HTML report draws the limiting factor's chart, which needs its fan.
-    let now = if with_charts {
-        analysis::outlook_for_charts(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
+    // The history covers the last `history_weeks` weeks, this one included:
+    // the weeks before last week are forecast too, oldest first. The HTML
+    // report's trail needs three and two weeks ago (the history's last two,
+    // when it is that long).
+    let week_before = |w: u64| as_of.checked_sub_days(Days::new(7 * w));
+    let history_dates: Vec<NaiveDate> = (2..u64::from(history_weeks)).rev().filter_map(week_before).collect();
+    let trail_dates: Vec<NaiveDate> = if with_charts && history_dates.len() < 2 {
+        [3, 2].into_iter().filter_map(week_before).collect()
     } else {
-        analysis::outlook(snapshot, as_of, horizon_days, &*cal_at(as_of)?)
+        Vec::new()
     };
-    let previous = match as_of.checked_sub_days(Days::new(7)) {
-        Some(d) => Some(analysis::outlook(snapshot, d, horizon_days, &*cal_at(d)?)),
+    // The HTML report draws the limiting factor's chart, which needs its fan.
+    let mut asks: Vec<(NaiveDate, bool)> = vec![(as_of, with_charts)];
+    let previous_date = week_before(1);
+    asks.extend(previous_date.map(|d| (d, false)));
+    asks.extend(history_dates.iter().chain(&trail_dates).map(|&d| (d, false)));
+    let mut all = outlooks_at(&asks)?.into_iter();
+    let now = all.next().context("no outlook for the report's date")?;
+    let previous = match previous_date {
+        Some(_) => Some(all.next().context("no outlook for the week before")?),
         None => None,
     };
+    let older: Vec<analysis::Outlook> = all.by_ref().take(history_dates.len()).collect();
+    let computed: Vec<analysis::Outlook> = all.collect();
     let mut report = report::build(snapshot, &now, previous.as_ref(), policy);
-    // The history covers the last `history_weeks` weeks, this one included:
-    // the weeks before last week are forecast too, oldest first.
-    let older: Vec<u64> = (2..u64::from(history_weeks)).rev().collect();
-    let older = analysis::weeks_before(snapshot, as_of, horizon_days, &older, cal_at)?;
     if history_weeks > 0 {
         let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
         let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
@@ -57,11 +70,6 @@ pub fn build(
         }
         // The trail: three and two weeks ago (computed for the history
         // already, when it was asked for), then last week.
-        let computed = if older.len() >= 2 {
-            Vec::new()
-        } else {
-            analysis::weeks_before(snapshot, as_of, horizon_days, &[3, 2], cal_at)?
-        };
         let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
         let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
         let fever = chart_data::fever_chart(snapshot, &now, &trail);

@@ -9,7 +9,7 @@
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// The version `SCHEMA` describes.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// `STEPS[i]` upgrades a database from version `i + 1` to `i + 2`.
 ///
@@ -31,7 +31,47 @@ pub const STEPS: &[&str] = &[
     // in the same millisecond keep their order) and a server seq; the sync
     // bookkeeping tables (see schema.sql).
     SYNC,
+    // 4 → 5: the forecast cache and the self-calibration's replays (derived data).
+    FORECAST_CACHE,
 ];
+
+/// Version 4 → 5: derived data that makes a warm weekly report instant (see schema.sql).
+const FORECAST_CACHE: &str = "
+CREATE TABLE forecast_cache (
+    as_of            TEXT    NOT NULL,
+    variant          INTEGER NOT NULL,
+    metric_id        INTEGER NOT NULL,
+    engine           TEXT    NOT NULL,
+    inputs           TEXT    NOT NULL,
+    point_mark       INTEGER NOT NULL,
+    correction_mark  INTEGER NOT NULL,
+    fitted           BLOB    NOT NULL,
+    calibration      TEXT,
+    dated            BLOB,
+    PRIMARY KEY (as_of, variant, metric_id)
+) STRICT;
+
+CREATE TABLE forecast_cache_use (
+    as_of    TEXT    NOT NULL,
+    variant  INTEGER NOT NULL,
+    used     TEXT    NOT NULL,
+    PRIMARY KEY (as_of, variant)
+) STRICT;
+
+CREATE TABLE replay_cache (
+    metric_id        INTEGER NOT NULL,
+    origin           TEXT    NOT NULL,
+    engine           TEXT    NOT NULL,
+    inputs           TEXT    NOT NULL,
+    point_mark       INTEGER NOT NULL,
+    correction_mark  INTEGER NOT NULL,
+    features         BLOB    NOT NULL,
+    PRIMARY KEY (metric_id, origin)
+) STRICT;
+
+-- Calibrations kept by an earlier build were keyed by a data version this one does not write.
+DELETE FROM calibration_cache;
+";
 
 /// Version 2 → 3: correcting the record. Corrections of readings and archive
 /// events are new tables (facts appended, never overwrites); a metric gains

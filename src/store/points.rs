@@ -378,10 +378,28 @@ impl Store {
     pub fn snapshot_scoped(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
         // One read transaction: the projects, engineers, metrics and points
         // below come from one snapshot, whatever others commit meanwhile.
-        self.read(|| self.snapshot_in_tx(scope))
+        self.read(|| Ok(self.snapshot_in_tx(scope, true)?.0))
     }
 
-    fn snapshot_in_tx(&self, scope: Option<(&str, Option<&str>)>) -> Result<Snapshot> {
+    /// [`snapshot_scoped`](Self::snapshot_scoped) with the database ids of its metrics and
+    /// engineers.
+    pub fn snapshot_with_ids(&self, scope: Option<(&str, Option<&str>)>) -> Result<(Snapshot, SnapshotIds)> {
+        self.read(|| self.snapshot_in_tx(scope, true))
+    }
+
+    /// The snapshot without its observations (empty), with the database ids
+    /// of its metrics and engineers: for commands that read each metric's
+    /// readings only when they need them ([`Store::readings_of`]), so that a
+    /// warm weekly report over ten million readings reads none of them.
+    pub fn snapshot_without_points(&self) -> Result<(Snapshot, SnapshotIds)> {
+        self.read(|| self.snapshot_in_tx(None, false))
+    }
+
+    fn snapshot_in_tx(
+        &self,
+        scope: Option<(&str, Option<&str>)>,
+        with_points: bool,
+    ) -> Result<(Snapshot, SnapshotIds)> {
         let mut projects = self.projects()?;
         let engineers = self.engineers()?;
         let mut metrics = self.metrics(None)?;
@@ -404,6 +422,7 @@ impl Store {
         }
         // Map database ids to positions in the vectors above.
         let mut metric_pos: HashMap<i64, u32> = HashMap::new();
+        let mut ids = SnapshotIds { metrics: vec![0; metrics.len()], engineers: vec![0; engineers.len()] };
         {
             let mut stmt =
                 self.conn.prepare("SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
@@ -415,6 +434,7 @@ impl Store {
                 let (id, p, m) = row?;
                 if let Some(&i) = index.get(&(p.as_str(), m.as_str())) {
                     metric_pos.insert(id, i as u32);
+                    ids.metrics[i] = id;
                 }
             }
         }
@@ -427,6 +447,7 @@ impl Store {
                 let (id, h) = row?;
                 if let Some(&i) = index.get(h.as_str()) {
                     engineer_pos.insert(id, i as u32);
+                    ids.engineers[i] = id;
                 }
             }
         }
@@ -434,50 +455,34 @@ impl Store {
         // date are ordered by uid (their creation time, the same on every
         // synced copy of the database), not by local id.
         let mut observations: Vec<(Observation, u128)> = Vec::new();
-        let overlays = self.overlays()?;
-        {
+        if with_points {
+            let overlays = self.overlays()?;
             let read = |r: &rusqlite::Row<'_>, mid: i64, out: &mut Vec<(Observation, u128)>| -> Result<()> {
                 // An archived metric's readings stay out.
                 let Some(&metric) = metric_pos.get(&mid) else { return Ok(()) };
-                let mut eid: i64 = r.get(1)?;
-                let mut date = {
-                    let s = r.get_ref(2)?.as_str()?;
-                    super::parse_stored_date(s)?
-                };
-                let mut value: f64 = r.get(3)?;
-                if !overlays.is_empty() {
-                    if let Some(o) = overlays.get(&r.get::<_, i64>(4)?) {
-                        if o.retracted {
-                            return Ok(());
-                        }
-                        eid = o.engineer_id.unwrap_or(eid);
-                        date = o.date.unwrap_or(date);
-                        value = o.value.unwrap_or(value);
-                    }
-                }
+                let Some(x) = read_reading(r, &overlays)? else { return Ok(()) };
                 // Within one snapshot the foreign keys hold; a damaged file
                 // is an error, never a panic.
-                let Some(&engineer) = engineer_pos.get(&eid) else {
+                let Some(&engineer) = engineer_pos.get(&x.engineer_id) else {
                     return Err(StoreError::Damaged(format!(
-                        "a data point names engineer id {eid}, which does not exist"
+                        "a data point names engineer id {}, which does not exist",
+                        x.engineer_id
                     ))
                     .into());
                 };
-                let order = super::uid_order(r.get_ref(5)?.as_str_or_null()?);
-                out.push((Observation { metric, engineer, date, value }, order));
+                out.push((Observation { metric, engineer, date: x.date, value: x.value }, x.order));
                 Ok(())
             };
             if scope.is_none() {
-                let mut stmt = self.conn.prepare("SELECT metric_id, engineer_id, date, value, id, uid FROM point")?;
+                let mut stmt = self.conn.prepare(&format!("SELECT {READING_COLUMNS}, metric_id FROM point"))?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    let mid: i64 = r.get(0)?;
+                    let mid: i64 = r.get(5)?;
                     read(r, mid, &mut observations)?;
                 }
             } else {
-                let mut stmt = self
-                    .conn
-                    .prepare("SELECT metric_id, engineer_id, date, value, id, uid FROM point WHERE metric_id = ?1")?;
+                let mut stmt =
+                    self.conn.prepare(&format!("SELECT {READING_COLUMNS} FROM point WHERE metric_id = ?1"))?;
                 let mut ids: Vec<i64> = metric_pos.keys().copied().collect();
                 ids.sort_unstable();
                 for mid in ids {
@@ -495,7 +500,148 @@ impl Store {
         blockers.retain(|b| live_metric(&b.project, &b.metric));
         let mut deadlines = self.deadlines()?;
         deadlines.retain(|d| live_metric(&d.project, &d.metric));
-        Ok(Snapshot { projects, engineers, metrics, observations, blockers, deadlines })
+        Ok((Snapshot { projects, engineers, metrics, observations, blockers, deadlines }, ids))
+    }
+
+    /// The readings of each metric in `metric_ids` (database ids) as they
+    /// stand now, in the snapshot's order (by date, then as they were made):
+    /// corrections applied, retracted ones left out. `overlays` are the
+    /// corrections ([`Store::corrections_folded`]), read once per command.
+    pub fn readings_of(&self, metric_ids: &[i64], overlays: &Overlays) -> Result<Vec<Vec<StoredReading>>> {
+        self.read(|| {
+            let mut stmt =
+                self.conn.prepare_cached(&format!("SELECT {READING_COLUMNS} FROM point WHERE metric_id = ?1"))?;
+            let mut out = Vec::with_capacity(metric_ids.len());
+            for &mid in metric_ids {
+                let mut v: Vec<StoredReading> = Vec::new();
+                let mut rows = stmt.query([mid])?;
+                while let Some(r) = rows.next()? {
+                    if let Some(x) = read_reading(r, &overlays.0)? {
+                        v.push(x);
+                    }
+                }
+                v.sort_by_key(|x| (x.date, x.order));
+                out.push(v);
+            }
+            Ok(out)
+        })
+    }
+
+    /// [`readings_of`](Self::readings_of) for many metrics at once, in one sequential pass
+    /// over the point table (a reading's row is then read where it lies, not sought through
+    /// `point_by_metric_date`): for a caller that needs most metrics' readings. Each reading
+    /// as (its engineer's position in `engineers`, date, value).
+    pub fn readings_scan(
+        &self,
+        metric_ids: &[i64],
+        engineers: &HashMap<i64, u32>,
+        overlays: &Overlays,
+    ) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        self.read(|| {
+            let slot: HashMap<i64, usize> = metric_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            // (order, engineer, date, value): 32 bytes a reading until sorted.
+            let mut all: Vec<Vec<(u128, u32, NaiveDate, f64)>> = vec![Vec::new(); metric_ids.len()];
+            let mut stmt = self.conn.prepare(&format!("SELECT {READING_COLUMNS}, metric_id FROM point"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { continue };
+                if let Some(x) = read_reading(r, &overlays.0)? {
+                    let Some(&e) = engineers.get(&x.engineer_id) else {
+                        anyhow::bail!(
+                            "a data point names engineer id {}, which does not exist; run limfac doctor",
+                            x.engineer_id
+                        );
+                    };
+                    all[i].push((x.order, e, x.date, x.value));
+                }
+            }
+            Ok(all
+                .into_iter()
+                .map(|mut v| {
+                    v.sort_by_key(|x| (x.2, x.0));
+                    v.into_iter().map(|(_, e, d, value)| (e, d, value)).collect()
+                })
+                .collect())
+        })
+    }
+
+    /// Up to `n` distinct dates of each metric's readings dated on or before `upto`, earliest
+    /// first, as they stand now: through `point_by_metric_date` alone (a few entries per
+    /// metric), except for metrics with a corrected reading, which are read whole.
+    pub fn first_dates(
+        &self,
+        metric_ids: &[i64],
+        upto: NaiveDate,
+        n: usize,
+        overlays: &Overlays,
+    ) -> Result<Vec<Vec<NaiveDate>>> {
+        self.read(|| {
+            let corrected: std::collections::HashSet<i64> = self
+                .conn
+                .prepare("SELECT DISTINCT p.metric_id FROM correction c JOIN point p ON p.id = c.point_id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT date FROM point WHERE metric_id = ?1 AND date <= ?2 ORDER BY date LIMIT ?3",
+            )?;
+            let upto_s = iso(upto);
+            let mut out = Vec::with_capacity(metric_ids.len());
+            for &mid in metric_ids {
+                let dates: Vec<NaiveDate> = if corrected.contains(&mid) {
+                    let mut d: Vec<NaiveDate> = self
+                        .readings_of(&[mid], overlays)?
+                        .remove(0)
+                        .into_iter()
+                        .map(|r| r.date)
+                        .filter(|d| *d <= upto)
+                        .collect();
+                    d.dedup();
+                    d.truncate(n);
+                    d
+                } else {
+                    stmt.query_map(params![mid, upto_s, n as i64], |r| date_col(r, 0))?.collect::<Result<_, _>>()?
+                };
+                out.push(dates);
+            }
+            Ok(out)
+        })
+    }
+
+    /// A digest of everything a calibration depends on besides the readings: every metric's
+    /// `PROJECT/METRIC`, target, direction and tolerance, and the archive events (which decide
+    /// the metrics that count).
+    pub fn definitions_digest(&self) -> Result<String> {
+        self.read(|| {
+            let mut text = String::new();
+            let mut stmt = self.conn.prepare(
+                "SELECT m.id, p.slug, m.slug, m.target, m.direction, m.tolerance
+                   FROM metric m JOIN project p ON p.id = m.project_id ORDER BY m.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                use std::fmt::Write;
+                let _ = write!(
+                    text,
+                    "{}:{}/{}:{:x}:{}:{:x};",
+                    r.get::<_, i64>(0)?,
+                    r.get_ref(1)?.as_str()?,
+                    r.get_ref(2)?.as_str()?,
+                    r.get::<_, f64>(3)?.to_bits(),
+                    r.get_ref(4)?.as_str()?,
+                    r.get::<_, f64>(5)?.to_bits()
+                );
+            }
+            let (n, max): (i64, i64) =
+                self.conn.query_row("SELECT count(*), coalesce(max(id), 0) FROM archive_event", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            Ok(format!("{:016x}.a{n}.{max}", crate::core::forecast::seed_for(&text)))
+        })
+    }
+
+    /// Every point's corrections folded together, for [`Store::readings_of`].
+    pub fn corrections_folded(&self) -> Result<Overlays> {
+        Ok(Overlays(self.overlays()?))
     }
 
     /// Reviews an engineer spoke in, newest first.
@@ -527,4 +673,53 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(v)
     }
+}
+
+/// The database ids of a snapshot's metrics and engineers, in its order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotIds {
+    pub metrics: Vec<i64>,
+    pub engineers: Vec<i64>,
+}
+
+/// One reading as it stands now, for [`Store::readings_of`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredReading {
+    pub engineer_id: i64,
+    pub date: NaiveDate,
+    pub value: f64,
+    /// Its place among readings of the same date: creation order (from its uid).
+    pub order: u128,
+}
+
+/// Every point's corrections folded together (see [`Store::corrections_folded`]).
+#[derive(Debug, Default)]
+pub struct Overlays(HashMap<i64, super::corrections::Overlay>);
+
+/// The columns [`read_reading`] reads, in its order.
+const READING_COLUMNS: &str = "engineer_id, date, value, id, uid";
+
+/// A point row (see [`READING_COLUMNS`]) as it stands now; None when retracted.
+fn read_reading(
+    r: &rusqlite::Row<'_>,
+    overlays: &HashMap<i64, super::corrections::Overlay>,
+) -> Result<Option<StoredReading>> {
+    let mut engineer_id: i64 = r.get(0)?;
+    let mut date = {
+        let s = r.get_ref(1)?.as_str()?;
+        super::parse_stored_date(s)?
+    };
+    let mut value: f64 = r.get(2)?;
+    if !overlays.is_empty() {
+        if let Some(o) = overlays.get(&r.get::<_, i64>(3)?) {
+            if o.retracted {
+                return Ok(None);
+            }
+            engineer_id = o.engineer_id.unwrap_or(engineer_id);
+            date = o.date.unwrap_or(date);
+            value = o.value.unwrap_or(value);
+        }
+    }
+    let order = super::uid_order(r.get_ref(4)?.as_str_or_null()?);
+    Ok(Some(StoredReading { engineer_id, date, value, order }))
 }

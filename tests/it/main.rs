@@ -26,6 +26,7 @@ mod cli_terminal;
 mod cli_week;
 mod deadlines;
 mod demo_data;
+mod forecast_cache;
 mod forecast_calibration;
 mod forecast_reference;
 mod ics;

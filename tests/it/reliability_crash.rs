@@ -315,6 +315,11 @@ fn schema_v3_fixture_opens_with_the_current_build() {
     schema_fixture_opens_with_the_current_build(3);
 }
 
+#[test]
+fn schema_v4_fixture_opens_with_the_current_build() {
+    schema_fixture_opens_with_the_current_build(4);
+}
+
 fn schema_fixture_opens_with_the_current_build(version: u32) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/schema/v{version}.db"));
     let bytes = std::fs::read(&fixture).expect("run scripts/make_schema_fixtures.sh");

@@ -519,3 +519,70 @@ fn corrections_archives_and_bounds_reach_every_copy() {
         assert!(r.stdout.contains("pushed nothing") && r.stdout.contains("pulled nothing"), "{}", r.stdout);
     }
 }
+
+/// The forecast cache never outlives a sync (issue 17): readings, corrections and a target
+/// edit that a sync brings in give the answers of a cold computation.
+#[test]
+fn a_sync_that_brings_readings_in_leaves_no_stale_forecast() {
+    let Some(team) = Team::new() else { return };
+    let alice = team.client("alice");
+    let bob = team.client("bob");
+    seed(&alice);
+    for (i, v) in [0.30, 0.36, 0.41, 0.47, 0.52, 0.55, 0.61].iter().enumerate() {
+        let date = format!("2026-10-{:02}", 4 + 7 * i.min(3));
+        let date = if i < 4 { date } else { format!("2026-11-{:02}", 1 + 7 * (i - 4)) };
+        alice
+            .run(&[
+                "log",
+                "--metric",
+                "chips/yield",
+                "--engineer",
+                "wang",
+                "--value",
+                &v.to_string(),
+                "--date",
+                &date,
+                "--note",
+                "weekly",
+            ])
+            .ok();
+    }
+    alice.run(&["sync"]).ok();
+    bob.run(&["sync"]).ok();
+    let checked: [&[&str]; 2] = [&["forecast", "--json"], &["report", "--format", "json"]];
+    // Alice fills her cache.
+    for args in checked {
+        alice.run(args).ok();
+    }
+    // Bob logs a back-dated reading, amends one and edits the target; alice pulls them.
+    bob.run(&[
+        "log",
+        "--metric",
+        "chips/yield",
+        "--engineer",
+        "wang",
+        "--value",
+        "0.2",
+        "--date",
+        "2026-11-03",
+        "--note",
+        "late",
+    ])
+    .ok();
+    let points = bob.json(&["point", "list", "--json"]);
+    let first = points[0]["id"].to_string();
+    bob.run(&["point", "amend", &first, "--value", "0.33", "--reason", "typo"]).ok();
+    bob.run(&["metric", "edit", "chips/yield", "--target", "0.85"]).ok();
+    bob.run(&["sync"]).ok();
+    let pulled = alice.run(&["sync"]).ok();
+    assert!(pulled.stdout.contains("pulled"), "{}", pulled.stdout);
+    let cold = alice.file("cold.db");
+    alice.run(&["--quiet", "backup", cold.to_str().unwrap()]).ok();
+    for args in checked {
+        let warm = alice.run(args).ok().stdout;
+        let mut on_cold = vec!["--db", cold.to_str().unwrap()];
+        on_cold.extend_from_slice(args);
+        assert_eq!(warm, alice.run(&on_cold).ok().stdout, "{args:?} after a sync");
+        assert_eq!(warm, bob.run(args).ok().stdout, "{args:?}: alice and bob agree");
+    }
+}

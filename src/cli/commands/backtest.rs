@@ -82,13 +82,14 @@ fn p50_errors(cases: &[&ReplayCase], cal: &crate::core::forecast::Calibration) -
 pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
-    let snapshot = store.snapshot()?;
+    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let snapshot = &loaded.snapshot;
     let today = ctx.clock.today;
     let horizon = ctx.settings.horizon_days;
-    let org = super::Calibrations::new(&store, Some(&snapshot), horizon).at(today)?;
+    let org = crate::cli::forecasting::calibration_of(&store, &loaded, horizon, today)?;
     let cal = &org.calibration;
     let shipped = crate::core::forecast::Calibration::shipped();
-    let histories = analysis::histories(&snapshot);
+    let histories = analysis::histories(snapshot);
     let chosen: Vec<usize> =
         (0..snapshot.metrics.len()).filter(|&i| super::in_scope(&snapshot.metrics[i], &scope)).collect();
     let bar = crate::render::output::progress(out, Some(chosen.len() as u64), "backtesting");

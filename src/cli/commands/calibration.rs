@@ -56,8 +56,9 @@ struct VerdictCalibration {
 fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let as_of = ctx.as_of(args.as_of.as_deref())?;
     let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let org = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(as_of)?;
+    // The calibration reads the readings it needs (or none, when it is cached).
+    let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
+    let org = crate::cli::forecasting::calibration_of(&store, &loaded, ctx.settings.horizon_days, as_of)?;
     let shipped = crate::core::forecast::Calibration::shipped();
     let levels = |status| -> [f64; 4] {
         // The corrected distribution reads the shipped one at these levels (counts-like and

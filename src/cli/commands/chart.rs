@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{write_private, Ctx};
+use crate::cli::forecasting::{Forecaster, Loaded};
 use crate::core::analysis;
 use crate::core::error::UserError;
 use crate::render::chart::{self, Format};
@@ -60,10 +61,16 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let horizon = ctx.settings.horizon_days;
     if let (Some(weeks), Some((project, metric))) = (args.history, &scope) {
-        let snapshot = store.snapshot()?;
-        let cals = super::Calibrations::new(&store, Some(&snapshot), horizon);
-        let drift = analysis::drift(&snapshot, project, metric.as_deref(), as_of, weeks, horizon, &|d| cals.at(d))?;
-        let now = analysis::outlook(&snapshot, as_of, horizon, &*cals.at(as_of)?);
+        let loaded = match metric {
+            // A metric's drift reads its own readings only.
+            Some(m) => Loaded::scoped(&store, Some((project, Some(m))))?,
+            None => Loaded::without_points(&store)?,
+        };
+        let snapshot = &loaded.snapshot;
+        let forecaster = Forecaster::new(&store, &loaded, horizon);
+        let drift =
+            analysis::drift(snapshot, project, metric.as_deref(), as_of, weeks, &|d| forecaster.outlook(d, false))?;
+        let now = forecaster.outlook(as_of, false)?;
         let deadline = match metric {
             Some(m) => snapshot.metric_index(project, m).and_then(|i| now.views[i].deadline),
             None => now.analysis.projects.iter().find(|p| &p.project == project).and_then(|p| p.deadline),
@@ -83,29 +90,30 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         return Ok(());
     }
     // One metric reads only its own points (500 rows, not the whole database).
-    let snapshot = match &scope {
-        Some((p, Some(m))) => store.snapshot_scoped(Some((p, Some(m))))?,
-        _ => store.snapshot()?,
+    let loaded = match &scope {
+        Some((p, Some(m))) => Loaded::scoped(&store, Some((p, Some(m))))?,
+        _ => Loaded::full(&store)?,
     };
-    let scoped = matches!(&scope, Some((_, Some(_))));
-    let cals = super::Calibrations::new(&store, (!scoped).then_some(&snapshot), horizon);
+    let snapshot = &loaded.snapshot;
+    let forecaster = Forecaster::new(&store, &loaded, horizon);
     let bytes = match &scope {
         Some((_, Some(_))) => {
             // One metric: forecast just it (no organization-wide analysis needed), dated with
             // the organization's calibration as the report dates it.
-            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon, &*cals.at(as_of)?);
-            chart::metric(&chart_data::metric_chart(&snapshot, &outlook, 0, false), format)?
+            let outlook = forecaster.outlook(as_of, true)?;
+            chart::metric(&chart_data::metric_chart(snapshot, &outlook, 0, false), format)?
         }
         Some((p, None)) => {
-            let outlook = analysis::outlook_for_charts(&snapshot, as_of, horizon, &*cals.at(as_of)?);
-            let charts = chart_data::project_charts(&snapshot, &outlook, p);
+            let outlook = forecaster.outlook(as_of, true)?;
+            let charts = chart_data::project_charts(snapshot, &outlook, p);
             let name = &snapshot.projects[snapshot.project_index(p).expect("checked")].name;
             chart::dashboard(&format!("{p} — {name} (as of {as_of})"), &charts, format)?
         }
         None => {
-            let outlook = analysis::outlook(&snapshot, as_of, horizon, &*cals.at(as_of)?);
-            let trail = analysis::weeks_before(&snapshot, as_of, horizon, &[4, 3, 2, 1], &|d| cals.at(d))?;
-            chart::fever(&chart_data::fever_chart(&snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), format)?
+            let mut all = forecaster.outlooks(&[(as_of, false)])?;
+            let outlook = all.pop().expect("one asked");
+            let trail = forecaster.weeks_before(as_of, &[4, 3, 2, 1])?;
+            chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), format)?
         }
     };
     write_private(&args.out, &bytes)?;

@@ -101,10 +101,11 @@ fn set(
         Some(m) => drop(store.metric(&project, m)?),
         None => drop(store.project(&project)?),
     }
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(as_of)?;
-    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days, &cal);
-    let odds = analysis::odds(&outlook, &snapshot, &project, metric.as_deref());
+    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let outlook =
+        crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(as_of, false)?;
+    let snapshot = &loaded.snapshot;
+    let odds = analysis::odds(&outlook, snapshot, &project, metric.as_deref());
     let due = match (use_p50, chosen) {
         (true, _) => odds.p50.ok_or_else(|| {
             let status = match &metric {
@@ -120,7 +121,7 @@ fn set(
     if due < as_of {
         crate::user_bail!("deadline {due} for {scope} is before {as_of}; a deadline must be in the future");
     }
-    let probability = analysis::chance(&outlook, &snapshot, &project, metric.as_deref(), due);
+    let probability = analysis::chance(&outlook, snapshot, &project, metric.as_deref(), due);
     let previous = deadlines::active(&snapshot.deadlines)
         .into_iter()
         .find(|d| d.project == project && d.metric == metric)
@@ -172,11 +173,11 @@ struct ActiveRow {
 fn organization_today(ctx: &Ctx) -> Result<(Snapshot, analysis::Outlook, HashMap<String, NaiveDate>)> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
-    let outlook = analysis::outlook(&snapshot, today, ctx.settings.horizon_days, &cal);
-    let done = analysis::done_dates(&snapshot, today);
-    Ok((snapshot, outlook, done))
+    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let outlook =
+        crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(today, false)?;
+    let done = analysis::done_dates(&loaded.snapshot, today);
+    Ok((loaded.snapshot, outlook, done))
 }
 
 fn list(ctx: &Ctx, out: &mut Output, json: bool) -> Result<()> {

@@ -80,13 +80,15 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     };
     // What the tool is for: this week's report on the demo data, then what
     // was made and what to try next (last, so it is what stays on screen).
+    // Through the forecast cache, like `report`: the first report on the demo is warm.
     let (report, none) = {
-        let histories = crate::core::analysis::histories(&snapshot);
-        let memo = crate::core::forecast::replay::Memo::default();
-        let horizon = ctx.settings.horizon_days;
+        let store = crate::store::Store::open_for_reading(&path, ctx.clock)?;
+        store.begin_snapshot()?;
+        let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+        let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, horizon);
         let policy = Policy { reviewer: ctx.settings.reviewer.as_deref(), weekly_risk: ctx.settings.weekly_risk };
-        crate::render::report::build(&snapshot, ctx.clock.today, &policy, horizon, false, DEMO_HISTORY_WEEKS, &|d| {
-            Ok(std::sync::Arc::new(crate::core::analysis::org_calibration_with(&histories, d, horizon, &memo)))
+        crate::render::report::build(&loaded.snapshot, ctx.clock.today, &policy, false, DEMO_HISTORY_WEEKS, &|asks| {
+            forecaster.outlooks(asks)
         })?
     };
     out.raw(crate::render::template::render(&report, crate::render::template::MARKDOWN, false, &none)?.as_bytes())?;

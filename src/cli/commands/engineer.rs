@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Ctx;
-use crate::core::analysis;
 use crate::core::model::Engineer;
 use crate::core::report;
 use crate::core::validate;
@@ -129,14 +128,15 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let store = ctx.open_read()?;
     let e = store.engineer(&handle)?;
     let today = ctx.clock.today;
-    let snapshot = store.snapshot()?;
-    let activity = report::activity(&snapshot, &handle);
+    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let snapshot = &loaded.snapshot;
+    let activity = report::activity(snapshot, &handle);
     let last_heard = activity.last_heard;
     let reviews: Vec<ReviewLine> = store
         .reviews_of(&handle)?
         .into_iter()
         .map(|r| ReviewLine {
-            levels_below_reviewer: r.reviewer.as_deref().and_then(|rv| report::levels_below(&snapshot, &handle, rv)),
+            levels_below_reviewer: r.reviewer.as_deref().and_then(|rv| report::levels_below(snapshot, &handle, rv)),
             review: r.review,
             date: r.date,
             kind: r.kind,
@@ -145,11 +145,11 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
         })
         .collect();
     let blockers = store.blockers(&BlockerFilter { engineer: Some(handle.clone()), ..Default::default() })?;
-    let cal = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days).at(today)?;
     // Forecast only the metrics they report on.
     let mine = activity.reports_on();
-    let subset = crate::core::model::restrict_metrics(snapshot, &mine);
-    let outlook = analysis::outlook(&subset, today, ctx.settings.horizon_days, &cal);
+    let subset = loaded.restrict(&mine);
+    let outlook =
+        crate::cli::forecasting::Forecaster::new(&store, &subset, ctx.settings.horizon_days).outlook(today, false)?;
     let kept: Vec<usize> = (0..mine.len()).filter(|&i| mine[i]).collect();
     let metrics: Vec<MetricLine> = outlook
         .views

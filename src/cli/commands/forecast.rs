@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Ctx;
+use crate::cli::forecasting::{Forecaster, Loaded};
 use crate::core::analysis::{self, MetricView};
 use crate::render::output::{num, table, Color, Output};
 use crate::render::tables::status_cell;
@@ -52,10 +53,15 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             .hint("for example: limfac forecast chips --history 12")
             .into());
         };
-        let snapshot = store.snapshot()?;
-        let horizon = ctx.settings.horizon_days;
-        let cals = super::Calibrations::new(&store, Some(&snapshot), horizon);
-        let drift = analysis::drift(&snapshot, project, metric.as_deref(), as_of, weeks, horizon, &|d| cals.at(d))?;
+        let loaded = match metric {
+            // A metric's drift reads its own readings only.
+            Some(m) => Loaded::scoped(&store, Some((project, Some(m))))?,
+            None => Loaded::without_points(&store)?,
+        };
+        let forecaster = Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
+        let drift = analysis::drift(&loaded.snapshot, project, metric.as_deref(), as_of, weeks, &|d| {
+            forecaster.outlook(d, false)
+        })?;
         if args.json {
             return out.json(&drift);
         }
@@ -87,15 +93,18 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         }
         return Ok(());
     }
-    // Forecast only what is asked, reading only its points (the same as
-    // restricting the whole snapshot); the limiting-factor analysis is not needed here.
-    let snapshot = store.snapshot_scoped(scope.as_ref().map(|(p, m)| (p.as_str(), m.as_deref())))?;
-    let cals = super::Calibrations::new(&store, scope.is_none().then_some(&snapshot), ctx.settings.horizon_days);
-    let outlook = analysis::outlook(&snapshot, as_of, ctx.settings.horizon_days, &*cals.at(as_of)?);
+    // Forecast only what is asked (the same as restricting the whole snapshot), reading
+    // readings only where the cache does not hold a forecast; the limiting-factor analysis is
+    // not needed here.
+    let loaded = match &scope {
+        Some((p, m)) => Loaded::scoped(&store, Some((p.as_str(), m.as_deref())))?,
+        None => Loaded::without_points(&store)?,
+    };
+    let views = Forecaster::new(&store, &loaded, ctx.settings.horizon_days).views(as_of)?;
     if args.json {
-        return out.json(&outlook.views);
+        return out.json(&views);
     }
-    print(out, &outlook.views)
+    print(out, &views)
 }
 
 fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {

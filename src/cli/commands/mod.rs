@@ -10,7 +10,6 @@ pub mod completions;
 pub mod config;
 pub mod deadline;
 pub mod demo;
-
 pub mod doctor;
 pub mod engineer;
 pub mod export;
@@ -316,103 +315,4 @@ pub fn confirm_plausible(question: Option<String>, field: &str, force: bool) -> 
     Err(crate::core::error::UserError::new(format!("{field} {q}; if it is right, repeat with --force"))
         .hint("check for a typo (a slipped digit, a misplaced decimal point)")
         .into())
-}
-
-/// The organization's forecast calibration per as-of date (the shipped calibration corrected
-/// by the replayed history up to that date), computed at most once per run and kept in the
-/// database's cache between runs, so that a chart of one metric dates it exactly as the
-/// weekly report does without replaying the whole history again.
-pub struct Calibrations<'a> {
-    store: &'a Store,
-    /// The whole organization's snapshot, when the command has loaded it.
-    full: Option<&'a crate::core::model::Snapshot>,
-    horizon: i64,
-    loaded: std::cell::OnceCell<crate::core::model::Snapshot>,
-    histories: std::cell::OnceCell<Vec<crate::core::forecast::replay::MetricHistory>>,
-    replays: crate::core::forecast::replay::Memo,
-    version: std::cell::OnceCell<String>,
-    memo: std::cell::RefCell<
-        std::collections::HashMap<chrono::NaiveDate, std::sync::Arc<crate::core::analysis::OrgCalibration>>,
-    >,
-}
-
-impl<'a> Calibrations<'a> {
-    /// `full`: the command's snapshot when it holds every metric (else the history is read on
-    /// a cache miss).
-    pub fn new(store: &'a Store, full: Option<&'a crate::core::model::Snapshot>, horizon: i64) -> Calibrations<'a> {
-        Calibrations {
-            store,
-            full,
-            horizon,
-            loaded: std::cell::OnceCell::new(),
-            histories: std::cell::OnceCell::new(),
-            replays: Default::default(),
-            version: std::cell::OnceCell::new(),
-            memo: Default::default(),
-        }
-    }
-
-    /// The calibration as of `as_of`.
-    pub fn at(&self, as_of: chrono::NaiveDate) -> Result<std::sync::Arc<crate::core::analysis::OrgCalibration>> {
-        if let Some(c) = self.memo.borrow().get(&as_of) {
-            return Ok(c.clone());
-        }
-        let version = match self.version.get() {
-            Some(v) => v.clone(),
-            None => {
-                let v = self.store.data_version()?;
-                self.version.get_or_init(|| v).clone()
-            }
-        };
-        let engine = crate::core::forecast::ENGINE;
-        let cached = self
-            .store
-            .cached_calibration(as_of, engine, &version)?
-            .and_then(|body| serde_json::from_str::<crate::core::analysis::OrgCalibration>(&body).ok());
-        let cal = match cached {
-            Some(c) => c,
-            None => {
-                let snapshot = match self.full {
-                    Some(s) => s,
-                    None => match self.loaded.get() {
-                        Some(s) => s,
-                        None => {
-                            let s = self.store.snapshot()?;
-                            self.loaded.get_or_init(|| s)
-                        }
-                    },
-                };
-                let histories = self.histories.get_or_init(|| crate::core::analysis::histories(snapshot));
-                let c = crate::core::analysis::org_calibration_with(histories, as_of, self.horizon, &self.replays);
-                // Kept once the command has succeeded (see `keep_calibrations`):
-                // a command that fails, say on a full disk, writes nothing.
-                if let Ok(body) = serde_json::to_string(&c) {
-                    PENDING.with(|p| {
-                        p.borrow_mut().push((self.store.path().to_path_buf(), as_of, engine, version.clone(), body))
-                    });
-                }
-                c
-            }
-        };
-        let cal = std::sync::Arc::new(cal);
-        self.memo.borrow_mut().insert(as_of, cal.clone());
-        Ok(cal)
-    }
-}
-
-/// A calibration computed during this run, to be cached when the command
-/// has succeeded: (database, as-of, engine, data version, body).
-type PendingCalibration = (PathBuf, chrono::NaiveDate, &'static str, String, String);
-
-thread_local! {
-    static PENDING: std::cell::RefCell<Vec<PendingCalibration>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Caches the calibrations this run computed, best-effort (a read-only
-/// database recomputes next time). Called once the command has succeeded, so
-/// that a command that fails part-way (a full disk, say) writes nothing.
-pub fn keep_calibrations() {
-    for (path, as_of, engine, version, body) in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
-        let _ = crate::store::save_calibration(&path, as_of, engine, &version, &body);
-    }
 }

@@ -101,27 +101,33 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     if let Some(r) = &reviewer {
         store.engineer(r)?;
     }
-    let snapshot = store.snapshot()?;
+    // The HTML report draws charts from the readings; the others read readings only where
+    // the forecast cache does not already hold a metric's forecast.
+    let loaded = if args.format == ReportFormat::Html {
+        crate::cli::forecasting::Loaded::full(&store)?
+    } else {
+        crate::cli::forecasting::Loaded::without_points(&store)?
+    };
+    let snapshot = &loaded.snapshot;
     // A large organization takes a moment: say so on a terminal.
     let bar = if snapshot.metrics.len() >= 200 {
         crate::render::output::progress(out, None, &format!("forecasting {} metrics…", snapshot.metrics.len()))
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let cals = super::Calibrations::new(&store, Some(&snapshot), ctx.settings.horizon_days);
+    let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
     // The reviewer is the one given, else the configured one, else the top of the org chart.
     let policy = report::Policy {
         reviewer: reviewer.as_deref().or(ctx.settings.reviewer.as_deref()),
         weekly_risk: ctx.settings.weekly_risk,
     };
     let built = crate::render::report::build(
-        &snapshot,
+        snapshot,
         as_of,
         &policy,
-        ctx.settings.horizon_days,
         args.format == ReportFormat::Html,
         args.history,
-        &|d| cals.at(d),
+        &|asks| forecaster.outlooks(asks),
     );
     bar.finish_and_clear();
     let (report, charts) = built?;

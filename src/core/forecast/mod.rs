@@ -320,6 +320,100 @@ pub fn forecast(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fore
 
 /// Forecast one metric with calibration `cal`.
 pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, cal: &Calibration) -> Forecast {
+    fit(spec, readings, opts).finish(opts, cal)
+}
+
+/// A forecast before it is dated: everything the readings decide (the verdict, the curves, the
+/// simulation, what the timing model reads), none of which depends on the calibration.
+/// [`Fitted::finish`] dates it with a calibration; `fit(..).finish(opts, cal)` is
+/// [`forecast_with`]. The forecast cache keeps this, so that a new calibration of the
+/// organization re-dates a metric without fitting its curves again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    /// The forecast so far; final when `dating` is None (done, too new, or nothing fitted).
+    pub forecast: Forecast,
+    pub dating: Option<Dating>,
+}
+
+/// What dating a fitted forecast needs besides the calibration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dating {
+    pub features: timing::Features,
+    /// The latent gap's quantiles (days after as-of, [p10, p50, p90]) at the simulation's
+    /// grid nodes; empty unless the options asked for the fan.
+    pub sim_fan: Vec<(i64, [f64; 3])>,
+    /// The curve fits' own p90 (days after as-of): how far the fan reaches at least.
+    pub curve_p90: Option<i32>,
+    pub direction: Direction,
+    /// The target in scaled units, and value units per scaled unit.
+    pub target_scaled: f64,
+    pub scale: f64,
+    /// The reason in parts, to be joined by its dates ("50% chance of done by …").
+    pub reason: Vec<String>,
+}
+
+/// Where the dates go in a fitted forecast's reason (never in a number's text).
+const DATES_MARK: &str = "\u{0}";
+
+impl Fitted {
+    /// The forecast dated with calibration `cal`; `opts` must be the options it was fitted with.
+    pub fn finish(self, opts: &Options, cal: &Calibration) -> Forecast {
+        let Fitted { forecast: mut fc, dating } = self;
+        let Some(d) = dating else { return fc };
+        cal.apply(&d.features, opts, &mut fc);
+
+        // Fan: weekly dates, linear interpolation between the coarser nodes beyond 26 weeks. It
+        // reaches the latest date shown (the simulation runs to 103 weeks), so a chart never
+        // shows a p50 or p80 beyond the end of its fan when it need not.
+        let to_value = |g: f64| finite_or(d.direction.value_from_gap(g, d.target_scaled) * d.scale, 0.0);
+        let shown = [fc.p90, fc.p80, fc.p50].into_iter().flatten().map(|x| (x - opts.as_of).num_days()).max();
+        let weeks_out = match d.curve_p90.map(i64::from).into_iter().chain(shown).max() {
+            Some(days) => (days + 6) / 7,
+            None => 26,
+        }
+        .clamp(26, 103);
+        let sim_fan = &d.sim_fan;
+        if !sim_fan.is_empty() {
+            for w in 0..=weeks_out {
+                let day = w * 7;
+                let Some(pos) = sim_fan.iter().position(|(x, _)| *x >= day) else {
+                    break;
+                };
+                let (d1, q1) = sim_fan[pos];
+                let q = if d1 == day || pos == 0 {
+                    q1
+                } else {
+                    let (d0n, q0) = sim_fan[pos - 1];
+                    let f = (day - d0n) as f64 / (d1 - d0n) as f64;
+                    [0, 1, 2].map(|i| q0[i] + f * (q1[i] - q0[i]))
+                };
+                let Some(date) = add_days(opts.as_of, day) else {
+                    break;
+                };
+                // Gap quantiles map to value quantiles in reverse for "up" metrics.
+                let (lo, hi) = match d.direction {
+                    Direction::Down => (q[0], q[2]),
+                    Direction::Up => (q[2], q[0]),
+                };
+                fc.fan.push(FanPoint { date, p10: to_value(lo), p50: to_value(q[1]), p90: to_value(hi) });
+            }
+        }
+        fc.features = Some(d.features);
+
+        let horizon = opts.horizon_days.max(1);
+        let p_done = 1.0 - fc.p_never;
+        let years = horizon as f64 / 365.0;
+        let dates_txt = match fc.p50 {
+            Some(x) => format!("50% chance of done by {x}"),
+            None => format!("P(done within {} years) = {:.0}%", num(years), 100.0 * p_done),
+        };
+        fc.reason = d.reason.join(&dates_txt);
+        fc
+    }
+}
+
+/// Fits one metric's readings: a [`Fitted`] forecast, to be dated with a calibration.
+pub fn fit(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fitted {
     let s = combine(spec, readings, opts.as_of);
     let n = s.dates.len();
     let target = spec.target;
@@ -379,7 +473,7 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
             fc.p90 = Some(since);
             fc.p_never = 0.0;
             fc.samples = vec![Some(d); opts.n_sims.max(1)];
-            return fc;
+            return Fitted { forecast: fc, dating: None };
         }
     }
     if n < MIN_DATES {
@@ -393,7 +487,7 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
             if more == 1 { "" } else { "s" },
             MIN_DATES
         );
-        return fc;
+        return Fitted { forecast: fc, dating: None };
     }
 
     // 3. Trend test on the gap: negative S means the gap shrinks.
@@ -430,7 +524,7 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
         fc.status = Status::Stalled;
         fc.model = "none".into();
         fc.reason = "Stalled: no curve could be fitted to these readings.".into();
-        return fc;
+        return Fitted { forecast: fc, dating: None };
     };
     let best = &candidates[hi];
     fc.model = match best.curve.shape {
@@ -528,53 +622,12 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
         Some(i) => ((opts.as_of - s.dates[i]).num_days() as f64 / elapsed_days as f64).clamp(0.0, 1.0),
         None => 1.0,
     };
-    cal.apply(&features, opts, &mut fc);
-
-    // Fan: weekly dates, linear interpolation between the coarser nodes beyond 26 weeks. It
-    // reaches the latest date shown (the simulation runs to 103 weeks), so a chart never
-    // shows a p50 or p80 beyond the end of its fan when it need not.
-    let shown = [fc.p90, fc.p80, fc.p50].into_iter().flatten().map(|d| (d - opts.as_of).num_days()).max();
-    let weeks_out = match curve_p90.map(i64::from).into_iter().chain(shown).max() {
-        Some(days) => (days + 6) / 7,
-        None => 26,
-    }
-    .clamp(26, 103);
-    if !sim.fan.is_empty() {
-        for w in 0..=weeks_out {
-            let day = w * 7;
-            let Some(pos) = sim.fan.iter().position(|(d, _)| *d >= day) else {
-                break;
-            };
-            let (d1, q1) = sim.fan[pos];
-            let q = if d1 == day || pos == 0 {
-                q1
-            } else {
-                let (d0n, q0) = sim.fan[pos - 1];
-                let f = (day - d0n) as f64 / (d1 - d0n) as f64;
-                [0, 1, 2].map(|i| q0[i] + f * (q1[i] - q0[i]))
-            };
-            let Some(date) = add_days(opts.as_of, day) else {
-                break;
-            };
-            // Gap quantiles map to value quantiles in reverse for "up" metrics.
-            let (lo, hi) = match spec.direction {
-                Direction::Down => (q[0], q[2]),
-                Direction::Up => (q[2], q[0]),
-            };
-            fc.fan.push(FanPoint { date, p10: to_value(lo), p50: to_value(q[1]), p90: to_value(hi) });
-        }
-    }
-    fc.features = Some(features);
 
     let per_week = value_slope(ts);
-    let p_done = 1.0 - fc.p_never;
-    let years = horizon as f64 / 365.0;
     let mk_txt = format!("Mann–Kendall p = {}", num(mk.p_value));
-    let dates_txt = match fc.p50 {
-        Some(d) => format!("50% chance of done by {d}"),
-        None => format!("P(done within {} years) = {:.0}%", num(years), 100.0 * p_done),
-    };
-    fc.reason = if away {
+    // The dates come from the calibration: filled in by `Fitted::finish`.
+    let dates_txt = DATES_MARK;
+    let reason = if away {
         format!(
             "Diverging: moving away from the target {} by {} per week ({}, {} dates); {dates_txt}.",
             num(target),
@@ -643,7 +696,18 @@ pub fn forecast_with(spec: &MetricSpec, readings: &[Reading], opts: &Options, ca
             fc.model
         )
     };
-    fc
+    Fitted {
+        forecast: fc,
+        dating: Some(Dating {
+            features,
+            sim_fan: sim.fan,
+            curve_p90,
+            direction: spec.direction,
+            target_scaled: tgt,
+            scale: s.scale,
+            reason: reason.split(DATES_MARK).map(str::to_string).collect(),
+        }),
+    }
 }
 
 /// Remaining gap over the average pace so far, in weeks: the start and the present level are

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calibrate::{Calibration, LevelMap, DATED};
 use super::timing::{self, Features};
-use super::{forecast_with, seed_for, MetricSpec, Options, Reading, Status, MIN_DATES};
+use super::{fit, seed_for, MetricSpec, Options, Reading, Status, MIN_DATES};
 
 /// One metric's history, as the replay reads it.
 #[derive(Debug, Clone)]
@@ -135,31 +135,40 @@ impl Record {
 /// [`MAX_CASES`] with the smallest hash of (metric, origin).
 pub fn origins(metrics: &[MetricHistory], as_of: NaiveDate) -> Vec<(usize, NaiveDate)> {
     let mut out: Vec<(u64, usize, NaiveDate)> = Vec::new();
-    let earliest = as_of - Duration::days(LOOKBACK_DAYS);
     for (i, m) in metrics.iter().enumerate() {
         let mut dates: Vec<NaiveDate> = m.readings.iter().filter(|r| r.date < as_of).map(|r| r.date).collect();
         dates.sort_unstable();
         dates.dedup();
-        if dates.len() < MIN_DATES {
-            continue;
-        }
-        let first = dates[0];
-        let ready = dates[MIN_DATES - 1];
-        let mut k = ((ready - first).num_days() + ORIGIN_SPACING_DAYS - 1) / ORIGIN_SPACING_DAYS;
-        loop {
-            let o = first + Duration::days(k * ORIGIN_SPACING_DAYS);
-            if o >= as_of {
-                break;
-            }
-            if o >= earliest {
-                out.push((seed_for(&format!("{}@{o}", m.key)), i, o));
-            }
-            k += 1;
+        if let Some(&ready) = dates.get(MIN_DATES - 1) {
+            out.extend(origin_candidates(&m.key, dates[0], ready, as_of).map(|(h, o)| (h, i, o)));
         }
     }
-    out.sort_unstable();
-    out.truncate(MAX_CASES);
-    out.into_iter().map(|(_, i, o)| (i, o)).collect()
+    choose(out)
+}
+
+/// The origins metric `key` offers as of `as_of` with their hashes, from its first date and
+/// the date it first had [`MIN_DATES`] dates (both before `as_of`): what [`origins`] chooses
+/// from, for a caller that knows these two dates without the whole history.
+pub fn origin_candidates(
+    key: &str,
+    first: NaiveDate,
+    ready: NaiveDate,
+    as_of: NaiveDate,
+) -> impl Iterator<Item = (u64, NaiveDate)> + '_ {
+    let earliest = as_of - Duration::days(LOOKBACK_DAYS);
+    let k0 = ((ready - first).num_days() + ORIGIN_SPACING_DAYS - 1) / ORIGIN_SPACING_DAYS;
+    (k0..)
+        .map(move |k| first + Duration::days(k * ORIGIN_SPACING_DAYS))
+        .take_while(move |o| *o < as_of)
+        .filter(move |o| *o >= earliest)
+        .map(move |o| (seed_for(&format!("{key}@{o}")), o))
+}
+
+/// The [`MAX_CASES`] candidates (hash, metric, origin) with the smallest hashes, in that order.
+pub fn choose(mut candidates: Vec<(u64, usize, NaiveDate)>) -> Vec<(usize, NaiveDate)> {
+    candidates.sort_unstable();
+    candidates.truncate(MAX_CASES);
+    candidates.into_iter().map(|(_, i, o)| (i, o)).collect()
 }
 
 /// The first date after `origin`, on or before `as_of`, on which the metric's combined value
@@ -221,16 +230,16 @@ pub fn replay_one(m: &MetricHistory, origin: NaiveDate, as_of: NaiveDate, horizo
     outcome(m, origin, features_at(m, origin, horizon_days)?, as_of)
 }
 
-/// The features of the forecast the metric had at `origin` (None: done or too new then).
-fn features_at(m: &MetricHistory, origin: NaiveDate, horizon_days: i64) -> Option<Features> {
+/// The features of the forecast the metric had at `origin` (None: done or too new then). They
+/// depend on its readings up to `origin` only, and not on any calibration.
+pub fn features_at(m: &MetricHistory, origin: NaiveDate, horizon_days: i64) -> Option<Features> {
     let known: Vec<Reading> = m.readings.iter().filter(|r| r.date <= origin).copied().collect();
     let opts = Options { horizon_days, fan: false, ..Options::new(origin, seed_for(&m.key)) };
-    // The features do not depend on the calibration; the neutral one is the cheapest to apply.
-    forecast_with(&m.spec, &known, &opts, neutral()).features
+    fit(&m.spec, &known, &opts).dating.map(|d| d.features)
 }
 
 /// What happened after `origin`, as known on `as_of`.
-fn outcome(m: &MetricHistory, origin: NaiveDate, f: Features, as_of: NaiveDate) -> Option<ReplayCase> {
+pub fn outcome(m: &MetricHistory, origin: NaiveDate, f: Features, as_of: NaiveDate) -> Option<ReplayCase> {
     let until: Vec<Reading> = m.readings.iter().filter(|r| r.date <= as_of).copied().collect();
     let (end, done) = match done_after(&m.spec, &until, origin, as_of) {
         Some(d) => (d, true),
@@ -238,11 +247,6 @@ fn outcome(m: &MetricHistory, origin: NaiveDate, f: Features, as_of: NaiveDate) 
     };
     let weeks = ((end - origin).num_days() as f64 / 7.0).max(1.0 / 7.0);
     Some(ReplayCase { origin, features: f, weeks, done })
-}
-
-fn neutral() -> &'static Calibration {
-    static NEUTRAL: std::sync::OnceLock<Calibration> = std::sync::OnceLock::new();
-    NEUTRAL.get_or_init(Calibration::lindy)
 }
 
 /// Kaplan–Meier estimate of P(PIT ≤ level) for each level, from (pit, done) pairs.

@@ -1,0 +1,670 @@
+//! Every metric's forecast as of a date, and the organization's calibration, through the
+//! database's caches (see `store::cache`): what was computed before and is still valid is
+//! read back, the rest is computed — reading only the readings of the metrics that need it —
+//! and kept for the next run. The results are exactly those of the pure core on the whole
+//! snapshot (`analysis::outlook`, `analysis::org_calibration`): the cache changes how much is
+//! computed, never what.
+//!
+//! A weekly report run twice forecasts nothing the second time; after a week of new readings
+//! it forecasts this week (last week's forecasts are still valid: nothing new is dated on or
+//! before last week's date) and re-scores the calibration's replayed forecasts without
+//! replaying them again.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::core::analysis::{self, OrgCalibration, Outlook, Seen};
+use crate::core::forecast::replay::{self, MetricHistory, ReplayCase};
+use crate::core::forecast::{self, timing::Features, Forecast, Options, Reading, ENGINE};
+use crate::core::model::{Metric, Snapshot};
+use crate::store::codec::{self, FittedEntry};
+use crate::store::{CacheWriter, Changes, Marks, NewForecast, NewReplay, Overlays, SnapshotIds, Store, StoredReading};
+
+/// Metrics whose readings are read and forecast together: bounds memory on ten million readings.
+const CHUNK: usize = 256;
+
+/// Up to this many readings in the database, a cold run that needs most metrics reads them
+/// in passes over the point table (see `SCAN_PASS`).
+const SCAN_MAX_READINGS: i64 = 3_000_000;
+
+/// Metrics whose readings one pass over the point table collects (a multiple of `CHUNK`).
+const SCAN_PASS: usize = 4 * CHUNK;
+
+/// A cached entry validated against more readings than this since it was written gets its
+/// marks brought forward, so that the next run's check reads fewer.
+const REMARK_AFTER: i64 = 20_000;
+
+/// What a command loaded: a snapshot (with or without its observations), the database ids of
+/// its metrics and engineers, and the marks it was read at (all from one read transaction).
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    pub ids: SnapshotIds,
+    pub marks: Marks,
+    /// The snapshot holds every one of its metrics' observations.
+    pub with_points: bool,
+    /// The snapshot holds every live metric (not a command's part of them).
+    pub complete: bool,
+}
+
+impl Loaded {
+    /// Everything, readings included.
+    pub fn full(store: &Store) -> Result<Loaded> {
+        Loaded::scoped(store, None)
+    }
+
+    /// One project's or metric's part of the snapshot, its readings included.
+    pub fn scoped(store: &Store, scope: Option<(&str, Option<&str>)>) -> Result<Loaded> {
+        store.read(|| {
+            let marks = store.marks()?;
+            let (snapshot, ids) = store.snapshot_with_ids(scope)?;
+            Ok(Loaded { snapshot, ids, marks, with_points: true, complete: scope.is_none() })
+        })
+    }
+
+    /// Everything but the readings, which are read per metric when a forecast needs them.
+    pub fn without_points(store: &Store) -> Result<Loaded> {
+        store.read(|| {
+            let marks = store.marks()?;
+            let (snapshot, ids) = store.snapshot_without_points()?;
+            Ok(Loaded { snapshot, ids, marks, with_points: false, complete: true })
+        })
+    }
+
+    /// Keeps only the metrics marked in `keep` (see `model::restrict_metrics`).
+    pub fn restrict(self, keep: &[bool]) -> Loaded {
+        let metrics = self.ids.metrics.iter().zip(keep).filter(|(_, k)| **k).map(|(id, _)| *id).collect();
+        Loaded {
+            snapshot: crate::core::model::restrict_metrics(self.snapshot, keep),
+            ids: SnapshotIds { metrics, engineers: self.ids.engineers },
+            complete: self.complete && keep.iter().all(|k| *k),
+            ..self
+        }
+    }
+}
+
+/// Forecasts and calibrations of one loaded snapshot, through the caches.
+pub struct Forecaster<'a> {
+    store: &'a Store,
+    loaded: &'a Loaded,
+    horizon: i64,
+    today: NaiveDate,
+    engineer_index: HashMap<i64, u32>,
+    overlays: OnceCell<Overlays>,
+    changes: RefCell<HashMap<Marks, Arc<Changes>>>,
+    calibrations: RefCell<HashMap<NaiveDate, (Arc<OrgCalibration>, String)>>,
+    definitions: OnceCell<String>,
+    /// Replayed features found or computed in this run, by (metric id, origin): a report's
+    /// two dates share most of their origins.
+    replayed: RefCell<HashMap<(i64, NaiveDate), Option<Features>>>,
+    /// Readings read for the calibration in this run, by metric id.
+    histories: RefCell<HashMap<i64, Arc<Vec<Reading>>>>,
+    writer: CacheWriter,
+}
+
+/// One metric's forecast as of a date, with what the analysis reads of its readings.
+type Computed = (Forecast, Seen);
+
+impl<'a> Forecaster<'a> {
+    pub fn new(store: &'a Store, loaded: &'a Loaded, horizon: i64) -> Forecaster<'a> {
+        let engineer_index = loaded.ids.engineers.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
+        Forecaster {
+            store,
+            loaded,
+            horizon,
+            today: store.clock().today,
+            engineer_index,
+            overlays: OnceCell::new(),
+            changes: Default::default(),
+            calibrations: Default::default(),
+            definitions: OnceCell::new(),
+            replayed: Default::default(),
+            histories: Default::default(),
+            writer: CacheWriter::new(store.path()),
+        }
+    }
+
+    fn snapshot(&self) -> &Snapshot {
+        &self.loaded.snapshot
+    }
+
+    /// The outlook as of `as_of` (with the value fans charts draw when `fan`).
+    pub fn outlook(&self, as_of: NaiveDate, fan: bool) -> Result<Outlook> {
+        Ok(self.outlooks(&[(as_of, fan)])?.pop().expect("one asked"))
+    }
+
+    /// Outlooks as of each date asked, computing what is not cached in one pass.
+    pub fn outlooks(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<Outlook>> {
+        let all = self.forecasts(asks)?;
+        let cals: Vec<Arc<OrgCalibration>> = asks.iter().map(|&(d, _)| self.calibration(d)).collect::<Result<_>>()?;
+        // The limiting-factor analysis of each date (most of a warm report's time), in parallel.
+        let snapshot = self.snapshot();
+        Ok(asks
+            .par_iter()
+            .zip(all)
+            .zip(cals)
+            .map(|((&(as_of, _), computed), cal)| {
+                let (forecasts, seen): (Vec<Forecast>, Vec<Seen>) = computed.into_iter().unzip();
+                analysis::outlook_with(snapshot, as_of, forecasts, seen, &cal)
+            })
+            .collect())
+    }
+
+    /// The forecast views as of `as_of` (no limiting-factor analysis).
+    pub fn views(&self, as_of: NaiveDate) -> Result<Vec<analysis::MetricView>> {
+        let (forecasts, _): (Vec<Forecast>, Vec<Seen>) =
+            self.forecasts(&[(as_of, false)])?.pop().expect("one asked").into_iter().unzip();
+        Ok(analysis::views(self.snapshot(), as_of, &forecasts))
+    }
+
+    /// Outlooks `weeks` weeks before `as_of`, in the order given (see `analysis::weeks_before`).
+    pub fn weeks_before(&self, as_of: NaiveDate, weeks: &[u64]) -> Result<Vec<Outlook>> {
+        let asks: Vec<(NaiveDate, bool)> =
+            weeks.iter().filter_map(|w| as_of.checked_sub_days(chrono::Days::new(7 * w))).map(|d| (d, false)).collect();
+        self.outlooks(&asks)
+    }
+
+    /// What was added since `marks`, read once per run; None when `marks` are ahead of this
+    /// snapshot (written by a process that saw readings this one does not).
+    fn changes(&self, marks: Marks) -> Result<Option<Arc<Changes>>> {
+        let now = self.loaded.marks;
+        if marks.point > now.point || marks.correction > now.correction {
+            return Ok(None);
+        }
+        if marks == now {
+            return Ok(Some(Arc::new(Changes::default())));
+        }
+        if let Some(c) = self.changes.borrow().get(&marks) {
+            return Ok(Some(c.clone()));
+        }
+        let c = Arc::new(self.store.changes_since(marks)?);
+        self.changes.borrow_mut().insert(marks, c.clone());
+        Ok(Some(c))
+    }
+
+    fn overlays(&self) -> Result<&Overlays> {
+        if let Some(o) = self.overlays.get() {
+            return Ok(o);
+        }
+        let o = self.store.corrections_folded()?;
+        Ok(self.overlays.get_or_init(|| o))
+    }
+
+    /// The readings of metrics `idx` (snapshot positions), all dates, as (engineer, date, value).
+    fn readings(&self, idx: &[usize]) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        if self.loaded.with_points {
+            let s = self.snapshot();
+            return Ok(idx
+                .iter()
+                .map(|&i| s.observations_of(i).iter().map(|o| (o.engineer, o.date, o.value)).collect())
+                .collect());
+        }
+        let ids: Vec<i64> = idx.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
+        let stored = self.store.readings_of(&ids, self.overlays()?)?;
+        self.positions(stored)
+    }
+
+    /// Stored readings with their engineers as snapshot positions.
+    fn positions(&self, stored: Vec<Vec<StoredReading>>) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        stored
+            .into_iter()
+            .map(|v| {
+                v.into_iter()
+                    .map(|r: StoredReading| {
+                        let e = self.engineer_index.get(&r.engineer_id).copied().ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "a data point names engineer id {}, which does not exist; run limfac doctor",
+                                r.engineer_id
+                            )
+                        })?;
+                        Ok((e, r.date, r.value))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Every metric's forecast (and what the analysis reads of its readings) as of each date
+    /// asked, `(as_of, fan)`, in snapshot order.
+    pub fn forecasts(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<Vec<Computed>>> {
+        let metrics = &self.snapshot().metrics;
+        let n = metrics.len();
+        let inputs: Vec<String> = metrics.iter().map(|m| inputs(m, self.horizon)).collect();
+        let mut results: Vec<Vec<Option<Computed>>> = Vec::with_capacity(asks.len());
+        // Per ask: what to write back (re-dated or re-marked entries), and which metrics miss.
+        let mut updates: Vec<Vec<NewForecast>> = Vec::with_capacity(asks.len());
+        let mut missing: Vec<Vec<bool>> = Vec::with_capacity(asks.len());
+        let mut cals: Vec<(Arc<OrgCalibration>, String)> = Vec::with_capacity(asks.len());
+        for &(as_of, fan) in asks {
+            let (cal, digest) = self.calibration_with_digest(as_of)?;
+            let mut got: Vec<Option<Computed>> = (0..n).map(|_| None).collect();
+            let mut upd = Vec::new();
+            // A command that shows part of the organization looks up its own metrics only.
+            let only = (!self.loaded.complete).then_some(self.loaded.ids.metrics.as_slice());
+            let rows = self.store.cached_forecasts(as_of, u8::from(fan), ENGINE, only)?;
+            let position: HashMap<i64, usize> =
+                self.loaded.ids.metrics.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            for row in rows {
+                let Some(&i) = position.get(&row.metric_id) else { continue };
+                if row.inputs != inputs[i] {
+                    continue;
+                }
+                let Some(changes) = self.changes(row.marks)? else { continue };
+                if !changes.unchanged(row.metric_id, as_of) {
+                    continue;
+                }
+                let Some(entry) = codec::decode_fitted(&row.fitted) else { continue };
+                let Some(seen) = self.seen_of(&entry) else { continue };
+                let opts = options(&metrics[i], as_of, fan, self.horizon);
+                let stale_marks = self.loaded.marks.point - row.marks.point > REMARK_AFTER;
+                let forecast = match (&entry.fitted.dating, &row.calibration, &row.dated) {
+                    (None, ..) => entry.fitted.forecast,
+                    (Some(_), Some(c), Some(d)) if *c == digest => match codec::decode_dated(d, &entry.fitted) {
+                        Some(f) => f,
+                        None => continue,
+                    },
+                    _ => {
+                        // Fitted still valid, calibration new: date it again.
+                        let f = entry.fitted.finish(&opts, &cal.calibration);
+                        upd.push(NewForecast {
+                            metric_id: row.metric_id,
+                            inputs: row.inputs.clone(),
+                            marks: if stale_marks { self.loaded.marks } else { row.marks },
+                            fitted: None,
+                            calibration: Some(digest.clone()),
+                            dated: Some(codec::encode_dated(&f)),
+                        });
+                        got[i] = Some((f, seen));
+                        continue;
+                    }
+                };
+                if stale_marks {
+                    upd.push(NewForecast {
+                        metric_id: row.metric_id,
+                        inputs: row.inputs.clone(),
+                        marks: self.loaded.marks,
+                        fitted: None,
+                        calibration: row.calibration.clone(),
+                        dated: row.dated.clone(),
+                    });
+                }
+                got[i] = Some((forecast, seen));
+            }
+            missing.push(got.iter().map(Option::is_none).collect());
+            results.push(got);
+            updates.push(upd);
+            cals.push((cal, digest));
+        }
+
+        // What is missing, a chunk of metrics at a time: their readings read once for every
+        // date asked, forecast in parallel, cached.
+        let todo: Vec<usize> = (0..n).filter(|&i| missing.iter().any(|m| m[i])).collect();
+        let (loaded, horizon, missing_ref, inputs_ref, cals_ref) =
+            (self.loaded, self.horizon, &missing, &inputs, &cals);
+        // One chunk forecast (on the thread pool) while this thread reads the next chunk's
+        // readings: reading a million readings is a third of a cold run's time.
+        let compute = |chunk: &[usize], readings: Vec<Vec<(u32, NaiveDate, f64)>>| {
+            let jobs: Vec<(usize, usize)> = chunk
+                .iter()
+                .enumerate()
+                .flat_map(|(c, &i)| (0..asks.len()).filter(move |&a| missing_ref[a][i]).map(move |a| (c, a)))
+                .collect();
+            jobs.par_iter()
+                .map(|&(c, a)| {
+                    let i = chunk[c];
+                    let (as_of, fan) = asks[a];
+                    let m = &metrics[i];
+                    let upto: Vec<(u32, NaiveDate, f64)> =
+                        readings[c].iter().copied().filter(|(_, d, _)| *d <= as_of).collect();
+                    let series: Vec<Reading> = upto.iter().map(|&(_, date, value)| Reading { date, value }).collect();
+                    let opts = options(m, as_of, fan, horizon);
+                    let fitted = forecast::fit(&analysis::spec(m), &series, &opts);
+                    let seen = analysis::seen_from(m, upto.iter().copied());
+                    let entry = FittedEntry {
+                        fitted,
+                        gap_open: seen.gap_open,
+                        heard: seen.heard.iter().map(|&(e, d)| (loaded.ids.engineers[e as usize], d)).collect(),
+                    };
+                    let bytes = codec::encode_fitted(&entry);
+                    let (cal, digest) = &cals_ref[a];
+                    let dated = entry.fitted.dating.is_some();
+                    let f = entry.fitted.finish(&opts, &cal.calibration);
+                    let row = NewForecast {
+                        metric_id: loaded.ids.metrics[i],
+                        inputs: inputs_ref[i].clone(),
+                        marks: loaded.marks,
+                        fitted: Some(bytes),
+                        calibration: dated.then(|| digest.clone()),
+                        dated: dated.then(|| codec::encode_dated(&f)),
+                    };
+                    (i, a, (f, seen), row)
+                })
+                .collect::<Vec<(usize, usize, Computed, NewForecast)>>()
+        };
+        let chunks: Vec<&[usize]> = todo.chunks(CHUNK).collect();
+        // Most metrics of a database of modest size: sequential passes over the readings,
+        // each collecting the next SCAN_PASS metrics' readings, beat seeking each reading
+        // through the index (a third of the CPU time of a cold run over a million readings);
+        // beyond that size, each chunk is read through the index (memory stays bounded).
+        let scan = !self.loaded.with_points && todo.len() * 2 > n && self.loaded.marks.point <= SCAN_MAX_READINGS;
+        let mut scanned: std::collections::VecDeque<Vec<(u32, NaiveDate, f64)>> = Default::default();
+        let mut scanned_upto = 0;
+        let mut read_chunk = |c: &[usize]| -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+            if !scan {
+                return self.readings(c);
+            }
+            if scanned.len() < c.len() {
+                let pass = &todo[scanned_upto..(scanned_upto + SCAN_PASS).min(todo.len())];
+                let ids: Vec<i64> = pass.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
+                scanned.extend(self.store.readings_scan(&ids, &self.engineer_index, self.overlays()?)?);
+                scanned_upto += pass.len();
+            }
+            Ok(scanned.drain(..c.len()).collect())
+        };
+        let mut next = match chunks.first() {
+            Some(c) => Some(read_chunk(c)?),
+            None => None,
+        };
+        for (k, chunk) in chunks.iter().enumerate() {
+            let readings = next.take().expect("read ahead");
+            let (done, read) = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| compute(chunk, readings));
+                let read = chunks.get(k + 1).map(|c| read_chunk(c)).transpose();
+                (worker.join(), read)
+            });
+            let done = done.unwrap_or_else(|e| std::panic::resume_unwind(e));
+            next = read?;
+            let mut rows: Vec<Vec<NewForecast>> = (0..asks.len()).map(|_| Vec::new()).collect();
+            for (i, a, computed, row) in done {
+                results[a][i] = Some(computed);
+                rows[a].push(row);
+            }
+            for (a, rows) in rows.into_iter().enumerate() {
+                let (as_of, fan) = asks[a];
+                self.writer.forecasts(as_of, u8::from(fan), ENGINE, rows, self.today);
+            }
+        }
+        for (a, upd) in updates.into_iter().enumerate() {
+            let (as_of, fan) = asks[a];
+            let variant = u8::from(fan);
+            if !upd.is_empty() {
+                self.writer.forecasts(as_of, variant, ENGINE, upd, self.today);
+            } else if !missing[a].iter().any(|m| *m)
+                && self.store.forecast_cache_used(as_of, variant)?.as_deref()
+                    != Some(&crate::store::iso_date(self.today))
+            {
+                self.writer.used(as_of, variant, self.today);
+            }
+        }
+        Ok(results.into_iter().map(|r| r.into_iter().map(|c| c.expect("every metric computed")).collect()).collect())
+    }
+
+    /// A cached entry's [`Seen`], its engineers as snapshot positions (None: one unknown).
+    fn seen_of(&self, e: &FittedEntry) -> Option<Seen> {
+        let heard = e.heard.iter().map(|(id, d)| Some((*self.engineer_index.get(id)?, *d))).collect::<Option<_>>()?;
+        Some(Seen { gap_open: e.gap_open, heard })
+    }
+
+    /// The organization's calibration as of `as_of`.
+    pub fn calibration(&self, as_of: NaiveDate) -> Result<Arc<OrgCalibration>> {
+        Ok(self.calibration_with_digest(as_of)?.0)
+    }
+
+    /// The calibration as of `as_of` and a digest of it (what cached dates were made with).
+    fn calibration_with_digest(&self, as_of: NaiveDate) -> Result<(Arc<OrgCalibration>, String)> {
+        if let Some(c) = self.calibrations.borrow().get(&as_of) {
+            return Ok(c.clone());
+        }
+        let definitions = self.definitions()?;
+        let mut found = None;
+        if let Some((version, body)) = self.store.cached_calibration(as_of, ENGINE)? {
+            if let Some(marks) = parse_version(&version, definitions) {
+                if let Some(changes) = self.changes(marks)? {
+                    if changes.none_upto(as_of) {
+                        found = serde_json::from_str::<OrgCalibration>(&body).ok();
+                    }
+                }
+            }
+        }
+        let cal = match found {
+            Some(c) => c,
+            None => {
+                let c = self.replay_calibration(as_of)?;
+                if let Ok(body) = serde_json::to_string(&c) {
+                    let version =
+                        format!("{}|{}|{}", self.loaded.marks.point, self.loaded.marks.correction, definitions);
+                    self.writer.calibration(as_of, ENGINE, &version, &body);
+                }
+                c
+            }
+        };
+        let digest =
+            format!("{:016x}", forecast::seed_for(&serde_json::to_string(&cal.calibration).unwrap_or_default()));
+        let entry = (Arc::new(cal), digest);
+        self.calibrations.borrow_mut().insert(as_of, entry.clone());
+        Ok(entry)
+    }
+
+    /// What the calibration depends on besides the readings: the engine's horizon and every
+    /// live metric's definition (see `Store::definitions_digest`).
+    fn definitions(&self) -> Result<&str> {
+        if let Some(d) = self.definitions.get() {
+            return Ok(d);
+        }
+        let d = format!("h{}:{}", self.horizon, self.store.definitions_digest()?);
+        Ok(self.definitions.get_or_init(|| d))
+    }
+
+    /// The calibration as of `as_of` from the organization's replayed history, replaying only
+    /// what is not cached: equal to `analysis::org_calibration` on the whole snapshot.
+    fn replay_calibration(&self, as_of: NaiveDate) -> Result<OrgCalibration> {
+        // The calibration reads every live metric, whatever part of the organization the
+        // command shows.
+        let all = if self.loaded.with_points && self.loaded.complete {
+            None
+        } else {
+            Some(Loaded::without_points(self.store)?)
+        };
+        let (snapshot, ids) = match &all {
+            Some(l) => (&l.snapshot, &l.ids),
+            None => (self.snapshot(), &self.loaded.ids),
+        };
+        // Each metric's first dates up to as_of: which origins it offers, and whether it exists
+        // yet on that day.
+        let first: Vec<Vec<NaiveDate>> = match &all {
+            None => (0..snapshot.metrics.len())
+                .map(|i| {
+                    let mut d: Vec<NaiveDate> = Vec::new();
+                    for o in snapshot.observations_of(i).iter().filter(|o| o.date <= as_of) {
+                        if d.last() != Some(&o.date) {
+                            d.push(o.date);
+                            if d.len() > forecast::MIN_DATES {
+                                break;
+                            }
+                        }
+                    }
+                    d
+                })
+                .collect(),
+            Some(_) => self.store.first_dates(&ids.metrics, as_of, forecast::MIN_DATES + 1, self.overlays()?)?,
+        };
+        let mut candidates: Vec<(u64, usize, NaiveDate)> = Vec::new();
+        let mut known = 0;
+        for (i, m) in snapshot.metrics.iter().enumerate() {
+            let dates = &first[i];
+            if !dates.is_empty() {
+                known += 1;
+            }
+            let before: Vec<NaiveDate> = dates.iter().copied().filter(|d| *d < as_of).collect();
+            if let Some(&ready) = before.get(forecast::MIN_DATES - 1) {
+                let key = m.key();
+                candidates.extend(replay::origin_candidates(&key, before[0], ready, as_of).map(|(h, o)| (h, i, o)));
+            }
+        }
+        let chosen = replay::choose(candidates);
+
+        // The chosen metrics' histories.
+        let mut metrics: Vec<usize> = chosen.iter().map(|(i, _)| *i).collect();
+        metrics.sort_unstable();
+        metrics.dedup();
+        let histories: HashMap<usize, MetricHistory> = {
+            let readings: Vec<Arc<Vec<Reading>>> = match &all {
+                None => metrics
+                    .iter()
+                    .map(|&i| {
+                        Arc::new(
+                            snapshot
+                                .observations_of(i)
+                                .iter()
+                                .map(|o| Reading { date: o.date, value: o.value })
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+                Some(_) => {
+                    let unread: Vec<i64> = metrics
+                        .iter()
+                        .map(|&i| ids.metrics[i])
+                        .filter(|id| !self.histories.borrow().contains_key(id))
+                        .collect();
+                    let read = self.store.readings_of(&unread, self.overlays()?)?;
+                    let mut memo = self.histories.borrow_mut();
+                    for (id, v) in unread.into_iter().zip(read) {
+                        memo.insert(
+                            id,
+                            Arc::new(v.into_iter().map(|r| Reading { date: r.date, value: r.value }).collect()),
+                        );
+                    }
+                    metrics.iter().map(|&i| memo[&ids.metrics[i]].clone()).collect()
+                }
+            };
+            metrics
+                .iter()
+                .zip(readings)
+                .map(|(&i, readings)| {
+                    let m = &snapshot.metrics[i];
+                    (i, MetricHistory { key: m.key(), spec: analysis::spec(m), readings: readings.to_vec() })
+                })
+                .collect()
+        };
+
+        // Their replayed features: found earlier in this run, else cached when still valid
+        // (they depend on the readings up to the origin only), else replayed now and kept.
+        // Valid entries checked against many readings added since get their marks brought
+        // forward (the next run's check reads fewer).
+        let mut cached: HashMap<(usize, NaiveDate), Option<Features>> = HashMap::new();
+        {
+            let memo = self.replayed.borrow();
+            for &(i, origin) in &chosen {
+                if let Some(f) = memo.get(&(ids.metrics[i], origin)) {
+                    cached.insert((i, origin), *f);
+                }
+            }
+        }
+        let mut remarked: Vec<NewReplay> = Vec::new();
+        let mut lookup: Vec<usize> =
+            chosen.iter().filter(|(i, o)| !cached.contains_key(&(*i, *o))).map(|(i, _)| *i).collect();
+        lookup.sort_unstable();
+        lookup.dedup();
+        for &i in &lookup {
+            let id = ids.metrics[i];
+            let inputs = inputs(&snapshot.metrics[i], self.horizon);
+            for row in self.store.cached_replays(id, ENGINE)? {
+                if row.inputs != inputs {
+                    continue;
+                }
+                let Some(changes) = self.changes(row.marks)? else { continue };
+                if !changes.unchanged(id, row.origin) {
+                    continue;
+                }
+                if let Some(f) = codec::decode_features(&row.features) {
+                    cached.insert((i, row.origin), f);
+                    if self.loaded.marks.point - row.marks.point > REMARK_AFTER {
+                        remarked.push(NewReplay {
+                            metric_id: id,
+                            origin: row.origin,
+                            inputs: row.inputs.clone(),
+                            marks: self.loaded.marks,
+                            features: row.features.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let (horizon, marks) = (self.horizon, self.loaded.marks);
+        let features: Vec<(Option<Features>, Option<NewReplay>)> = chosen
+            .par_iter()
+            .map(|&(i, origin)| match cached.get(&(i, origin)) {
+                Some(f) => (*f, None),
+                None => {
+                    let f = replay::features_at(&histories[&i], origin, horizon);
+                    let row = NewReplay {
+                        metric_id: ids.metrics[i],
+                        origin,
+                        inputs: inputs(&snapshot.metrics[i], horizon),
+                        marks,
+                        features: codec::encode_features(&f),
+                    };
+                    (f, Some(row))
+                }
+            })
+            .collect();
+        {
+            let mut memo = self.replayed.borrow_mut();
+            for (&(i, origin), (f, _)) in chosen.iter().zip(&features) {
+                memo.insert((ids.metrics[i], origin), *f);
+            }
+        }
+        let cases: Vec<ReplayCase> = chosen
+            .iter()
+            .zip(&features)
+            .filter_map(|(&(i, origin), (f, _))| replay::outcome(&histories[&i], origin, (*f)?, as_of))
+            .collect();
+        let mut new: Vec<NewReplay> = features.into_iter().filter_map(|(_, r)| r).collect();
+        new.extend(remarked);
+        if !new.is_empty() {
+            self.writer.replays(ENGINE, new, as_of);
+        }
+        let (calibration, record) = replay::correct(forecast::Calibration::shipped(), &cases, known, as_of);
+        Ok(OrgCalibration { calibration, record })
+    }
+}
+
+/// The marks of a cached calibration's version written for these definitions.
+fn parse_version(version: &str, definitions: &str) -> Option<Marks> {
+    let mut parts = version.splitn(3, '|');
+    let point = parts.next()?.parse().ok()?;
+    let correction = parts.next()?.parse().ok()?;
+    (parts.next()? == definitions).then_some(Marks { point, correction })
+}
+
+/// Forecaster over the whole snapshot a command loaded with `Loaded::full`, for its
+/// calibration only.
+pub fn calibration_of(store: &Store, loaded: &Loaded, horizon: i64, as_of: NaiveDate) -> Result<Arc<OrgCalibration>> {
+    Forecaster::new(store, loaded, horizon).calibration(as_of)
+}
+
+/// The options a metric is forecast with (as `analysis::forecast_all` sets them).
+fn options(m: &Metric, as_of: NaiveDate, fan: bool, horizon: i64) -> Options {
+    let mut opts = Options::new(as_of, forecast::seed_for(&m.key()));
+    opts.horizon_days = horizon;
+    opts.fan = fan;
+    opts
+}
+
+/// What a metric's forecast depends on besides its readings and the calibration.
+fn inputs(m: &Metric, horizon: i64) -> String {
+    format!(
+        "{}|{:016x}|{}|{:016x}|h{}|n{}",
+        m.key(),
+        m.target.to_bits(),
+        m.direction,
+        m.tolerance.to_bits(),
+        horizon,
+        forecast::DEFAULT_N_SIMS
+    )
+}
