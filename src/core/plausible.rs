@@ -17,6 +17,10 @@ pub const MIN_HISTORY: usize = 3;
 /// be to be questioned.
 pub const JUMP_RATIO: f64 = 10.0;
 
+/// How many of the latest readings a value is compared with: all of the
+/// history the question reads beyond its length.
+pub const WINDOW: usize = 10;
+
 /// The bounds that apply: the declared ones, else 0–100 for a percentage.
 pub fn effective_bounds(m: &Metric) -> (Option<f64>, Option<f64>) {
     if m.min.is_none() && m.max.is_none() && m.unit.as_deref().map(str::trim) == Some("%") {
@@ -28,6 +32,13 @@ pub fn effective_bounds(m: &Metric) -> (Option<f64>, Option<f64>) {
 /// Why `value` looks like a mistake for metric `m`, given its earlier
 /// readings (oldest first), or None when it looks plausible.
 pub fn question(m: &Metric, history: &[f64], value: f64) -> Option<String> {
+    question_recent(m, history.len(), &history[history.len().saturating_sub(WINDOW)..], value)
+}
+
+/// [`question`] from what it reads of the history: how many readings it
+/// holds and its last [`WINDOW`] (`recent`, oldest first; fewer when the
+/// history is shorter), so that a caller need not load the whole of it.
+pub fn question_recent(m: &Metric, earlier: usize, recent: &[f64], value: f64) -> Option<String> {
     let (lo, hi) = effective_bounds(m);
     let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
     if lo.is_some_and(|lo| value < lo) || hi.is_some_and(|hi| value > hi) {
@@ -39,12 +50,12 @@ pub fn question(m: &Metric, history: &[f64], value: f64) -> Option<String> {
             crate::core::format::bounds(lo, hi)
         ));
     }
-    if history.len() < MIN_HISTORY {
+    if earlier < MIN_HISTORY {
         return None;
     }
     // A slipped digit is ten times the reading before it.
-    let reference = *history.last().expect("checked");
-    let window: Vec<f64> = history.iter().rev().take(10).copied().collect();
+    let &reference = recent.last()?;
+    let window: Vec<f64> = recent.iter().rev().take(WINDOW).copied().collect();
     let spread =
         window.iter().copied().fold(f64::NEG_INFINITY, f64::max) - window.iter().copied().fold(f64::INFINITY, f64::min);
     // Far from the recent readings in the history's own terms: a value the
@@ -106,6 +117,18 @@ mod tests {
         assert_eq!(question(&m, &h, 320.0), None);
         // Too little history to judge a jump.
         assert_eq!(question(&m, &h[..2], 2890.0), None);
+    }
+
+    #[test]
+    fn the_last_window_and_the_count_say_what_the_whole_history_says() {
+        let m = metric("kW", None, None);
+        let long: Vec<f64> = (0..40).map(|i| if i < 25 { 5_000.0 } else { 250.0 + f64::from(i) }).collect();
+        for value in [2890.0, 28.9, 300.0, 5_000.0] {
+            let tail = &long[long.len() - WINDOW..];
+            assert_eq!(question(&m, &long, value), question_recent(&m, long.len(), tail, value), "{value}");
+        }
+        // The old readings far above do not excuse a jump from the recent ones.
+        assert!(question(&m, &long, 5_000.0).is_some());
     }
 
     #[test]

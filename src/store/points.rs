@@ -260,7 +260,7 @@ impl Store {
 
     /// The latest reading of a metric as it stands now, for the interactive prompt.
     pub fn last_value(&self, project: &str, metric: &str) -> Result<Option<(NaiveDate, f64)>> {
-        Ok(self.history_of(project, metric, None)?.last().copied())
+        Ok(self.recent_history_of(project, metric, None, 1)?.1.last().copied())
     }
 
     /// A metric's readings as they stand now (corrections applied, retracted
@@ -289,6 +289,56 @@ impl Store {
         }
         v.sort_by_key(|a| (a.0, a.1));
         Ok(v.into_iter().map(|(d, _, x)| (d, x)).collect())
+    }
+
+    /// How many readings a metric holds as they stand now and the last `n` of them (oldest
+    /// first), leaving out point `except`: what [`crate::core::plausible::question_recent`]
+    /// reads, without reading the whole history (a `log` on a metric of years of readings).
+    pub fn recent_history_of(
+        &self,
+        project: &str,
+        metric: &str,
+        except: Option<i64>,
+        n: usize,
+    ) -> Result<(usize, Vec<(NaiveDate, f64)>)> {
+        let mid = metric_id(&self.conn, project, metric)?;
+        let overlays = self.overlays()?;
+        // A reading leaves the newest `n` by stored date only by a correction (moved or
+        // retracted) or by being `except`; so the newest n + corrections + 1 by stored date,
+        // with every reading a correction moved, hold the newest n as they stand now.
+        let take = n + overlays.len() + 1;
+        let mut newest = self.conn.prepare_cached(
+            "SELECT id, date, value FROM point WHERE metric_id = ?1 ORDER BY date DESC, id DESC LIMIT ?2",
+        )?;
+        let mut stored: Vec<(i64, NaiveDate, f64)> = newest
+            .query_map(params![mid, take as i64], |r| Ok((r.get(0)?, date_col(r, 1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let seen: std::collections::HashSet<i64> = stored.iter().map(|r| r.0).collect();
+        let mut moved =
+            self.conn.prepare_cached("SELECT id, date, value FROM point WHERE id = ?1 AND metric_id = ?2")?;
+        for (&id, _) in overlays.iter().filter(|(id, o)| o.date.is_some() && !seen.contains(*id)) {
+            let row = moved.query_row(params![id, mid], |r| Ok((r.get(0)?, date_col(r, 1)?, r.get(2)?))).optional()?;
+            stored.extend(row);
+        }
+        let mut v: Vec<(NaiveDate, i64, f64)> = stored
+            .into_iter()
+            .filter(|&(id, _, _)| Some(id) != except)
+            .filter_map(|(id, date, value)| match overlays.get(&id) {
+                Some(o) if o.retracted => None,
+                Some(o) => Some((o.date.unwrap_or(date), id, o.value.unwrap_or(value))),
+                None => Some((date, id, value)),
+            })
+            .collect();
+        v.sort_by_key(|a| (a.0, a.1));
+        let recent: Vec<(NaiveDate, f64)> = v[v.len().saturating_sub(n)..].iter().map(|a| (a.0, a.2)).collect();
+        // A retraction is final: the readings standing are those never retracted.
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM point WHERE metric_id = ?1 AND id IS NOT ?2
+                AND id NOT IN (SELECT point_id FROM correction WHERE action = 'retract')",
+            params![mid, except],
+            |r| r.get(0),
+        )?;
+        Ok((count as usize, recent))
     }
 
     pub fn add_blocker(

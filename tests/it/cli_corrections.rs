@@ -401,3 +401,58 @@ fn re_importing_an_export_respects_corrections() {
     assert_eq!(before, db.dump(), "nothing added, nothing brought back");
     assert_eq!(db.json(&["point", "list", "--json"]).as_array().unwrap().len(), 3);
 }
+
+/// `log` compares a new value with the metric's last readings without reading its whole
+/// history: the count and the last `n` it reads are those of the whole history, as it stands
+/// after amendments that change values and move dates and after retractions, with and
+/// without leaving one point out (`point amend` checks a point against the others).
+#[test]
+fn the_recent_history_log_reads_is_the_end_of_the_whole_history() {
+    let db = TestDb::seeded();
+    let mut rng = common::SplitMix(17);
+    // 60 readings on 40 days (several on one day), logged out of order.
+    let mut csv = String::from("date,project,metric,engineer,value,note\n");
+    for i in 0..60 {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap() + chrono::Days::new(rng.below(40));
+        csv.push_str(&format!("{day},power,output,alice,{},reading {i}\n", 100 + rng.below(50)));
+    }
+    std::fs::write(db.file("h.csv"), csv).unwrap();
+    db.run(&["import", db.file("h.csv").to_str().unwrap()]).ok();
+    // Corrections: new values, readings moved to the newest days and to the oldest, retractions.
+    let mut done = [0; 4];
+    for round in 0..24u64 {
+        let id = (1 + rng.below(60)).to_string();
+        let args: Vec<String> = match round % 4 {
+            0 => vec!["point".into(), "amend".into(), id, "--value".into(), (200 + round).to_string()],
+            1 => vec!["point".into(), "amend".into(), id, "--date".into(), format!("2026-10-{:02}", 8 + round % 3)],
+            2 => vec!["point".into(), "amend".into(), id, "--date".into(), "2026-08-20".into()],
+            _ => vec!["point".into(), "retract".into(), id],
+        };
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--reason", "test"]);
+        if round % 4 == 0 {
+            args.push("--force");
+        }
+        let r = db.run(&args);
+        if r.code == 0 {
+            done[(round % 4) as usize] += 1;
+        } else {
+            // Only a point already retracted may refuse a change.
+            assert!(r.stderr.contains("retracted"), "{args:?}: {}", r.stderr);
+        }
+    }
+    assert!(done.iter().all(|&n| n >= 3), "corrections that took, per kind: {done:?}");
+    let store = limfac::store::Store::open_for_reading(
+        &db.path,
+        limfac::platform::clock::Clock::fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()),
+    )
+    .unwrap();
+    for except in [None, Some(3), Some(17), Some(59)] {
+        let whole = store.history_of("power", "output", except).unwrap();
+        for n in [1, 3, 10, 100] {
+            let (count, recent) = store.recent_history_of("power", "output", except, n).unwrap();
+            assert_eq!(count, whole.len(), "except {except:?}");
+            assert_eq!(recent, whole[whole.len().saturating_sub(n)..], "except {except:?}, n {n}");
+        }
+    }
+}

@@ -12,7 +12,7 @@ use clap::Args;
 use super::Ctx;
 use crate::core::error::UserError;
 use crate::core::model::{Point, ReviewKind};
-use crate::core::validate;
+use crate::core::{plausible, validate};
 use crate::render::output::{discard_typed_ahead, num, Output};
 use crate::store::{Logged, NewPoint, ReviewChoice, Store};
 
@@ -148,8 +148,9 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 /// [`crate::core::plausible`]): confirmed on a terminal, else `--force` needed.
 fn check_value(store: &Store, project: &str, metric: &str, value: f64, force: bool) -> Result<()> {
     let m = store.metric(project, metric)?;
-    let history: Vec<f64> = store.history_of(project, metric, None)?.into_iter().map(|(_, v)| v).collect();
-    super::confirm_plausible(crate::core::plausible::question(&m, &history, value), "--value", force)
+    let (earlier, recent) = store.recent_history_of(project, metric, None, plausible::WINDOW)?;
+    let recent: Vec<f64> = recent.into_iter().map(|(_, v)| v).collect();
+    super::confirm_plausible(plausible::question_recent(&m, earlier, &recent, value), "--value", force)
 }
 
 fn confirm(out: &Output, new: &NewPoint, logged: &Logged) {
@@ -246,8 +247,8 @@ fn interactive(
             }
             None => loop {
                 let m = store.metric(&project, &metric)?;
-                let history: Vec<f64> =
-                    store.history_of(&project, &metric, None)?.into_iter().map(|(_, v)| v).collect();
+                let (earlier, recent) = store.recent_history_of(&project, &metric, None, plausible::WINDOW)?;
+                let recent: Vec<f64> = recent.into_iter().map(|(_, v)| v).collect();
                 let last = store
                     .last_value(&project, &metric)?
                     .map(|(d, v)| format!("last {} on {d}, ", num(v)))
@@ -262,8 +263,11 @@ fn interactive(
                     .map_err(|_| aborted())?;
                 let v = validate::number("value", s.trim())?;
                 // A suspicious value is confirmed, or asked for again.
-                match super::confirm_plausible(crate::core::plausible::question(&m, &history, v), "value", given.force)
-                {
+                match super::confirm_plausible(
+                    plausible::question_recent(&m, earlier, &recent, v),
+                    "value",
+                    given.force,
+                ) {
                     Ok(()) => break v,
                     Err(e) => eprintln!("{e:#}"),
                 }

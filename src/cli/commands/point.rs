@@ -163,12 +163,15 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             };
             if let Some(v) = amendment.value {
                 let metric = store.metric(&now.point.project, &now.point.metric)?;
-                let history: Vec<f64> = store
-                    .history_of(&now.point.project, &now.point.metric, Some(id))?
-                    .into_iter()
-                    .map(|(_, v)| v)
-                    .collect();
-                super::confirm_plausible(crate::core::plausible::question(&metric, &history, v), "--value", force)?;
+                let (earlier, recent) = store.recent_history_of(
+                    &now.point.project,
+                    &now.point.metric,
+                    Some(id),
+                    crate::core::plausible::WINDOW,
+                )?;
+                let recent: Vec<f64> = recent.into_iter().map(|(_, v)| v).collect();
+                let question = crate::core::plausible::question_recent(&metric, earlier, &recent, v);
+                super::confirm_plausible(question, "--value", force)?;
             }
             let unchanged = amendment.value.is_none_or(|v| v == now.point.value)
                 && amendment.note.as_ref().is_none_or(|n| *n == now.point.note)
