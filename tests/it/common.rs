@@ -141,6 +141,30 @@ impl TestDb {
         }
         db
     }
+
+    /// [`TestDb::seeded`] with four weekly readings of power/output (70 to 86 kW, from
+    /// 2026-11-01): enough history for a report, a chart and a forecast.
+    pub fn seeded_with_readings() -> TestDb {
+        let db = TestDb::seeded();
+        for (i, v) in ["70", "75", "80", "86"].iter().enumerate() {
+            let date = format!("2026-11-{:02}", 1 + 7 * i);
+            db.run(&[
+                "log",
+                "--metric",
+                "power/output",
+                "--engineer",
+                "alice",
+                "--value",
+                v,
+                "--note",
+                "n",
+                "--date",
+                &date,
+            ])
+            .ok();
+        }
+        db
+    }
 }
 
 pub fn mode(path: &Path) -> u32 {

@@ -23,33 +23,11 @@ fn mkfifo(path: &Path) {
     assert!(ok, "mkfifo {path:?}");
 }
 
-fn db_with_points() -> TestDb {
-    let db = TestDb::seeded();
-    for (i, v) in ["70", "75", "80", "86"].iter().enumerate() {
-        let date = format!("2026-11-{:02}", 1 + 7 * i);
-        db.run(&[
-            "log",
-            "--metric",
-            "power/output",
-            "--engineer",
-            "alice",
-            "--value",
-            v,
-            "--note",
-            "n",
-            "--date",
-            &date,
-        ])
-        .ok();
-    }
-    db
-}
-
 // --- item 7: links, FIFOs and devices as --out -----------------------------
 
 #[test]
 fn out_refuses_a_symlink_and_leaves_it_and_its_target_alone() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     let real = db.file("real.csv");
     std::fs::write(&real, "keep").unwrap();
     let link = db.file("link.csv");
@@ -80,7 +58,7 @@ fn out_refuses_a_symlink_and_leaves_it_and_its_target_alone() {
 
 #[test]
 fn out_writes_into_a_fifo_and_never_replaces_it() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     let fifo = db.file("pipe.csv");
     mkfifo(&fifo);
     // The reader is a process, so that it can be stopped if the FIFO is
@@ -104,7 +82,7 @@ fn out_writes_into_a_fifo_and_never_replaces_it() {
 /// replace.
 #[test]
 fn out_writes_into_a_character_device_and_never_replaces_it() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     let node = db.file("null");
     let made = Command::new("mknod").arg(&node).args(["c", "1", "3"]).stderr(Stdio::null()).status();
     let device = if made.is_ok_and(|s| s.success()) { node } else { Path::new("/dev/null").to_path_buf() };
@@ -123,7 +101,7 @@ fn out_writes_into_a_character_device_and_never_replaces_it() {
 
 #[test]
 fn backup_refuses_a_symlink_dangling_or_not() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     let dangling = db.file("bk.db");
     std::os::unix::fs::symlink(db.file("elsewhere.db"), &dangling).unwrap();
     db.run(&["backup", dangling.to_str().unwrap()]).fails_with("symbolic link");
@@ -289,7 +267,7 @@ fn run_with_config(db: &TestDb, config: &Path, args: &[&str]) -> common::Run {
 
 #[test]
 fn a_moved_or_fifo_report_template_breaks_only_the_report_and_never_hangs() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     let config = db.file("config.toml");
     // Moved away: only a report needs it.
     std::fs::write(&config, "report_template = \"gone.md\"\n").unwrap();
@@ -349,7 +327,7 @@ fn chmod(path: &Path, mode: u32) {
 
 #[test]
 fn reading_commands_work_on_a_read_only_folder_and_file() {
-    let db = db_with_points();
+    let db = TestDb::seeded_with_readings();
     db.run(&["deadline", "set", "power", "--date", "2027-06-01", "--reason", "launch"]).ok();
     let expected = db.dump();
     let report = db.run(&["report", "--format", "json"]).ok().stdout;

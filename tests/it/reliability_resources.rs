@@ -217,31 +217,9 @@ fn many_long_rows_import_in_memory_that_does_not_follow_the_file() {
 
 // --- item 15: templates run out of fuel, and their output is bounded -------
 
-fn small_report_db() -> TestDb {
-    let db = TestDb::seeded();
-    for (i, v) in ["70", "75", "80", "86"].iter().enumerate() {
-        let date = format!("2026-11-{:02}", 1 + 7 * i);
-        db.run(&[
-            "log",
-            "--metric",
-            "power/output",
-            "--engineer",
-            "alice",
-            "--value",
-            v,
-            "--note",
-            "n",
-            "--date",
-            &date,
-        ])
-        .ok();
-    }
-    db
-}
-
 #[test]
 fn a_template_that_loops_forever_runs_out_of_fuel_with_a_clear_error() {
-    let db = small_report_db();
+    let db = TestDb::seeded_with_readings();
     std::fs::write(
         db.file("loop.md"),
         "{% for a in range(100000) %}{% for b in range(100000) %}{% for c in range(100000) %}.{% endfor %}{% endfor %}{% endfor %}",
@@ -257,7 +235,7 @@ fn a_template_that_loops_forever_runs_out_of_fuel_with_a_clear_error() {
 
 #[test]
 fn a_template_with_a_huge_output_stops_at_the_limit_with_a_clear_error() {
-    let db = small_report_db();
+    let db = TestDb::seeded_with_readings();
     // About 100 GB of output from a few thousand steps.
     std::fs::write(db.file("big.md"), "{% set s = \"x\" * 1000000 %}{% for a in range(100000) %}{{ s }}{% endfor %}")
         .unwrap();
