@@ -92,8 +92,24 @@ impl Shell {
         let done = format!("DONE-{}", self.commands);
         self.type_line("clear");
         self.type_line(&format!("{line}; echo {done}=$?"));
-        let s = self.expect(&format!("{done}="));
-        assert!(s.contains(&format!("{done}=0")), "{line} failed:\n{s}");
+        // The typed line shows `{done}=$?` too (so a plain search for `{done}=` can find it
+        // before the command has run): wait for the echo's own line, `{done}=` and a number.
+        let status = |l: &str| {
+            l.trim_end()
+                .strip_prefix(&format!("{done}="))
+                .filter(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string)
+        };
+        let start = Instant::now();
+        let (s, code) = loop {
+            let s = self.screen();
+            if let Some(code) = s.lines().find_map(status) {
+                break (s, code);
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {done}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(code == "0", "{line} failed:\n{s}");
         s
     }
 
