@@ -33,7 +33,7 @@ const CHUNK: usize = 256;
 const SCAN_MAX_READINGS: i64 = 3_000_000;
 
 /// Metrics whose readings one pass over the point table collects (a multiple of `CHUNK`).
-const SCAN_PASS: usize = 4 * CHUNK;
+const SCAN_PASS: usize = 8 * CHUNK;
 
 /// A cached entry validated against more readings than this since it was written gets its
 /// marks brought forward, so that the next run's check reads fewer.
@@ -93,7 +93,7 @@ pub struct Forecaster<'a> {
     loaded: &'a Loaded,
     horizon: i64,
     today: NaiveDate,
-    engineer_index: HashMap<i64, u32>,
+    engineer_index: rustc_hash::FxHashMap<i64, u32>,
     overlays: OnceCell<Overlays>,
     changes: RefCell<HashMap<Marks, Arc<Changes>>>,
     calibrations: RefCell<HashMap<NaiveDate, (Arc<OrgCalibration>, String)>>,
@@ -101,13 +101,39 @@ pub struct Forecaster<'a> {
     /// Replayed features found or computed in this run, by (metric id, origin): a report's
     /// two dates share most of their origins.
     replayed: RefCell<HashMap<(i64, NaiveDate), Option<Features>>>,
-    /// Readings read for the calibration in this run, by metric id.
-    histories: RefCell<HashMap<i64, Arc<Vec<Reading>>>>,
+    /// Readings read in this run (for the calibration, or by a pass over the point table that
+    /// the calibration can use too), by metric id.
+    histories: RefCell<HashMap<i64, Series>>,
+    /// The first dates of every metric read for a calibration in this run, and up to when.
+    first_dates: RefCell<Option<(NaiveDate, FirstDates)>>,
     writer: CacheWriter,
 }
 
 /// One metric's forecast as of a date, with what the analysis reads of its readings.
 type Computed = (Forecast, Seen);
+
+/// Each metric's first few distinct dates (see `Forecaster::first_dates`).
+type FirstDates = Vec<Vec<NaiveDate>>;
+
+/// One metric's readings, all dates, as (engineer's snapshot position, date, value), in order.
+type Series = Arc<Vec<(u32, NaiveDate, f64)>>;
+
+/// A cached forecast whose fit is still valid, for metric `i` (a snapshot position).
+struct ValidEntry {
+    i: usize,
+    row: crate::store::CachedForecast,
+    entry: FittedEntry,
+    seen: Seen,
+}
+
+/// A metric fit as of the `a`-th date asked, not yet dated, with its encoding for the cache.
+struct Fit {
+    i: usize,
+    a: usize,
+    fitted: forecast::Fitted,
+    seen: Seen,
+    bytes: Vec<u8>,
+}
 
 impl<'a> Forecaster<'a> {
     pub fn new(store: &'a Store, loaded: &'a Loaded, horizon: i64) -> Forecaster<'a> {
@@ -124,6 +150,7 @@ impl<'a> Forecaster<'a> {
             definitions: OnceCell::new(),
             replayed: Default::default(),
             histories: Default::default(),
+            first_dates: Default::default(),
             writer: CacheWriter::new(store.path()),
         }
     }
@@ -195,12 +222,12 @@ impl<'a> Forecaster<'a> {
     }
 
     /// The readings of metrics `idx` (snapshot positions), all dates, as (engineer, date, value).
-    fn readings(&self, idx: &[usize]) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+    fn readings(&self, idx: &[usize]) -> Result<Vec<Series>> {
         if self.loaded.with_points {
             let s = self.snapshot();
             return Ok(idx
                 .iter()
-                .map(|&i| s.observations_of(i).iter().map(|o| (o.engineer, o.date, o.value)).collect())
+                .map(|&i| Arc::new(s.observations_of(i).iter().map(|o| (o.engineer, o.date, o.value)).collect()))
                 .collect());
         }
         let ids: Vec<i64> = idx.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
@@ -209,7 +236,7 @@ impl<'a> Forecaster<'a> {
     }
 
     /// Stored readings with their engineers as snapshot positions.
-    fn positions(&self, stored: Vec<Vec<StoredReading>>) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+    fn positions(&self, stored: Vec<Vec<StoredReading>>) -> Result<Vec<Series>> {
         stored
             .into_iter()
             .map(|v| {
@@ -223,31 +250,36 @@ impl<'a> Forecaster<'a> {
                         })?;
                         Ok((e, r.date, r.value))
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>>>()
+                    .map(Arc::new)
             })
             .collect()
     }
 
     /// Every metric's forecast (and what the analysis reads of its readings) as of each date
     /// asked, `(as_of, fan)`, in snapshot order.
+    ///
+    /// What the cache holds is found first; the rest is fit a chunk of metrics at a time on
+    /// the thread pool while this thread reads the next chunk's readings. The calibration of
+    /// each date (which reads the database too) is worked out on this thread while the first
+    /// chunk is fit: only dating a forecast needs it, fitting does not.
     pub fn forecasts(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<Vec<Computed>>> {
         let metrics = &self.snapshot().metrics;
         let n = metrics.len();
         let inputs: Vec<String> = metrics.iter().map(|m| inputs(m, self.horizon)).collect();
-        let mut results: Vec<Vec<Option<Computed>>> = Vec::with_capacity(asks.len());
-        // Per ask: what to write back (re-dated or re-marked entries), and which metrics miss.
-        let mut updates: Vec<Vec<NewForecast>> = Vec::with_capacity(asks.len());
+        let mut results: Vec<Vec<Option<Computed>>> = (0..asks.len()).map(|_| (0..n).map(|_| None).collect()).collect();
+        // Per ask: cached entries whose fit is still valid (whether their dates are too depends
+        // on the calibration), and which metrics miss.
+        let mut valid: Vec<Vec<ValidEntry>> = Vec::with_capacity(asks.len());
         let mut missing: Vec<Vec<bool>> = Vec::with_capacity(asks.len());
-        let mut cals: Vec<(Arc<OrgCalibration>, String)> = Vec::with_capacity(asks.len());
+        let position: HashMap<i64, usize> =
+            self.loaded.ids.metrics.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         for &(as_of, fan) in asks {
-            let (cal, digest) = self.calibration_with_digest(as_of)?;
-            let mut got: Vec<Option<Computed>> = (0..n).map(|_| None).collect();
-            let mut upd = Vec::new();
             // A command that shows part of the organization looks up its own metrics only.
             let only = (!self.loaded.complete).then_some(self.loaded.ids.metrics.as_slice());
             let rows = self.store.cached_forecasts(as_of, u8::from(fan), ENGINE, only)?;
-            let position: HashMap<i64, usize> =
-                self.loaded.ids.metrics.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let mut found = Vec::new();
+            let mut miss = vec![true; n];
             for row in rows {
                 let Some(&i) = position.get(&row.metric_id) else { continue };
                 if row.inputs != inputs[i] {
@@ -259,55 +291,18 @@ impl<'a> Forecaster<'a> {
                 }
                 let Some(entry) = codec::decode_fitted(&row.fitted) else { continue };
                 let Some(seen) = self.seen_of(&entry) else { continue };
-                let opts = options(&metrics[i], as_of, fan, self.horizon);
-                let stale_marks = self.loaded.marks.point - row.marks.point > REMARK_AFTER;
-                let forecast = match (&entry.fitted.dating, &row.calibration, &row.dated) {
-                    (None, ..) => entry.fitted.forecast,
-                    (Some(_), Some(c), Some(d)) if *c == digest => match codec::decode_dated(d, &entry.fitted) {
-                        Some(f) => f,
-                        None => continue,
-                    },
-                    _ => {
-                        // Fitted still valid, calibration new: date it again.
-                        let f = entry.fitted.finish(&opts, &cal.calibration);
-                        upd.push(NewForecast {
-                            metric_id: row.metric_id,
-                            inputs: row.inputs.clone(),
-                            marks: if stale_marks { self.loaded.marks } else { row.marks },
-                            fitted: None,
-                            calibration: Some(digest.clone()),
-                            dated: Some(codec::encode_dated(&f)),
-                        });
-                        got[i] = Some((f, seen));
-                        continue;
-                    }
-                };
-                if stale_marks {
-                    upd.push(NewForecast {
-                        metric_id: row.metric_id,
-                        inputs: row.inputs.clone(),
-                        marks: self.loaded.marks,
-                        fitted: None,
-                        calibration: row.calibration.clone(),
-                        dated: row.dated.clone(),
-                    });
-                }
-                got[i] = Some((forecast, seen));
+                miss[i] = false;
+                found.push(ValidEntry { i, row, entry, seen });
             }
-            missing.push(got.iter().map(Option::is_none).collect());
-            results.push(got);
-            updates.push(upd);
-            cals.push((cal, digest));
+            missing.push(miss);
+            valid.push(found);
         }
 
         // What is missing, a chunk of metrics at a time: their readings read once for every
-        // date asked, forecast in parallel, cached.
+        // date asked, fit in parallel.
         let todo: Vec<usize> = (0..n).filter(|&i| missing.iter().any(|m| m[i])).collect();
-        let (loaded, horizon, missing_ref, inputs_ref, cals_ref) =
-            (self.loaded, self.horizon, &missing, &inputs, &cals);
-        // One chunk forecast (on the thread pool) while this thread reads the next chunk's
-        // readings: reading a million readings is a third of a cold run's time.
-        let compute = |chunk: &[usize], readings: Vec<Vec<(u32, NaiveDate, f64)>>| {
+        let (loaded, horizon, missing_ref, inputs_ref) = (self.loaded, self.horizon, &missing, &inputs);
+        let fit = |chunk: &[usize], readings: Vec<Series>| -> Vec<Fit> {
             let jobs: Vec<(usize, usize)> = chunk
                 .iter()
                 .enumerate()
@@ -321,8 +316,7 @@ impl<'a> Forecaster<'a> {
                     let upto: Vec<(u32, NaiveDate, f64)> =
                         readings[c].iter().copied().filter(|(_, d, _)| *d <= as_of).collect();
                     let series: Vec<Reading> = upto.iter().map(|&(_, date, value)| Reading { date, value }).collect();
-                    let opts = options(m, as_of, fan, horizon);
-                    let fitted = forecast::fit(&analysis::spec(m), &series, &opts);
+                    let fitted = forecast::fit(&analysis::spec(m), &series, &options(m, as_of, fan, horizon));
                     let seen = analysis::seen_from(m, upto.iter().copied());
                     let entry = FittedEntry {
                         fitted,
@@ -330,37 +324,60 @@ impl<'a> Forecaster<'a> {
                         heard: seen.heard.iter().map(|&(e, d)| (loaded.ids.engineers[e as usize], d)).collect(),
                     };
                     let bytes = codec::encode_fitted(&entry);
-                    let (cal, digest) = &cals_ref[a];
-                    let dated = entry.fitted.dating.is_some();
-                    let f = entry.fitted.finish(&opts, &cal.calibration);
-                    let row = NewForecast {
-                        metric_id: loaded.ids.metrics[i],
-                        inputs: inputs_ref[i].clone(),
-                        marks: loaded.marks,
-                        fitted: Some(bytes),
-                        calibration: dated.then(|| digest.clone()),
-                        dated: dated.then(|| codec::encode_dated(&f)),
-                    };
-                    (i, a, (f, seen), row)
+                    Fit { i, a, fitted: entry.fitted, seen, bytes }
                 })
-                .collect::<Vec<(usize, usize, Computed, NewForecast)>>()
+                .collect()
         };
-        let chunks: Vec<&[usize]> = todo.chunks(CHUNK).collect();
+        // Fits dated with their date's calibration, and the cache rows to write.
+        let date =
+            |fits: Vec<Fit>, cals: &[(Arc<OrgCalibration>, String)]| -> Vec<(usize, usize, Computed, NewForecast)> {
+                fits.into_par_iter()
+                    .map(|Fit { i, a, fitted, seen, bytes }| {
+                        let (as_of, fan) = asks[a];
+                        let (cal, digest) = &cals[a];
+                        let dated = fitted.dating.is_some();
+                        let f = fitted.finish(&options(&metrics[i], as_of, fan, horizon), &cal.calibration);
+                        let row = NewForecast {
+                            metric_id: loaded.ids.metrics[i],
+                            inputs: inputs_ref[i].clone(),
+                            marks: loaded.marks,
+                            fitted: Some(bytes),
+                            calibration: dated.then(|| digest.clone()),
+                            dated: dated.then(|| codec::encode_dated(&f)),
+                        };
+                        (i, a, (f, seen), row)
+                    })
+                    .collect()
+            };
         // Most metrics of a database of modest size: sequential passes over the readings,
         // each collecting the next SCAN_PASS metrics' readings, beat seeking each reading
         // through the index (a third of the CPU time of a cold run over a million readings);
         // beyond that size, each chunk is read through the index (memory stays bounded).
         let scan = !self.loaded.with_points && todo.len() * 2 > n && self.loaded.marks.point <= SCAN_MAX_READINGS;
-        let mut scanned: std::collections::VecDeque<Vec<(u32, NaiveDate, f64)>> = Default::default();
+        // The first chunk is fit while this thread works out the calibration, which takes
+        // about as long as fitting two chunks when their readings are already at hand.
+        let first = if scan { 2 * CHUNK } else { CHUNK }.min(todo.len());
+        let chunks: Vec<&[usize]> =
+            std::iter::once(&todo[..first]).chain(todo[first..].chunks(CHUNK)).filter(|c| !c.is_empty()).collect();
+        let mut scanned: std::collections::VecDeque<Series> = Default::default();
         let mut scanned_upto = 0;
-        let mut read_chunk = |c: &[usize]| -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        let mut read_chunk = |c: &[usize]| -> Result<Vec<Series>> {
             if !scan {
                 return self.readings(c);
             }
             if scanned.len() < c.len() {
                 let pass = &todo[scanned_upto..(scanned_upto + SCAN_PASS).min(todo.len())];
                 let ids: Vec<i64> = pass.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
-                scanned.extend(self.store.readings_scan(&ids, &self.engineer_index, self.overlays()?)?);
+                let read =
+                    self.store.readings_scan(&ids, &self.engineer_index, self.overlays()?, self.loaded.marks.point)?;
+                // The calibration (worked out while the first chunk is fit) reads these
+                // metrics' readings from here rather than from the database again.
+                let mut memo = self.histories.borrow_mut();
+                for (id, series) in ids.into_iter().zip(read) {
+                    let series = Arc::new(series);
+                    memo.insert(id, series.clone());
+                    scanned.push_back(series);
+                }
                 scanned_upto += pass.len();
             }
             Ok(scanned.drain(..c.len()).collect())
@@ -369,38 +386,108 @@ impl<'a> Forecaster<'a> {
             Some(c) => Some(read_chunk(c)?),
             None => None,
         };
+        let mut cals: Option<Vec<(Arc<OrgCalibration>, String)>> = None;
+        let mut rows: Vec<Vec<NewForecast>> = (0..asks.len()).map(|_| Vec::new()).collect();
         for (k, chunk) in chunks.iter().enumerate() {
             let readings = next.take().expect("read ahead");
-            let (done, read) = std::thread::scope(|scope| {
-                let worker = scope.spawn(|| compute(chunk, readings));
+            let known = cals.as_deref();
+            let (done, worked_out, read) = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| {
+                    let fits = fit(chunk, readings);
+                    match known {
+                        Some(c) => Ok(date(fits, c)),
+                        None => Err(fits),
+                    }
+                });
+                let worked_out = known.is_none().then(|| self.calibrations_for(asks));
                 let read = chunks.get(k + 1).map(|c| read_chunk(c)).transpose();
-                (worker.join(), read)
+                (worker.join(), worked_out, read)
             });
             let done = done.unwrap_or_else(|e| std::panic::resume_unwind(e));
+            if let Some(c) = worked_out {
+                cals = Some(c?);
+            }
             next = read?;
-            let mut rows: Vec<Vec<NewForecast>> = (0..asks.len()).map(|_| Vec::new()).collect();
+            let done = match done {
+                Ok(done) => done,
+                Err(fits) => date(fits, cals.as_deref().expect("worked out with the first chunk")),
+            };
             for (i, a, computed, row) in done {
                 results[a][i] = Some(computed);
                 rows[a].push(row);
             }
-            for (a, rows) in rows.into_iter().enumerate() {
-                let (as_of, fan) = asks[a];
-                self.writer.forecasts(as_of, u8::from(fan), ENGINE, rows, self.today);
+        }
+        let cals = match cals {
+            Some(c) => c,
+            None => self.calibrations_for(asks)?,
+        };
+
+        // The cached entries: their dates as cached when made with this calibration, else
+        // dated again (the fit is still valid) and written back.
+        for (a, found) in valid.into_iter().enumerate() {
+            let (as_of, fan) = asks[a];
+            let (cal, digest) = &cals[a];
+            for ValidEntry { i, row, entry, seen } in found {
+                let stale_marks = self.loaded.marks.point - row.marks.point > REMARK_AFTER;
+                let cached = match (&entry.fitted.dating, &row.calibration, &row.dated) {
+                    (None, ..) => Some(entry.fitted.forecast.clone()),
+                    (Some(_), Some(c), Some(d)) if c == digest => codec::decode_dated(d, &entry.fitted),
+                    _ => None,
+                };
+                let forecast = match cached {
+                    Some(f) => {
+                        if stale_marks {
+                            rows[a].push(NewForecast {
+                                metric_id: row.metric_id,
+                                inputs: row.inputs,
+                                marks: self.loaded.marks,
+                                fitted: None,
+                                calibration: row.calibration,
+                                dated: row.dated,
+                            });
+                        }
+                        f
+                    }
+                    None => {
+                        let f = entry.fitted.finish(&options(&metrics[i], as_of, fan, self.horizon), &cal.calibration);
+                        rows[a].push(NewForecast {
+                            metric_id: row.metric_id,
+                            inputs: row.inputs,
+                            marks: if stale_marks { self.loaded.marks } else { row.marks },
+                            fitted: None,
+                            calibration: Some(digest.clone()),
+                            dated: Some(codec::encode_dated(&f)),
+                        });
+                        f
+                    }
+                };
+                results[a][i] = Some((forecast, seen));
             }
         }
-        for (a, upd) in updates.into_iter().enumerate() {
+        for (a, rows) in rows.into_iter().enumerate() {
             let (as_of, fan) = asks[a];
             let variant = u8::from(fan);
-            if !upd.is_empty() {
-                self.writer.forecasts(as_of, variant, ENGINE, upd, self.today);
-            } else if !missing[a].iter().any(|m| *m)
-                && self.store.forecast_cache_used(as_of, variant)?.as_deref()
-                    != Some(&crate::store::iso_date(self.today))
+            if !rows.is_empty() {
+                self.writer.forecasts(as_of, variant, ENGINE, rows, self.today);
+            } else if self.store.forecast_cache_used(as_of, variant)?.as_deref()
+                != Some(&crate::store::iso_date(self.today))
             {
                 self.writer.used(as_of, variant, self.today);
             }
         }
         Ok(results.into_iter().map(|r| r.into_iter().map(|c| c.expect("every metric computed")).collect()).collect())
+    }
+
+    /// The calibration of each date asked, latest first (the earlier dates' replays reuse
+    /// what the latest one read), in the order asked.
+    fn calibrations_for(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<(Arc<OrgCalibration>, String)>> {
+        let mut order: Vec<usize> = (0..asks.len()).collect();
+        order.sort_by_key(|&a| std::cmp::Reverse(asks[a].0));
+        let mut cals: Vec<Option<(Arc<OrgCalibration>, String)>> = vec![None; asks.len()];
+        for a in order {
+            cals[a] = Some(self.calibration_with_digest(asks[a].0)?);
+        }
+        Ok(cals.into_iter().map(|c| c.expect("every date worked out")).collect())
     }
 
     /// A cached entry's [`Seen`], its engineers as snapshot positions (None: one unknown).
@@ -459,24 +546,35 @@ impl<'a> Forecaster<'a> {
         Ok(self.definitions.get_or_init(|| d))
     }
 
+    /// Up to `MIN_DATES + 1` first dates of each of `metrics` (every live metric) dated on or
+    /// before `as_of`. Read once a run: an earlier date's are the later date's that fall on or
+    /// before it (they are the earliest dates, so none is missing).
+    fn first_dates(&self, metrics: &[i64], as_of: NaiveDate) -> Result<Vec<Vec<NaiveDate>>> {
+        let keep =
+            |all: &[Vec<NaiveDate>]| all.iter().map(|d| d.iter().copied().filter(|d| *d <= as_of).collect()).collect();
+        if let Some((upto, all)) = &*self.first_dates.borrow() {
+            if *upto >= as_of && all.len() == metrics.len() {
+                return Ok(keep(all));
+            }
+        }
+        let all = self.store.first_dates(metrics, as_of, forecast::MIN_DATES + 1, self.overlays()?)?;
+        let got = keep(&all);
+        *self.first_dates.borrow_mut() = Some((as_of, all));
+        Ok(got)
+    }
+
     /// The calibration as of `as_of` from the organization's replayed history, replaying only
     /// what is not cached: equal to `analysis::org_calibration` on the whole snapshot.
     fn replay_calibration(&self, as_of: NaiveDate) -> Result<OrgCalibration> {
         // The calibration reads every live metric, whatever part of the organization the
         // command shows.
-        let all = if self.loaded.with_points && self.loaded.complete {
-            None
-        } else {
-            Some(Loaded::without_points(self.store)?)
-        };
-        let (snapshot, ids) = match &all {
-            Some(l) => (&l.snapshot, &l.ids),
-            None => (self.snapshot(), &self.loaded.ids),
-        };
+        let reloaded = if self.loaded.complete { None } else { Some(Loaded::without_points(self.store)?) };
+        let source = reloaded.as_ref().unwrap_or(self.loaded);
+        let (snapshot, ids) = (&source.snapshot, &source.ids);
         // Each metric's first dates up to as_of: which origins it offers, and whether it exists
         // yet on that day.
-        let first: Vec<Vec<NaiveDate>> = match &all {
-            None => (0..snapshot.metrics.len())
+        let first: Vec<Vec<NaiveDate>> = if source.with_points {
+            (0..snapshot.metrics.len())
                 .map(|i| {
                     let mut d: Vec<NaiveDate> = Vec::new();
                     for o in snapshot.observations_of(i).iter().filter(|o| o.date <= as_of) {
@@ -489,8 +587,9 @@ impl<'a> Forecaster<'a> {
                     }
                     d
                 })
-                .collect(),
-            Some(_) => self.store.first_dates(&ids.metrics, as_of, forecast::MIN_DATES + 1, self.overlays()?)?,
+                .collect()
+        } else {
+            self.first_dates(&ids.metrics, as_of)?
         };
         let mut candidates: Vec<(u64, usize, NaiveDate)> = Vec::new();
         let mut known = 0;
@@ -512,8 +611,8 @@ impl<'a> Forecaster<'a> {
         metrics.sort_unstable();
         metrics.dedup();
         let histories: HashMap<usize, MetricHistory> = {
-            let readings: Vec<Arc<Vec<Reading>>> = match &all {
-                None => metrics
+            let readings: Vec<Arc<Vec<Reading>>> = match source.with_points {
+                true => metrics
                     .iter()
                     .map(|&i| {
                         Arc::new(
@@ -525,7 +624,7 @@ impl<'a> Forecaster<'a> {
                         )
                     })
                     .collect(),
-                Some(_) => {
+                false => {
                     let unread: Vec<i64> = metrics
                         .iter()
                         .map(|&i| ids.metrics[i])
@@ -534,12 +633,20 @@ impl<'a> Forecaster<'a> {
                     let read = self.store.readings_of(&unread, self.overlays()?)?;
                     let mut memo = self.histories.borrow_mut();
                     for (id, v) in unread.into_iter().zip(read) {
-                        memo.insert(
-                            id,
-                            Arc::new(v.into_iter().map(|r| Reading { date: r.date, value: r.value }).collect()),
-                        );
+                        // The calibration never looks at who reported a reading, and a command
+                        // that shows part of the organization may not know every engineer.
+                        let who =
+                            |r: &StoredReading| self.engineer_index.get(&r.engineer_id).copied().unwrap_or(u32::MAX);
+                        memo.insert(id, Arc::new(v.iter().map(|r| (who(r), r.date, r.value)).collect()));
                     }
-                    metrics.iter().map(|&i| memo[&ids.metrics[i]].clone()).collect()
+                    metrics
+                        .iter()
+                        .map(|&i| {
+                            Arc::new(
+                                memo[&ids.metrics[i]].iter().map(|&(_, date, value)| Reading { date, value }).collect(),
+                            )
+                        })
+                        .collect()
                 }
             };
             metrics

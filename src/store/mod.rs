@@ -165,7 +165,7 @@ pub enum StoreError {
 
 /// How long a writer waits for another before giving up. Generous, because
 /// eight people logging at once should queue, never fail.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Store {
     conn: Connection,

@@ -134,10 +134,13 @@ impl Calibration {
         let date = |weeks: Option<f64>| -> Option<NaiveDate> {
             day(weeks?).and_then(|d| opts.as_of.checked_add_signed(Duration::try_days(d)?))
         };
-        fc.p10 = date(self.quantile_weeks(f, 0.1));
-        fc.p50 = date(self.quantile_weeks(f, 0.5));
-        fc.p80 = date(self.quantile_weeks(f, 0.8));
-        fc.p90 = date(self.quantile_weeks(f, 0.9));
+        // `quantile_weeks` with the law worked out once for all the levels below.
+        let model = self.model_for(f).map(|v| (v, timing::law(&v.params, f)));
+        let quantile_weeks = |tau: f64| model.as_ref().and_then(|(v, law)| law.quantile(v.levels.to_model(tau)));
+        fc.p10 = date(quantile_weeks(0.1));
+        fc.p50 = date(quantile_weeks(0.5));
+        fc.p80 = date(quantile_weeks(0.8));
+        fc.p90 = date(quantile_weeks(0.9));
         fc.p_never = 1.0 - self.cdf(f, horizon as f64 / 7.0);
         // Stratified levels in a shuffled order: the samples' own quantiles agree with the
         // exact ones to 1/n, and each path index still gets an unrelated level (the limiting
@@ -149,7 +152,7 @@ impl Calibration {
             .into_iter()
             .map(|k| {
                 let tau = (k as f64 + 0.5) / n as f64;
-                self.quantile_weeks(f, tau).and_then(day).map(|d| d as i32)
+                quantile_weeks(tau).and_then(day).map(|d| d as i32)
             })
             .collect();
     }

@@ -265,14 +265,22 @@ pub fn cdf(p: &Params, f: &Features, weeks: f64) -> f64 {
 /// The remaining weeks by which the work is done with probability `tau`; None when the work
 /// may never finish with probability above `1 − tau`.
 pub fn quantile(p: &Params, f: &Features, tau: f64) -> Option<f64> {
-    let l = law(p, f);
-    let finish = 1.0 - l.p_never;
-    if tau >= finish {
-        return None;
+    law(p, f).quantile(tau)
+}
+
+impl Law {
+    /// [`quantile`] of this law: the same number, without working the law out again (dating
+    /// one forecast takes a quantile per simulated path).
+    pub fn quantile(&self, tau: f64) -> Option<f64> {
+        let l = self;
+        let finish = 1.0 - l.p_never;
+        if tau >= finish {
+            return None;
+        }
+        let u = (tau / finish).clamp(1e-12, 1.0 - 1e-12);
+        let w = (l.mu + l.scale * (u / (1.0 - u)).ln()).exp();
+        w.is_finite().then_some(w)
     }
-    let u = (tau / finish).clamp(1e-12, 1.0 - 1e-12);
-    let w = (l.mu + l.scale * (u / (1.0 - u)).ln()).exp();
-    w.is_finite().then_some(w)
 }
 
 fn logistic(z: f64) -> f64 {
