@@ -360,6 +360,9 @@ impl<'a> Forecaster<'a> {
         let chunks: Vec<&[usize]> =
             std::iter::once(&todo[..first]).chain(todo[first..].chunks(CHUNK)).filter(|c| !c.is_empty()).collect();
         let mut scanned: std::collections::VecDeque<Series> = Default::default();
+        // Metrics whose scanned readings the calibration may read: taken back once it is worked
+        // out, so that each chunk's readings are freed once it is fit.
+        let lent: RefCell<Vec<i64>> = RefCell::default();
         let mut scanned_upto = 0;
         let mut read_chunk = |c: &[usize]| -> Result<Vec<Series>> {
             if !scan {
@@ -376,9 +379,13 @@ impl<'a> Forecaster<'a> {
                 for (id, series) in ids.into_iter().zip(read) {
                     let series = Arc::new(series);
                     memo.insert(id, series.clone());
+                    lent.borrow_mut().push(id);
                     scanned.push_back(series);
                 }
                 scanned_upto += pass.len();
+                // The scan's working copies (twice the size of what it returns) are freed by
+                // now: give their pages back before the forecasts fill memory again.
+                crate::platform::memory::release_freed();
             }
             Ok(scanned.drain(..c.len()).collect())
         };
@@ -406,6 +413,10 @@ impl<'a> Forecaster<'a> {
             let done = done.unwrap_or_else(|e| std::panic::resume_unwind(e));
             if let Some(c) = worked_out {
                 cals = Some(c?);
+                let mut memo = self.histories.borrow_mut();
+                for id in lent.borrow_mut().drain(..) {
+                    memo.remove(&id);
+                }
             }
             next = read?;
             let done = match done {
