@@ -325,7 +325,9 @@ fn simulate(
     let mut many: Vec<ManyTied> = Vec::new();
     let mut sources: Vec<Last> = Vec::new();
     let mut members: Vec<u32> = Vec::new();
-    let mut own_days = [0i32; BLOCK];
+    // The block's days of each of a project's own metrics, metric by metric: each metric's
+    // samples read as one run (a division for the first only), not one per path.
+    let mut own_days: Vec<i32> = Vec::new();
     for start in (0..n_paths).step_by(BLOCK) {
         let width = BLOCK.min(n_paths - start);
         tied.clear();
@@ -335,16 +337,24 @@ fn simulate(
                 continue;
             }
             let base = p * BLOCK;
+            own_days.clear();
+            for &m in &known_own[p] {
+                let samples = &inp.forecasts[m].samples;
+                let mut i = start % samples.len();
+                for _ in 0..width {
+                    own_days.push(day_of(samples[i]));
+                    i += 1;
+                    if i == samples.len() {
+                        i = 0;
+                    }
+                }
+            }
             for j in 0..width {
                 let s = start + j;
-                let own_day = |m: usize| day_of(sample(&inp.forecasts[m], s));
+                let own_day = |k: usize| own_days[k * width + j];
                 let mut day = i32::MIN;
-                for (k, &m) in known_own[p].iter().enumerate() {
-                    let d = own_day(m);
-                    if k < BLOCK {
-                        own_days[k] = d;
-                    }
-                    day = day.max(d);
+                for k in 0..known_own[p].len() {
+                    day = day.max(own_day(k));
                 }
                 for &d in &graph.deps[p] {
                     if has_known[d] {
@@ -354,7 +364,7 @@ fn simulate(
                 // Who attains it: one shared answer, or a union to build.
                 sources.clear();
                 for (k, &m) in known_own[p].iter().enumerate() {
-                    let d = if k < BLOCK { own_days[k] } else { own_day(m) };
+                    let d = own_day(k);
                     if d == day {
                         sources.push(Last::One(m as u32));
                     }
@@ -609,13 +619,6 @@ fn quantile_sorted(done: &[i32], total: usize, q: f64, as_of: NaiveDate) -> Opti
     }
     let need = (q * total as f64).ceil().max(1.0) as usize;
     offset(as_of, *done.get(need - 1)?)
-}
-
-fn sample(f: &Forecast, s: usize) -> Day {
-    if f.samples.is_empty() {
-        return None;
-    }
-    f.samples[s % f.samples.len()]
 }
 
 /// A project's status from its path's metrics: done when all are done;
