@@ -417,10 +417,12 @@ impl Store {
 
     /// Like [`snapshot`](Self::snapshot) restricted to one project's metrics
     /// (`Some((project, None))`) or one metric (`Some((project, Some(metric)))`):
-    /// the same as `model::restrict_metrics` on the whole snapshot, but only
-    /// the kept metrics' points are read, through `point_by_metric_date`. A
-    /// chart of one metric in a million-point database reads 500 rows, not
-    /// a million.
+    /// the metrics and observations of `model::restrict_metrics` on the whole
+    /// snapshot, but only the kept metrics' definitions and points are read,
+    /// through `point_by_metric_date`. A chart of one metric in a million-point
+    /// database reads 500 rows, not a million. Every project and engineer is
+    /// there; deadlines are those of live projects and of the scope's metrics; no
+    /// blockers (only the weekly report reads them, from the whole snapshot).
     ///
     /// The snapshot is the record as it stands now: corrections applied,
     /// retracted readings (and the blockers only they cited) left out, and
@@ -452,7 +454,9 @@ impl Store {
     ) -> Result<(Snapshot, SnapshotIds)> {
         let mut projects = self.projects()?;
         let engineers = self.engineers()?;
-        let mut metrics = self.metrics(None)?;
+        // A scope reads its project's metrics only: a chart of one metric in an organization
+        // of 20,000 does not read the other 19,999 definitions.
+        let mut metrics = self.metrics_named(scope.map(|(p, _)| p), None)?;
         let archived: std::collections::HashSet<String> =
             projects.iter().filter(|p| p.archived).map(|p| p.slug.clone()).collect();
         projects.retain(|p| !p.archived);
@@ -474,13 +478,20 @@ impl Store {
         let mut metric_pos: HashMap<i64, u32> = HashMap::new();
         let mut ids = SnapshotIds { metrics: vec![0; metrics.len()], engineers: vec![0; engineers.len()] };
         {
-            let mut stmt =
-                self.conn.prepare("SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id")?;
+            let mut stmt = self.conn.prepare(match scope {
+                // A plain equality: looked up through the slug index (see `metrics_named`).
+                Some(_) => {
+                    "SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id WHERE p.slug = ?1"
+                }
+                None => {
+                    "SELECT m.id, p.slug, m.slug FROM metric m JOIN project p ON p.id = m.project_id WHERE ?1 IS NULL"
+                }
+            })?;
             let index: HashMap<(&str, &str), usize> =
                 metrics.iter().enumerate().map(|(i, m)| ((m.project.as_str(), m.metric.as_str()), i)).collect();
-            for row in
-                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            {
+            for row in stmt.query_map([scope.map(|(p, _)| p)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })? {
                 let (id, p, m) = row?;
                 if let Some(&i) = index.get(&(p.as_str(), m.as_str())) {
                     metric_pos.insert(id, i as u32);
@@ -546,7 +557,11 @@ impl Store {
         // Points of one metric on one date stay in the order they were made.
         observations.sort_by_key(|(o, order)| (o.metric, o.date, *order));
         let observations = observations.into_iter().map(|(o, _)| o).collect();
-        let mut blockers = self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?;
+        // Only the weekly report reads blockers, from the whole snapshot: a scoped one has none.
+        let mut blockers = match scope {
+            None => self.blockers(&BlockerFilter { include_resolved: true, ..Default::default() })?,
+            Some(_) => Vec::new(),
+        };
         blockers.retain(|b| live_metric(&b.project, &b.metric));
         let mut deadlines = self.deadlines()?;
         deadlines.retain(|d| live_metric(&d.project, &d.metric));
@@ -702,8 +717,20 @@ impl Store {
     /// `PROJECT/METRIC`, target, direction and tolerance, and the archive events (which decide
     /// the metrics that count).
     pub fn definitions_digest(&self) -> Result<String> {
+        // `seed_for` (FNV-1a) of the text below, hashed as it is written rather than built
+        // first: 20,000 metrics made a megabyte of text for every command that dates.
+        struct Fnv(u64);
+        impl std::fmt::Write for Fnv {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                for b in s.as_bytes() {
+                    self.0 ^= u64::from(*b);
+                    self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+                }
+                Ok(())
+            }
+        }
         self.read(|| {
-            let mut text = String::new();
+            let mut text = Fnv(crate::core::forecast::seed_for(""));
             let mut stmt = self.conn.prepare(
                 "SELECT m.id, p.slug, m.slug, m.target, m.direction, m.tolerance
                    FROM metric m JOIN project p ON p.id = m.project_id ORDER BY m.id",
@@ -726,7 +753,7 @@ impl Store {
                 self.conn.query_row("SELECT count(*), coalesce(max(id), 0) FROM archive_event", [], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
-            Ok(format!("{:016x}.a{n}.{max}", crate::core::forecast::seed_for(&text)))
+            Ok(format!("{:016x}.a{n}.{max}", text.0))
         })
     }
 
