@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use crate::core::forecast::{Forecast, Status};
+use crate::core::forecast::{Forecast, Samples, Status};
 use crate::core::model::{Metric, Project};
 
 /// One project's simulated outlook.
@@ -48,13 +48,13 @@ pub struct ProjectOutlook {
     /// The project's completion on each simulated path (days after as-of;
     /// `None` = not within the horizon). Empty when nothing can be forecast.
     #[serde(skip)]
-    pub samples: Vec<Option<i32>>,
+    pub samples: Samples,
 }
 
 impl ProjectOutlook {
     /// The date by which the project is done with probability `q`, from the joint simulation.
     pub fn quantile(&self, q: f64, as_of: NaiveDate) -> Option<NaiveDate> {
-        let mut done: Vec<i32> = self.samples.iter().flatten().copied().collect();
+        let mut done: Vec<i32> = self.samples.iter().flatten().collect();
         done.sort_unstable();
         quantile_sorted(&done, self.samples.len(), q, as_of)
     }
@@ -257,11 +257,7 @@ impl ProjectGraph {
 
 /// A completion day inside the joint simulation: `None` (not within the
 /// horizon) as the latest day of all.
-const NEVER: i32 = i32::MAX;
-
-fn day_of(d: Day) -> i32 {
-    d.unwrap_or(NEVER)
-}
+const NEVER: i32 = crate::core::forecast::samples::NOT_DONE;
 
 /// Who finishes last for a project on one path: one metric; a few tied (an
 /// index into the block's explicit sets); or many tied (an index into the
@@ -339,10 +335,10 @@ fn simulate(
             let base = p * BLOCK;
             own_days.clear();
             for &m in &known_own[p] {
-                let samples = &inp.forecasts[m].samples;
+                let samples = inp.forecasts[m].samples.days();
                 let mut i = start % samples.len();
                 for _ in 0..width {
-                    own_days.push(day_of(samples[i]));
+                    own_days.push(samples[i]);
                     i += 1;
                     if i == samples.len() {
                         i = 0;
@@ -590,7 +586,7 @@ pub fn analyze(inp: &Inputs<'_>) -> Analysis {
             off_path: false,
             unknown_metrics,
             more_unknown: more,
-            samples: completion,
+            samples: completion.into_iter().collect(),
         };
         outlook.p_on_time = deadline.and_then(|due| outlook.p_done_by(inp.as_of, due));
         outlook.off_path = crate::core::deadlines::is_off_path(done, outlook.p_on_time);
@@ -967,7 +963,7 @@ mod tests {
                     off_path: false,
                     unknown_metrics,
                     more_unknown: false,
-                    samples: completion,
+                    samples: completion.into_iter().collect(),
                 });
                 let last = projects.last_mut().expect("just pushed");
                 last.p_on_time = deadline.and_then(|due| last.p_done_by(inp.as_of, due));
@@ -981,7 +977,7 @@ mod tests {
             if f.samples.is_empty() {
                 return None;
             }
-            f.samples[s % f.samples.len()]
+            f.samples.get(s % f.samples.len())
         }
 
         fn closure(projects: &[Project], index: &HashMap<&str, usize>, start: usize) -> Vec<usize> {
@@ -1012,7 +1008,7 @@ mod tests {
         let spec = MetricSpec { target: 0.0, direction: Direction::Down, tolerance: 0.0 };
         let mut f = forecast::forecast(&spec, &[], &Options::new(as_of(), 1));
         f.status = status;
-        f.samples = samples;
+        f.samples = samples.into_iter().collect();
         f
     }
 

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use crate::core::forecast::timing::Features;
-use crate::core::forecast::{CurvePoint, Dating, FanPoint, Fitted, Forecast, Status};
+use crate::core::forecast::{CurvePoint, Dating, FanPoint, Fitted, Forecast, Samples, Status};
 use crate::core::model::Direction;
 
 /// Bumped whenever the layout below changes.
@@ -240,13 +240,13 @@ impl Writer {
         });
     }
     /// Completion days: None as 0, a day as its zigzag code plus one (two bytes for most).
-    fn samples(&mut self, s: &[Option<i32>]) {
+    fn samples(&mut self, s: &Samples) {
         self.len(s.len());
-        for x in s {
+        for x in s.iter() {
             match x {
                 None => self.varint(0),
                 Some(d) => {
-                    let d = i64::from(*d);
+                    let d = i64::from(d);
                     self.varint((((d << 1) ^ (d >> 63)) as u64) + 1);
                 }
             }
@@ -399,20 +399,17 @@ impl Reader<'_> {
             _ => return None,
         })
     }
-    fn samples(&mut self) -> Option<Vec<Option<i32>>> {
+    fn samples(&mut self) -> Option<Samples> {
         let n = self.len()?;
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            let code = self.varint()?;
-            v.push(match code {
-                0 => None,
+        (0..n)
+            .map(|_| match self.varint()? {
+                0 => Some(None),
                 c => {
                     let z = c - 1;
-                    Some(i32::try_from(((z >> 1) as i64) ^ -((z & 1) as i64)).ok()?)
+                    Some(Some(i32::try_from(((z >> 1) as i64) ^ -((z & 1) as i64)).ok()?))
                 }
-            });
-        }
-        Some(v)
+            })
+            .collect()
     }
     fn fan(&mut self) -> Option<Vec<FanPoint>> {
         let n = self.len()?;

@@ -190,7 +190,7 @@ fn done_when_latest_value_within_tolerance() {
     // Done since the first of the trailing run within tolerance (1.9 at week 4).
     let since = start() + Duration::days(28);
     assert_eq!(f.p50, Some(since));
-    assert!(f.samples.iter().all(|s| *s == Some(-7)));
+    assert!(f.samples.iter().all(|s| s == Some(-7)));
     assert_eq!(f.p_never, 0.0);
 }
 
@@ -303,7 +303,7 @@ fn check_valid(f: &limfac::core::forecast::Forecast) {
     assert!(!f.reason.is_empty() && !f.reason.contains("NaN"));
     match f.status {
         Status::InsufficientData => assert!(f.samples.is_empty()),
-        Status::Done => assert!(f.samples.iter().all(|s| matches!(s, Some(d) if *d <= 0))),
+        Status::Done => assert!(f.samples.iter().all(|s| matches!(s, Some(d) if d <= 0))),
         _ => assert!(!f.samples.is_empty()),
     }
 }

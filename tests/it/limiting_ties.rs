@@ -47,7 +47,7 @@ fn forecast(status: Status, finishing: usize, offset: usize) -> Forecast {
         p80: None,
         p90: None,
         p_never: 1.0 - finishing as f64 / PATHS as f64,
-        samples,
+        samples: samples.into_iter().collect(),
         curve: Vec::new(),
         fan: Vec::new(),
         features: None,

@@ -42,6 +42,7 @@ pub mod evaluate;
 pub mod models;
 pub mod noise;
 pub mod replay;
+pub mod samples;
 pub mod simulate;
 pub mod synthetic;
 pub mod timing;
@@ -57,6 +58,7 @@ use crate::core::model::Direction;
 
 pub use calibrate::Calibration;
 use models::Shape;
+pub use samples::Samples;
 use simulate::{Candidate, SimInput};
 
 /// One reading of a metric (several may share a date).
@@ -191,7 +193,7 @@ pub struct Forecast {
     /// One entry per simulated path: completion as days after `as_of` (None = not within the
     /// horizon). Negative when the path arrived between the last reading and `as_of`. Done
     /// metrics: every entry is the (<= 0) day it got done. Insufficient data: empty.
-    pub samples: Vec<Option<i32>>,
+    pub samples: Samples,
     /// Fitted central curve at each observed date (value space); empty if none.
     pub curve: Vec<CurvePoint>,
     /// Weekly from `as_of`: 26 weeks, or until p90 (at most 104 points). Empty if none.
@@ -443,7 +445,7 @@ pub fn fit(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fitted {
         p80: None,
         p90: None,
         p_never: 1.0,
-        samples: Vec::new(),
+        samples: Samples::default(),
         curve: Vec::new(),
         fan: Vec::new(),
         features: None,
@@ -472,7 +474,7 @@ pub fn fit(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fitted {
             fc.p80 = Some(since);
             fc.p90 = Some(since);
             fc.p_never = 0.0;
-            fc.samples = vec![Some(d); opts.n_sims.max(1)];
+            fc.samples = Samples::repeat(Some(d), opts.n_sims.max(1));
             return Fitted { forecast: fc, dating: None };
         }
     }
