@@ -159,7 +159,9 @@ impl<'a> Forecaster<'a> {
         &self.loaded.snapshot
     }
 
-    /// The outlook as of `as_of` (with the value fans charts draw when `fan`).
+    /// The outlook as of `as_of`: with the value fans and the fitted curves charts draw when
+    /// `fan`, without either otherwise (a report over 20,000 metrics held 160 MB of curves
+    /// that nothing drew).
     pub fn outlook(&self, as_of: NaiveDate, fan: bool) -> Result<Outlook> {
         Ok(self.outlooks(&[(as_of, fan)])?.pop().expect("one asked"))
     }
@@ -289,9 +291,15 @@ impl<'a> Forecaster<'a> {
                 if !changes.unchanged(row.metric_id, as_of) {
                     continue;
                 }
-                let Some(entry) = codec::decode_fitted(&row.fitted) else { continue };
+                let Some(mut entry) = codec::decode_fitted(&row.fitted) else { continue };
                 let Some(seen) = self.seen_of(&entry) else { continue };
+                if !fan {
+                    entry.fitted.forecast.curve = Vec::new();
+                }
                 miss[i] = false;
+                // Decoded: the encoded fit is not needed again (a warm report over 20,000
+                // metrics would hold 56 MB of them until the calibration is known).
+                let row = crate::store::CachedForecast { fitted: Vec::new(), ..row };
                 found.push(ValidEntry { i, row, entry, seen });
             }
             missing.push(miss);
@@ -336,7 +344,7 @@ impl<'a> Forecaster<'a> {
                         let (as_of, fan) = asks[a];
                         let (cal, digest) = &cals[a];
                         let dated = fitted.dating.is_some();
-                        let f = fitted.finish(&options(&metrics[i], as_of, fan, horizon), &cal.calibration);
+                        let mut f = fitted.finish(&options(&metrics[i], as_of, fan, horizon), &cal.calibration);
                         let row = NewForecast {
                             metric_id: loaded.ids.metrics[i],
                             inputs: inputs_ref[i].clone(),
@@ -345,6 +353,10 @@ impl<'a> Forecaster<'a> {
                             calibration: dated.then(|| digest.clone()),
                             dated: dated.then(|| codec::encode_dated(&f)),
                         };
+                        if !fan {
+                            // Charts only (see `outlook`); the cache keeps it.
+                            f.curve = Vec::new();
+                        }
                         (i, a, (f, seen), row)
                     })
                     .collect()
