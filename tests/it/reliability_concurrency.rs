@@ -144,7 +144,10 @@ fn backup_while_others_write_is_consistent() {
                     let o = db
                         .std_cmd()
                         .args(["log", "--metric", "power/output", "--engineer", "wang-xm"])
-                        .args(["--value", &i.to_string(), "--note", &format!("writer {w} point {i}")])
+                        // Near the metric's readings, as in the test above: a value the
+                        // "is this a typo?" check would question makes `log` fail without a
+                        // terminal, which is not what this test is about.
+                        .args(["--value", &format!("{}.{i}", 100 + w), "--note", &format!("writer {w} point {i}")])
                         // Texts of their own: citing an open blocker again refers to it.
                         .args(["--blocker", &format!("power:grid permit {w}-{i}")])
                         .args(["--blocker", &format!("people:short {w}-{i}")])
