@@ -602,7 +602,8 @@ impl Store {
     /// parallel (a million rows take a quarter of a second to read, while nothing else can
     /// start): it may see a later state of the file than this connection's snapshot, but a
     /// stored reading is never changed or deleted (corrections are rows of their own, already
-    /// in `overlays`), so the rows up to `upto_id` are the same in both.
+    /// in `overlays`), so the rows up to `upto_id` are the same in both. Inside a write
+    /// transaction (whose rows only this connection sees) everything is read here.
     pub fn readings_scan(
         &self,
         metric_ids: &[i64],
@@ -634,7 +635,12 @@ impl Store {
                 Ok(all)
             };
             let mid = upto_id / 2;
-            let second = (mid > 0)
+            // Not inside a write transaction: another connection would not see what it wrote.
+            let writing = matches!(
+                self.conn.transaction_state(Some(rusqlite::MAIN_DB)),
+                Ok(rusqlite::TransactionState::Write)
+            );
+            let second = (mid > 0 && !writing)
                 .then(|| {
                     Connection::open_with_flags(
                         &self.path,
