@@ -425,13 +425,30 @@ fn resolutions(
 /// every row so that importing into an empty database with
 /// `--create-missing` recreates the metrics too.
 pub fn write_rows<W: Write>(out: W, points: &[StoredPoint], metrics: &[Metric]) -> csv::Result<()> {
-    let by_key: std::collections::HashMap<(&str, &str), &Metric> =
-        metrics.iter().map(|m| ((m.project.as_str(), m.metric.as_str()), m)).collect();
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS)?;
+    let mut w = RowWriter::new(out, metrics)?;
     for p in points {
-        let m = by_key.get(&(p.point.project.as_str(), p.point.metric.as_str()));
-        w.write_record([
+        w.write(p)?;
+    }
+    w.finish()
+}
+
+/// [`write_rows`] a point at a time: the header first, then each point as it comes.
+pub struct RowWriter<'a, W: Write> {
+    by_key: std::collections::HashMap<(&'a str, &'a str), &'a Metric>,
+    w: csv::Writer<W>,
+}
+
+impl<'a, W: Write> RowWriter<'a, W> {
+    pub fn new(out: W, metrics: &'a [Metric]) -> csv::Result<RowWriter<'a, W>> {
+        let by_key = metrics.iter().map(|m| ((m.project.as_str(), m.metric.as_str()), m)).collect();
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(COLUMNS)?;
+        Ok(RowWriter { by_key, w })
+    }
+
+    pub fn write(&mut self, p: &StoredPoint) -> csv::Result<()> {
+        let m = self.by_key.get(&(p.point.project.as_str(), p.point.metric.as_str()));
+        self.w.write_record([
             p.point.date.format("%Y-%m-%d").to_string(),
             p.point.project.clone(),
             p.point.metric.clone(),
@@ -446,10 +463,13 @@ pub fn write_rows<W: Write>(out: W, points: &[StoredPoint], metrics: &[Metric]) 
             m.map(|m| m.tolerance.to_string()).unwrap_or_default(),
             m.and_then(|m| m.unit.clone()).unwrap_or_default(),
             resolved_cell(&p.resolved),
-        ])?;
+        ])
     }
-    w.flush()?;
-    Ok(())
+
+    pub fn finish(mut self) -> csv::Result<()> {
+        self.w.flush()?;
+        Ok(())
+    }
 }
 
 /// The `blocker_resolved` cell for a point's blockers: empty while all are

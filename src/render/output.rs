@@ -35,6 +35,11 @@ impl Output {
         self.out.write_all(b"\n")
     }
 
+    /// Standard output (or the test buffer) itself, for what is written as it is made.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
     pub fn raw(&mut self, s: &[u8]) -> io::Result<()> {
         self.out.write_all(s)
     }

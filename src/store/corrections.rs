@@ -268,19 +268,33 @@ impl Store {
     /// Points with every correction applied (retracted ones flagged), in
     /// date order, optionally one point or one review's.
     pub(super) fn current_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<ListedPoint>> {
-        let raw = self.raw_points(point, review)?;
-        let overlays = self.overlays()?;
-        if overlays.is_empty() {
-            return Ok(raw.into_iter().map(|p| ListedPoint { point: p, amended: false, retracted: false }).collect());
-        }
-        let handles: HashMap<i64, String> = {
-            let mut stmt = self.conn.prepare("SELECT id, handle FROM engineer")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut out: Vec<ListedPoint> = raw
-            .into_iter()
-            .map(|mut p| {
+        let mut out = Vec::new();
+        self.current_points_each(point, review, &mut |p| {
+            out.push(p);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`current_points`](Self::current_points) one at a time, in the same order (by date
+    /// as corrected, then id), to `f`. Points are read in their recorded order; the few that
+    /// a correction moved to another date are read first and merged in where they now belong.
+    pub(super) fn current_points_each(
+        &self,
+        point: Option<i64>,
+        review: Option<i64>,
+        f: &mut dyn FnMut(ListedPoint) -> Result<()>,
+    ) -> Result<()> {
+        self.read(|| {
+            let overlays = self.overlays()?;
+            let handles: HashMap<i64, String> = if overlays.is_empty() {
+                HashMap::new()
+            } else {
+                let mut stmt = self.conn.prepare("SELECT id, handle FROM engineer")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let listed = |mut p: StoredPoint| -> ListedPoint {
                 let Some(o) = overlays.get(&p.id) else {
                     return ListedPoint { point: p, amended: false, retracted: false };
                 };
@@ -298,9 +312,38 @@ impl Store {
                     p.point.engineer = h.clone();
                 }
                 ListedPoint { point: p, amended, retracted: o.retracted }
-            })
-            .collect();
-        out.sort_by(|a, b| a.point.point.date.cmp(&b.point.point.date).then(a.point.id.cmp(&b.point.id)));
-        Ok(out)
+            };
+            let key = |l: &ListedPoint| (l.point.point.date, l.point.id);
+            // The moved ones, in the order they now belong.
+            let mut moved_ids: Vec<i64> =
+                overlays.iter().filter(|(_, o)| o.date.is_some()).map(|(id, _)| *id).collect();
+            moved_ids.sort_unstable();
+            let mut moved: Vec<ListedPoint> = Vec::new();
+            for &id in &moved_ids {
+                if point.is_some_and(|p| p != id) {
+                    continue;
+                }
+                self.raw_points_each(Some(id), review, &mut |p| {
+                    moved.push(listed(p));
+                    Ok(())
+                })?;
+            }
+            moved.sort_by_key(key);
+            let mut moved = moved.into_iter().peekable();
+            self.raw_points_each(point, review, &mut |p| {
+                if moved_ids.binary_search(&p.id).is_ok() {
+                    return Ok(());
+                }
+                let l = listed(p);
+                while let Some(m) = moved.next_if(|m| key(m) < key(&l)) {
+                    f(m)?;
+                }
+                f(l)
+            })?;
+            for m in moved {
+                f(m)?;
+            }
+            Ok(())
+        })
     }
 }

@@ -88,6 +88,72 @@ pub struct RestoreSummary {
 impl Store {
     /// The whole database, as the record was made.
     pub fn dump(&self) -> Result<Dump> {
+        self.read(|| Ok(Dump { points: self.raw_points(None, None)?, ..self.dump_but_points()? }))
+    }
+
+    /// [`dump`](Self::dump) as pretty JSON into `out`, the points written as they are read
+    /// (a million points took a gigabyte of memory held whole): the same bytes as
+    /// `serde_json::to_writer_pretty(out, &self.dump()?)`.
+    pub fn dump_to(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        use serde::ser::{Error as _, SerializeSeq, SerializeStruct, Serializer};
+        /// The points, serialized as the store reads them.
+        struct Points<'a> {
+            store: &'a Store,
+            /// What stopped the reading, said in full after serde's one-line error.
+            failed: &'a std::cell::RefCell<Option<anyhow::Error>>,
+        }
+        impl serde::Serialize for Points<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(None)?;
+                let mut written: Option<S::Error> = None;
+                let read = self.store.raw_points_each(None, None, &mut |p| {
+                    seq.serialize_element(&p).map_err(|e| {
+                        let said = anyhow::anyhow!("{e}");
+                        written = Some(e);
+                        said
+                    })
+                });
+                if let Some(e) = written {
+                    return Err(e);
+                }
+                if let Err(e) = read {
+                    let said = S::Error::custom(&e);
+                    *self.failed.borrow_mut() = Some(e);
+                    return Err(said);
+                }
+                SerializeSeq::end(seq)
+            }
+        }
+        self.read(|| {
+            let d = self.dump_but_points()?;
+            let failed = std::cell::RefCell::new(None);
+            let mut ser = serde_json::Serializer::pretty(&mut *out);
+            let written = (|| {
+                let mut st = (&mut ser).serialize_struct("Dump", 10)?;
+                st.serialize_field("archive_events", &d.archive_events)?;
+                st.serialize_field("blockers", &d.blockers)?;
+                st.serialize_field("corrections", &d.corrections)?;
+                st.serialize_field("deadlines", &d.deadlines)?;
+                st.serialize_field("engineers", &d.engineers)?;
+                st.serialize_field("metrics", &d.metrics)?;
+                st.serialize_field("points", &Points { store: self, failed: &failed })?;
+                st.serialize_field("projects", &d.projects)?;
+                st.serialize_field("reviews", &d.reviews)?;
+                st.serialize_field("schema_version", &d.schema_version)?;
+                SerializeStruct::end(st)
+            })();
+            match (written, failed.into_inner()) {
+                (_, Some(e)) => Err(e),
+                // A closed pipe stays an io::Error (the command line ends quietly on one).
+                (Err(e), None) if e.is_io() => Err(std::io::Error::from(e).into()),
+                (Err(e), None) => Err(e.into()),
+                (Ok(()), None) => Ok(()),
+            }
+        })
+    }
+
+    /// Everything in the dump but the points.
+    fn dump_but_points(&self) -> Result<Dump> {
         let mut stmt = self.conn.prepare(
             "SELECT b.id, b.category, b.text, p.slug, m.slug, e.handle, b.opened, b.resolved, b.point_id
              FROM blocker b JOIN project p ON p.id = b.project_id
@@ -124,7 +190,7 @@ impl Store {
             deadlines: self.deadlines()?,
             engineers: self.engineers()?,
             metrics: self.metrics(None)?,
-            points: self.raw_points(None, None)?,
+            points: Vec::new(),
             projects: self.projects()?,
             reviews: self.reviews()?.into_iter().map(|(r, _)| r).collect(),
             schema_version: self.schema_version()?,

@@ -195,6 +195,28 @@ impl Store {
 
     /// Points as they stand now (every correction applied, retracted ones
     /// left out) with their notes, optionally only one review's, in date order.
+    /// How many points [`points`](Self::points) holds: all but the retracted ones.
+    pub fn point_count(&self) -> Result<u64> {
+        self.read(|| {
+            let all: i64 = self.conn.query_row("SELECT count(*) FROM point", [], |r| r.get(0))?;
+            let retracted = self.overlays()?.values().filter(|o| o.retracted).count();
+            Ok((all as u64).saturating_sub(retracted as u64))
+        })
+    }
+
+    /// [`points`](Self::points) one at a time, in the same order, to `f`; how many.
+    pub fn points_each(&self, review: Option<i64>, f: &mut dyn FnMut(StoredPoint) -> Result<()>) -> Result<u64> {
+        let mut n = 0;
+        self.current_points_each(None, review, &mut |l| {
+            if l.retracted {
+                return Ok(());
+            }
+            n += 1;
+            f(l.point)
+        })?;
+        Ok(n)
+    }
+
     pub fn points(&self, review: Option<i64>) -> Result<Vec<StoredPoint>> {
         self.read(|| {
             Ok(self.current_points(None, review)?.into_iter().filter(|l| !l.retracted).map(|l| l.point).collect())
@@ -208,6 +230,22 @@ impl Store {
     }
 
     fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
+        let mut v = Vec::new();
+        self.raw_points_each(point, review, &mut |p| {
+            v.push(p);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// [`raw_points`](Self::raw_points) one at a time, in the same order, to `f`: an export of
+    /// a million points need not hold them all.
+    pub(super) fn raw_points_each(
+        &self,
+        point: Option<i64>,
+        review: Option<i64>,
+        f: &mut dyn FnMut(StoredPoint) -> Result<()>,
+    ) -> Result<()> {
         // Per point: the blockers it cited, and when each was resolved.
         type Cited = (Vec<(String, String)>, Vec<Option<NaiveDate>>);
         let mut blockers: HashMap<i64, Cited> = HashMap::new();
@@ -222,7 +260,7 @@ impl Store {
             e.0.push((cat, text));
             e.1.push(resolved);
         }
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT pt.id, pt.date, p.slug, m.slug, e.handle, pt.value, pt.note, pt.review_id, r.kind, rv.handle
              FROM point pt
              JOIN metric m ON m.id = pt.metric_id
@@ -230,32 +268,37 @@ impl Store {
              JOIN engineer e ON e.id = pt.engineer_id
              LEFT JOIN review r ON r.id = pt.review_id
              LEFT JOIN engineer rv ON rv.id = r.reviewer_id
-             WHERE (?1 IS NULL OR pt.review_id = ?1) AND (?2 IS NULL OR pt.id = ?2)
+             WHERE {} AND {}
              ORDER BY pt.date, pt.id",
-        )?;
-        let v = stmt
-            .query_map([review, point], |r| {
-                let id: i64 = r.get(0)?;
-                let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
-                Ok(StoredPoint {
-                    id,
-                    point: Point {
-                        date: date_col(r, 1)?,
-                        project: r.get(2)?,
-                        metric: r.get(3)?,
-                        engineer: r.get(4)?,
-                        value: r.get(5)?,
-                        note: r.get(6)?,
-                        review: r.get(7)?,
-                    },
-                    kind: r.get::<_, Option<String>>(8)?.map(|k| k.parse().unwrap_or(ReviewKind::Weekly)),
-                    reviewer: r.get(9)?,
-                    blockers: cited,
-                    resolved,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(v)
+            // Each filter given as a plain equality, which SQLite answers through an index
+            // (`?1 IS NULL OR ...` made it read every point to find one).
+            if review.is_some() { "pt.review_id = ?1" } else { "?1 IS NULL" },
+            if point.is_some() { "pt.id = ?2" } else { "?2 IS NULL" },
+        ))?;
+        let rows = stmt.query_map([review, point], |r| {
+            let id: i64 = r.get(0)?;
+            let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
+            Ok(StoredPoint {
+                id,
+                point: Point {
+                    date: date_col(r, 1)?,
+                    project: r.get(2)?,
+                    metric: r.get(3)?,
+                    engineer: r.get(4)?,
+                    value: r.get(5)?,
+                    note: r.get(6)?,
+                    review: r.get(7)?,
+                },
+                kind: r.get::<_, Option<String>>(8)?.map(|k| k.parse().unwrap_or(ReviewKind::Weekly)),
+                reviewer: r.get(9)?,
+                blockers: cited,
+                resolved,
+            })
+        })?;
+        for p in rows {
+            f(p?)?;
+        }
+        Ok(())
     }
 
     /// The latest reading of a metric as it stands now, for the interactive prompt.
@@ -636,10 +679,8 @@ impl Store {
             };
             let mid = upto_id / 2;
             // Not inside a write transaction: another connection would not see what it wrote.
-            let writing = matches!(
-                self.conn.transaction_state(Some(rusqlite::MAIN_DB)),
-                Ok(rusqlite::TransactionState::Write)
-            );
+            let writing =
+                matches!(self.conn.transaction_state(Some(rusqlite::MAIN_DB)), Ok(rusqlite::TransactionState::Write));
             let second = (mid > 0 && !writing)
                 .then(|| {
                     Connection::open_with_flags(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use super::{write_private, Ctx};
+use super::Ctx;
 use crate::formats::csv;
 use crate::render::output::Output;
 
@@ -42,22 +42,47 @@ enum ExportFormat {
 
 pub fn run(args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
-    let points = store.points(None)?;
     let metrics = store.metrics(None)?;
-    let mut buf = Vec::new();
-    match args.format {
-        ExportFormat::Csv => csv::write_rows(&mut buf, &points, &metrics)?,
-        ExportFormat::Json => {
-            serde_json::to_writer_pretty(&mut buf, &store.dump()?)?;
-            buf.push(b'\n');
+    // Written as read, never held whole: a million points made a gigabyte of JSON in memory.
+    let write = |w: &mut dyn std::io::Write| -> Result<u64> {
+        match args.format {
+            ExportFormat::Csv => {
+                let mut rows = csv::RowWriter::new(&mut *w, &metrics).map_err(io_first)?;
+                let n = store.points_each(None, &mut |p| rows.write(&p).map_err(io_first))?;
+                rows.finish().map_err(io_first)?;
+                Ok(n)
+            }
+            ExportFormat::Json => {
+                store.dump_to(&mut *w)?;
+                w.write_all(b"\n")?;
+                store.point_count()
+            }
         }
-    }
+    };
     match &args.out {
         Some(path) => {
-            write_private(path, &buf)?;
-            out.note(format!("exported {} points to {}", points.len(), path.display()));
+            let mut n = 0;
+            crate::platform::files::write_with("--out", path, |w| {
+                n = write(w)?;
+                Ok(())
+            })?;
+            out.note(format!("exported {n} points to {}", path.display()));
         }
-        None => out.raw(&buf)?,
+        None => {
+            write(out.writer())?;
+        }
     }
     Ok(())
+}
+
+/// A CSV writer's error, its io::Error itself when it has one: a closed pipe must be seen
+/// as one (the command line ends quietly on it).
+fn io_first(e: ::csv::Error) -> anyhow::Error {
+    if !e.is_io_error() {
+        return e.into();
+    }
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(io) => io.into(),
+        other => anyhow::anyhow!("cannot write the CSV: {other:?}"),
+    }
 }
