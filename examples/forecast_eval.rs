@@ -28,6 +28,10 @@ fn main() {
     let mut sets = datasets::tuning(per_family);
     sets.extend(datasets::checking(per_family));
     let self_cal = args.iter().any(|a| a == "--self");
+    // `--cal FILE`: a calibration as JSON (from `fit_forecast_defaults -- --json FILE`) in
+    // place of the shipped one, to measure a new fit before writing it.
+    let given: Option<Calibration> = arg("--cal")
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(&p).expect("read --cal")).expect("a calibration"));
     let mut all: Vec<Scored> = Vec::new();
     for (name, hs) in &sets {
         // With --self: each set is one organization; a forecast as of D uses the calibration
@@ -51,6 +55,8 @@ fn main() {
                 let opts = Options { fan: false, ..Options::new(as_of, seed) };
                 if self_cal {
                     forecast_with(spec, rs, &opts, &cal_at(as_of))
+                } else if let Some(cal) = &given {
+                    forecast_with(spec, rs, &opts, cal)
                 } else {
                     forecast(spec, rs, &opts)
                 }
@@ -81,7 +87,7 @@ fn main() {
 pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
     all.iter()
         .filter(|s| s.family == family)
-        .take(80)
+        .take(5000)
         .map(|s| {
             format!(
                 "{} {} {} {:>11} n={:3} q={:?} base={:?} truth={:?}",

@@ -108,19 +108,14 @@ fn groups_with_dates(scored: &[Scored]) -> Vec<(String, String)> {
 /// level so that it cannot silently get worse: (set, group, figure, lowest, highest). The
 /// figure is `p10`, `p50` (truth on or before it) or `inside` (p10–p90). Every entry is a
 /// known shortfall reported in the closing note; remove it when the band is met.
-const SHORTFALLS: [(&str, &str, &str, f64, f64); 7] = [
-    // Musa/DACS defect discovery: the last defects of a system take longer than the pace so
-    // far says; the dates come too early at late cuts and the ranges are too narrow.
-    ("musa-check", "all", "p50", 0.33, 0.60),
-    ("musa-check", "all", "inside", 0.60, 0.90),
-    ("musa-check", "verdict converging", "p50", 0.28, 0.60),
+const SHORTFALLS: [(&str, &str, &str, f64, f64); 3] = [
+    // Musa/DACS defect discovery: the dates come too early at early cuts (the last defects of
+    // a system take longer than the pace so far says) and too late at late ones; too early on
+    // the whole.
+    ("musa-check", "all", "p50", 0.36, 0.60),
+    ("musa-check", "verdict converging", "p50", 0.31, 0.60),
     // Rhino's areas judged stalled: p50 a little late on the half not tuned on.
-    ("rhino-check", "verdict stalled", "p50", 0.40, 0.66),
-    // Synthetic work judged stalled: ranges a little narrow.
-    ("synthetic-check", "verdict stalled", "inside", 0.65, 0.90),
-    // Tomcat and printer histories judged stalled (27 forecasts): ranges a little narrow.
-    ("srm-other-check", "verdict stalled", "inside", 0.60, 0.90),
-    ("srm-other-check", "verdict stalled", "p10", 0.0, 0.27),
+    ("rhino-check", "verdict stalled", "p50", 0.40, 0.63),
 ];
 
 fn band(set: &str, group: &str, figure: &str) -> (f64, f64) {
@@ -159,8 +154,6 @@ fn quantiles_are_calibrated_per_data_set_and_verdict() {
 }
 
 /// Each synthetic family that finishes has its truth on or before p50 in 30–70% of cases.
-/// Known shortfall: milestone-like small counts (`small_count`) are dated a little late
-/// (held at most 0.75).
 #[test]
 fn every_finishing_synthetic_family_is_within_the_band() {
     let (_, t) = rolling();
@@ -168,8 +161,7 @@ fn every_finishing_synthetic_family_is_within_the_band() {
     for family in limfac::core::forecast::synthetic::FINISHING {
         let g = &t[&("synthetic-check".to_string(), format!("family {family}"))];
         let p50 = g.rate(1).unwrap_or(0.0);
-        let hi = if family == "small_count" { 0.75 } else { 0.70 };
-        if !(0.30..=hi).contains(&p50) {
+        if !(0.30..=0.70).contains(&p50) {
             failures.push(format!("{family}: truth ≤ p50 {p50:.2}"));
         }
     }
@@ -184,9 +176,7 @@ fn finished_work_rarely_gets_never() {
     for set in SETS {
         let g = &t[&(set.to_string(), "all".to_string())];
         let share = g.finished_p50_never as f64 / g.finished.max(1) as f64;
-        // Known shortfall: Musa/DACS 4 of 38 (its longest systems run past the horizon late).
-        let limit = if set == "musa-check" { 0.12 } else { 0.10 };
-        assert!(share <= limit, "{set}: p50 = never on {share:.2} of finished work{}", table_text(t));
+        assert!(share <= 0.10, "{set}: p50 = never on {share:.2} of finished work{}", table_text(t));
     }
 }
 
@@ -195,7 +185,7 @@ fn finished_work_rarely_gets_never() {
 /// plateaus short of the target and divergers are called converging under 5% of the time.
 /// Known shortfall: the synthetic small counts that barely move (`flat_count`) look like the
 /// small Rhino areas that did finish in one step, and some get a p50 within their data: the
-/// flat series as a whole are held under 18%, Rhino's real flat areas under 10%.
+/// flat series as a whole are held under 14%, Rhino's real flat areas under 10%.
 #[test]
 fn flat_plateaus_and_divergers_are_not_converging() {
     let (scored, t) = mid_life();
@@ -211,7 +201,7 @@ fn flat_plateaus_and_divergers_are_not_converging() {
         matches!(s.family.as_str(), "flat" | "flat_count") || s.id.starts_with("t262") && s.family == "flat"
     };
     let (r, n) = share(&flat, &converging_or_early);
-    assert!(n >= 60 && r < 0.18, "flat series converging or dated early: {r:.3} of {n}{}", table_text(t));
+    assert!(n >= 60 && r < 0.14, "flat series converging or dated early: {r:.3} of {n}{}", table_text(t));
     let real_flat = |s: &Scored| s.id.starts_with("t262") && s.family == "flat";
     let (r, n) = share(&real_flat, &converging_or_early);
     assert!(n >= 10 && r < 0.10, "Rhino's flat areas converging or dated early: {r:.3} of {n}{}", table_text(t));
@@ -225,7 +215,7 @@ fn flat_plateaus_and_divergers_are_not_converging() {
 /// Mean pinball loss (p10/p50/p80/p90, days) at most 0.8× the Monte Carlo throughput method's,
 /// overall and on histories of 10+ dates, on every data set. Known shortfall: on Musa/DACS
 /// defect discovery, whose steady decline is what the throughput method models best, limfac
-/// is worse (held at most 1.25×).
+/// is worse (held at most 1.14×).
 #[test]
 fn pinball_loss_beats_the_throughput_method() {
     let (_, t) = rolling();
@@ -234,7 +224,7 @@ fn pinball_loss_beats_the_throughput_method() {
         for group in ["all", "10+ dates"] {
             let g = &t[&(set.to_string(), group.to_string())];
             let r = g.pinball_ratio().unwrap_or(f64::INFINITY);
-            let limit = if set == "musa-check" { 1.25 } else { 0.80 };
+            let limit = if set == "musa-check" { 1.14 } else { 0.80 };
             if r > limit {
                 failures.push(format!("{set} {group}: pinball × {r:.2}"));
             }
