@@ -268,12 +268,7 @@ impl Store {
     /// Points with every correction applied (retracted ones flagged), in
     /// date order, optionally one point or one review's.
     pub(super) fn current_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<ListedPoint>> {
-        let mut out = Vec::new();
-        self.current_points_each(point, review, &mut |p| {
-            out.push(p);
-            Ok(())
-        })?;
-        Ok(out)
+        super::collected(|f| self.current_points_each(point, review, f))
     }
 
     /// [`current_points`](Self::current_points) one at a time, in the same order (by date

@@ -738,6 +738,16 @@ pub(crate) fn fill_missing_uids(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Everything a one-at-a-time reader (`raw_points_each`, ...) gives, collected.
+fn collected<T>(each: impl FnOnce(&mut dyn FnMut(T) -> Result<()>) -> Result<()>) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    each(&mut |x| {
+        v.push(x);
+        Ok(())
+    })?;
+    Ok(v)
+}
+
 /// A row's place in creation order from its uid (the UUID's 128 bits;
 /// a missing or malformed uid sorts last).
 fn uid_order(uid: Option<&str>) -> u128 {

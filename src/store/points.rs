@@ -230,12 +230,7 @@ impl Store {
     }
 
     fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        let mut v = Vec::new();
-        self.raw_points_each(point, review, &mut |p| {
-            v.push(p);
-            Ok(())
-        })?;
-        Ok(v)
+        super::collected(|f| self.raw_points_each(point, review, f))
     }
 
     /// [`raw_points`](Self::raw_points) one at a time, in the same order, to `f`: an export of
