@@ -14,7 +14,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
@@ -187,6 +187,39 @@ impl<'a> Forecaster<'a> {
     /// that nothing drew).
     pub fn outlook(&self, as_of: NaiveDate, fan: bool) -> Result<Outlook> {
         Ok(self.outlooks(&[(as_of, fan)])?.pop().expect("one asked"))
+    }
+
+    /// Metric `i`'s forecast as of `as_of` with its value fan and fitted curve, for its chart,
+    /// through the cache: the others are not forecast again with theirs. Dated with this
+    /// run's calibration of that date.
+    pub fn with_fan(&self, as_of: NaiveDate, i: usize) -> Result<Forecast> {
+        let s = self.snapshot();
+        // `model::restrict_metrics` to metric i, without copying the other metrics' readings.
+        let one = Loaded {
+            snapshot: Snapshot {
+                projects: s.projects.clone(),
+                engineers: s.engineers.clone(),
+                metrics: vec![s.metrics[i].clone()],
+                observations: s
+                    .observations_of(i)
+                    .iter()
+                    .map(|o| crate::core::model::Observation { metric: 0, ..*o })
+                    .collect(),
+                blockers: s.blockers.clone(),
+                deadlines: s.deadlines.clone(),
+            },
+            ids: SnapshotIds {
+                metrics: vec![self.loaded.ids.metrics[i]],
+                engineers: self.loaded.ids.engineers.clone(),
+            },
+            marks: self.loaded.marks,
+            with_points: self.loaded.with_points,
+            complete: false,
+        };
+        let child = Forecaster::new(self.store, &one, self.horizon);
+        child.calibrations.borrow_mut().insert(as_of, self.calibration_with_digest(as_of)?);
+        let mut all = child.forecasts(&[(as_of, true)])?;
+        Ok(all.pop().and_then(|mut v| v.pop()).context("one metric forecast")?.0)
     }
 
     /// Outlooks as of each date asked, computing what is not cached in one pass.

@@ -18,6 +18,10 @@ use crate::render::template::Charts;
 /// `fan`), in the order asked.
 pub type OutlooksAt<'a> = dyn Fn(&[(NaiveDate, bool)]) -> Result<Vec<analysis::Outlook>> + 'a;
 
+/// One metric's forecast as of a date with the value fan and fitted curve its chart draws
+/// (the metric as a position in the snapshot).
+pub type FanOf<'a> = dyn Fn(NaiveDate, usize) -> Result<crate::core::forecast::Forecast> + 'a;
+
 /// The report as of `as_of` (and the week before, for what changed), plus
 /// its charts when `with_charts`, and the limiting factor week by week over
 /// the last `history_weeks` weeks. Every outlook it needs is asked of
@@ -29,6 +33,7 @@ pub fn build(
     with_charts: bool,
     history_weeks: u32,
     outlooks_at: &OutlooksAt<'_>,
+    fan_of: &FanOf<'_>,
 ) -> Result<(Report, Charts)> {
     // The history covers the last `history_weeks` weeks, this one included:
     // the weeks before last week are forecast too, oldest first. The HTML
@@ -41,13 +46,14 @@ pub fn build(
     } else {
         Vec::new()
     };
-    // The HTML report draws the limiting factor's chart, which needs its fan.
-    let mut asks: Vec<(NaiveDate, bool)> = vec![(as_of, with_charts)];
+    // No fans: the HTML report draws one metric's chart, whose fan is asked for alone below
+    // (the dates are the same with or without the fan).
+    let mut asks: Vec<(NaiveDate, bool)> = vec![(as_of, false)];
     let previous_date = week_before(1);
     asks.extend(previous_date.map(|d| (d, false)));
     asks.extend(history_dates.iter().chain(&trail_dates).map(|&d| (d, false)));
     let mut all = outlooks_at(&asks)?.into_iter();
-    let now = all.next().context("no outlook for the report's date")?;
+    let mut now = all.next().context("no outlook for the report's date")?;
     let previous = match previous_date {
         Some(_) => Some(all.next().context("no outlook for the week before")?),
         None => None,
@@ -64,6 +70,7 @@ pub fn build(
     if with_charts {
         if let Some(lf) = &now.analysis.limiting_factor {
             if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
+                now.forecasts[m] = fan_of(as_of, m)?;
                 let c = chart_data::metric_chart(snapshot, &now, m, true);
                 charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
             }

@@ -87,9 +87,15 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         let loaded = crate::cli::forecasting::Loaded::full(&store)?;
         let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, horizon);
         let policy = Policy { reviewer: ctx.settings.reviewer.as_deref(), weekly_risk: ctx.settings.weekly_risk };
-        crate::render::report::build(&loaded.snapshot, ctx.clock.today, &policy, false, DEMO_HISTORY_WEEKS, &|asks| {
-            forecaster.outlooks(asks)
-        })?
+        crate::render::report::build(
+            &loaded.snapshot,
+            ctx.clock.today,
+            &policy,
+            false,
+            DEMO_HISTORY_WEEKS,
+            &|asks| forecaster.outlooks(asks),
+            &|as_of, m| forecaster.with_fan(as_of, m),
+        )?
     };
     out.raw(crate::render::template::render(&report, crate::render::template::MARKDOWN, false, &none)?.as_bytes())?;
     out.line("")?;

@@ -128,6 +128,7 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         args.format == ReportFormat::Html,
         args.history,
         &|asks| forecaster.outlooks(asks),
+        &|as_of, m| forecaster.with_fan(as_of, m),
     );
     bar.finish_and_clear();
     let (report, charts) = built?;
