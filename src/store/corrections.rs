@@ -310,22 +310,23 @@ impl Store {
             };
             let key = |l: &ListedPoint| (l.point.point.date, l.point.id);
             // The moved ones, in the order they now belong.
-            let mut moved_ids: Vec<i64> =
-                overlays.iter().filter(|(_, o)| o.date.is_some()).map(|(id, _)| *id).collect();
+            let mut moved_ids: Vec<i64> = overlays
+                .iter()
+                .filter(|(id, o)| o.date.is_some() && point.is_none_or(|p| p == **id))
+                .map(|(id, _)| *id)
+                .collect();
             moved_ids.sort_unstable();
+            // All read in one query (one for each made every such call read every blocker).
             let mut moved: Vec<ListedPoint> = Vec::new();
-            for &id in &moved_ids {
-                if point.is_some_and(|p| p != id) {
-                    continue;
-                }
-                self.raw_points_each(Some(id), review, &mut |p| {
+            if !moved_ids.is_empty() {
+                self.raw_points_each(Some(&moved_ids), review, &mut |p| {
                     moved.push(listed(p));
                     Ok(())
                 })?;
             }
             moved.sort_by_key(key);
             let mut moved = moved.into_iter().peekable();
-            self.raw_points_each(point, review, &mut |p| {
+            self.raw_points_each(point.as_ref().map(std::slice::from_ref), review, &mut |p| {
                 if moved_ids.binary_search(&p.id).is_ok() {
                     return Ok(());
                 }
