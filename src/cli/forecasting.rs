@@ -222,6 +222,20 @@ impl<'a> Forecaster<'a> {
         Ok(all.pop().and_then(|mut v| v.pop()).context("one metric forecast")?.0)
     }
 
+    /// What metric `i`'s chart as of `as_of` draws: its forecast with the value fan
+    /// ([`Forecaster::with_fan`]) and its readings (from the snapshot when it holds them,
+    /// else read for this metric alone).
+    pub fn charted(&self, as_of: NaiveDate, i: usize) -> Result<(Forecast, Vec<crate::core::model::Observation>)> {
+        let forecast = self.with_fan(as_of, i)?;
+        let series = self.readings(&[i])?.pop().context("one metric's readings")?;
+        let metric = i as u32;
+        let observations = series
+            .iter()
+            .map(|&(engineer, date, value)| crate::core::model::Observation { metric, engineer, date, value })
+            .collect();
+        Ok((forecast, observations))
+    }
+
     /// Outlooks as of each date asked, computing what is not cached in one pass.
     pub fn outlooks(&self, asks: &[(NaiveDate, bool)]) -> Result<Vec<Outlook>> {
         let all = self.forecasts(asks)?;

@@ -96,6 +96,9 @@ pub struct Outlook {
     /// Per metric, who reported it (indices into `snapshot.engineers`) and when last, up to
     /// the as-of date: the report's coverage.
     pub heard: Vec<Vec<(u32, NaiveDate)>>,
+    /// Per metric, how much of its gap is still open as of the as-of date (see [`gap_open`]):
+    /// what the limiting-factor analysis weighed, and what the fever chart shows as closed.
+    pub gap_open: Vec<f64>,
 }
 
 /// What the analysis reads of one metric's readings up to the as-of date, besides its
@@ -334,7 +337,7 @@ pub fn outlook_with(
         gap_open: &gap_open,
     });
     let heard = seen.into_iter().map(|s| s.heard).collect();
-    Outlook { as_of, record: cal.record.clone(), forecasts, views, analysis, heard }
+    Outlook { as_of, record: cal.record.clone(), forecasts, views, analysis, heard, gap_open }
 }
 
 /// Why a metric has its status, in one sentence: the forecast's own, except

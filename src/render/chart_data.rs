@@ -9,16 +9,24 @@ use chrono::NaiveDate;
 
 use crate::core::analysis::Outlook;
 use crate::core::forecast::Status;
-use crate::core::model::{Direction, Snapshot};
+use crate::core::model::{Direction, Observation, Snapshot};
 use crate::render::chart::{FeverChart, FeverProject, MetricChart, Series};
 
-/// The chart of metric `m` (an index into `snapshot.metrics`).
-pub fn metric_chart(snapshot: &Snapshot, outlook: &Outlook, m: usize, highlight: bool) -> MetricChart {
+/// The chart of metric `m` (an index into `snapshot.metrics`), drawing `observations` (its
+/// readings: `snapshot.observations_of(m)` when the snapshot holds them; a command that did
+/// not load every reading reads the one metric's).
+pub fn metric_chart(
+    snapshot: &Snapshot,
+    outlook: &Outlook,
+    m: usize,
+    observations: &[Observation],
+    highlight: bool,
+) -> MetricChart {
     let metric = &snapshot.metrics[m];
     let f = &outlook.forecasts[m];
     let view = &outlook.views[m];
     let mut by_engineer: BTreeMap<&str, Vec<(NaiveDate, f64)>> = BTreeMap::new();
-    for o in snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of) {
+    for o in observations.iter().filter(|o| o.date <= outlook.as_of) {
         let e = &snapshot.engineers[o.engineer as usize];
         by_engineer.entry(e.name.as_str()).or_default().push((o.date, o.value));
     }
@@ -52,31 +60,25 @@ pub fn project_charts(snapshot: &Snapshot, outlook: &Outlook, project: &str) -> 
     let limiting = outlook.analysis.project(project).and_then(|p| p.limiting_metric.clone());
     (0..snapshot.metrics.len())
         .filter(|&m| snapshot.metrics[m].project == project)
-        .map(|m| metric_chart(snapshot, outlook, m, limiting.as_deref() == Some(snapshot.metrics[m].key().as_str())))
+        .map(|m| {
+            let highlight = limiting.as_deref() == Some(snapshot.metrics[m].key().as_str());
+            metric_chart(snapshot, outlook, m, snapshot.observations_of(m), highlight)
+        })
         .collect()
 }
 
 /// Share of the gap closed for a project and everything it depends on: for
-/// each metric on its path that can be forecast, how much of the gap at its
-/// first reading is closed by its latest, averaged. `path` lists the metric
-/// positions on the project's path.
-fn gap_closed(snapshot: &Snapshot, path: &[usize], outlook: &Outlook) -> f64 {
-    let mut shares = Vec::new();
-    for &m in path.iter().filter(|&&m| !outlook.forecasts[m].samples.is_empty()) {
-        let metric = &snapshot.metrics[m];
-        let obs: Vec<_> = snapshot.observations_of(m).iter().filter(|o| o.date <= outlook.as_of).collect();
-        let (Some(first), Some(last)) = (obs.first(), obs.last()) else { continue };
-        let g0 = metric.direction.gap(first.value, metric.target) - metric.tolerance;
-        let g1 = metric.direction.gap(last.value, metric.target) - metric.tolerance;
-        let share = if g1 <= 0.0 {
-            1.0
-        } else if g0 <= 0.0 {
-            0.0
-        } else {
-            1.0 - g1 / g0
-        };
-        shares.push(share.clamp(0.0, 1.0));
-    }
+/// each metric on its path that can be forecast and has readings, the share
+/// of the gap at its first readings closed by its latest (one minus the
+/// analysis's `gap_open`: medians of the first and of the last three
+/// readings, so that one noisy reading does not move a project across the
+/// chart), averaged. `path` lists the metric positions on the project's path.
+fn gap_closed(path: &[usize], outlook: &Outlook) -> f64 {
+    let shares: Vec<f64> = path
+        .iter()
+        .filter(|&&m| !outlook.forecasts[m].samples.is_empty() && !outlook.heard[m].is_empty())
+        .map(|&m| (1.0 - outlook.gap_open[m]).clamp(0.0, 1.0))
+        .collect();
     if shares.is_empty() {
         0.0
     } else {
@@ -118,9 +120,9 @@ pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> 
             path.sort_unstable();
             FeverProject {
                 label: p.slug.clone(),
-                closed: gap_closed(snapshot, &path, now),
+                closed: gap_closed(&path, now),
                 risk: schedule_risk(now, &p.slug),
-                trail: earlier.iter().map(|o| (gap_closed(snapshot, &path, o), schedule_risk(o, &p.slug))).collect(),
+                trail: earlier.iter().map(|o| (gap_closed(&path, o), schedule_risk(o, &p.slug))).collect(),
                 has_deadline: now.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()),
             }
         })

@@ -18,9 +18,11 @@ use crate::render::template::Charts;
 /// `fan`), in the order asked.
 pub type OutlooksAt<'a> = dyn Fn(&[(NaiveDate, bool)]) -> Result<Vec<analysis::Outlook>> + 'a;
 
-/// One metric's forecast as of a date with the value fan and fitted curve its chart draws
-/// (the metric as a position in the snapshot).
-pub type FanOf<'a> = dyn Fn(NaiveDate, usize) -> Result<crate::core::forecast::Forecast> + 'a;
+/// One metric's forecast as of a date with the value fan and fitted curve its chart draws,
+/// and its readings (the metric as a position in the snapshot, which need not hold the
+/// readings of every metric).
+pub type FanOf<'a> =
+    dyn Fn(NaiveDate, usize) -> Result<(crate::core::forecast::Forecast, Vec<crate::core::model::Observation>)> + 'a;
 
 /// The report as of `as_of` (and the week before, for what changed), plus
 /// its charts when `with_charts`, and the limiting factor week by week over
@@ -70,8 +72,9 @@ pub fn build(
     if with_charts {
         if let Some(lf) = &now.analysis.limiting_factor {
             if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
-                now.forecasts[m] = fan_of(as_of, m)?;
-                let c = chart_data::metric_chart(snapshot, &now, m, true);
+                let (forecast, observations) = fan_of(as_of, m)?;
+                now.forecasts[m] = forecast;
+                let c = chart_data::metric_chart(snapshot, &now, m, &observations, true);
                 charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
             }
         }
@@ -111,7 +114,7 @@ pub fn chart_files(
     let limiting = outlook.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
     for (i, m) in snapshot.metrics.iter().enumerate() {
         let highlight = limiting.as_deref() == Some(m.key().as_str());
-        let c = chart_data::metric_chart(snapshot, &outlook, i, highlight);
+        let c = chart_data::metric_chart(snapshot, &outlook, i, snapshot.observations_of(i), highlight);
         write(format!("{}--{}.png", m.project, m.metric), chart::metric(&c, Format::Png)?)?;
     }
     for p in &snapshot.projects {

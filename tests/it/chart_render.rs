@@ -378,7 +378,7 @@ fn the_fan_never_passes_a_metrics_bounds() {
         p.p50 = 95.0 + i as f64 * 5.0;
     }
     f.curve.last_mut().unwrap().value = 101.0;
-    let chart = limfac::render::chart_data::metric_chart(&bounded, &outlook, 0, false);
+    let chart = limfac::render::chart_data::metric_chart(&bounded, &outlook, 0, bounded.observations_of(0), false);
     assert!(chart.fan.len() > 3);
     for (date, p10, p50, p90) in &chart.fan {
         assert!(*p90 <= 100.0 && *p50 <= 100.0 && *p10 <= 100.0, "{date}: {p10} {p50} {p90}");
@@ -464,4 +464,66 @@ fn fever_labels_never_hide_each_other_and_risk_is_explained() {
     }
     let svg = svg_text(chart::fever(&dated, Format::Svg).unwrap());
     assert!(!svg.contains("no deadline"), "no note when every project has a deadline");
+}
+
+/// The fever chart's "gap closed" is what the analysis weighs (`gap_open`: the medians of the
+/// first and of the last three readings), so that one noisy reading does not move a project
+/// across the chart; and it needs only the outlook, not every reading (the fever chart and
+/// the HTML report no longer load them).
+#[test]
+fn the_fever_charts_gap_closed_is_the_analysis_gap_and_ignores_one_noisy_reading() {
+    use limfac::core::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
+    let start = d("2026-06-01");
+    let as_of = d("2026-09-21");
+    let snapshot = |values: &[f64]| Snapshot {
+        projects: vec![Project {
+            slug: "chips".into(),
+            name: "Chips".into(),
+            priority: 1,
+            owner: None,
+            depends_on: vec![],
+            archived: false,
+        }],
+        engineers: vec![Engineer { handle: "li".into(), name: "Li".into(), reports_to: None }],
+        metrics: vec![Metric {
+            project: "chips".into(),
+            metric: "defects".into(),
+            name: None,
+            unit: None,
+            target: 0.0,
+            direction: Direction::Down,
+            tolerance: 0.0,
+            min: None,
+            max: None,
+            archived: false,
+        }],
+        observations: values
+            .iter()
+            .enumerate()
+            .map(|(w, &value)| Observation { metric: 0, engineer: 0, date: start + Days::new(7 * w as u64), value })
+            .collect(),
+        blockers: vec![],
+        deadlines: vec![],
+    };
+    let closed = |values: &[f64]| {
+        let s = snapshot(values);
+        let cal = limfac::core::analysis::org_calibration(&s, as_of, 1095);
+        let outlook = limfac::core::analysis::outlook(&s, as_of, 1095, &cal);
+        assert!(!outlook.forecasts[0].samples.is_empty(), "forecast: {:?}", outlook.forecasts[0].status);
+        let fever = limfac::render::chart_data::fever_chart(&s, &outlook, &[]);
+        (fever.projects[0].closed, 1.0 - outlook.gap_open[0])
+    };
+    // From 96 to 40 (medians of the first and of the last three readings): 58% closed.
+    let expected = 1.0 - 40.0 / 96.0;
+    let steady = [100.0, 96.0, 90.0, 84.0, 77.0, 70.0, 64.0, 58.0, 52.0, 46.0, 40.0, 40.0, 40.0];
+    let (c, from_analysis) = closed(&steady);
+    assert!((c - expected).abs() < 1e-9, "closed {c}");
+    assert_eq!(c, from_analysis);
+    // The same work with one stray last reading (a typo of 4 for 40) is still 58% closed,
+    // not 96%.
+    let mut stray = steady;
+    stray[12] = 4.0;
+    let (c, from_analysis) = closed(&stray);
+    assert!((c - expected).abs() < 1e-9, "closed {c}");
+    assert_eq!(c, from_analysis);
 }

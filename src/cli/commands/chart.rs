@@ -89,10 +89,12 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         out.note(format!("wrote {}", args.out.display()));
         return Ok(());
     }
-    // One metric reads only its own points (500 rows, not the whole database).
+    // One metric reads only its own points (500 rows, not the whole database); the fever
+    // chart none (it draws what the forecasts say); a project's dashboard draws all of its.
     let loaded = match &scope {
         Some((p, Some(m))) => Loaded::scoped(&store, Some((p, Some(m))))?,
-        _ => Loaded::full(&store)?,
+        Some(_) => Loaded::full(&store)?,
+        None => Loaded::without_points(&store)?,
     };
     let snapshot = &loaded.snapshot;
     let forecaster = Forecaster::new(&store, &loaded, horizon);
@@ -101,7 +103,7 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             // One metric: forecast just it (no organization-wide analysis needed), dated with
             // the organization's calibration as the report dates it.
             let outlook = forecaster.outlook(as_of, true)?;
-            chart::metric(&chart_data::metric_chart(snapshot, &outlook, 0, false), format)?
+            chart::metric(&chart_data::metric_chart(snapshot, &outlook, 0, snapshot.observations_of(0), false), format)?
         }
         Some((p, None)) => {
             let outlook = forecaster.outlook(as_of, true)?;

@@ -84,7 +84,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let (report, none) = {
         let store = crate::store::Store::open_for_reading(&path, ctx.clock)?;
         store.begin_snapshot()?;
-        let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+        let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
         let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, horizon);
         let policy = Policy { reviewer: ctx.settings.reviewer.as_deref(), weekly_risk: ctx.settings.weekly_risk };
         crate::render::report::build(
@@ -94,7 +94,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             false,
             DEMO_HISTORY_WEEKS,
             &|asks| forecaster.outlooks(asks),
-            &|as_of, m| forecaster.with_fan(as_of, m),
+            &|as_of, m| forecaster.charted(as_of, m),
         )?
     };
     out.raw(crate::render::template::render(&report, crate::render::template::MARKDOWN, false, &none)?.as_bytes())?;

@@ -101,13 +101,9 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     if let Some(r) = &reviewer {
         store.engineer(r)?;
     }
-    // The HTML report draws charts from the readings; the others read readings only where
-    // the forecast cache does not already hold a metric's forecast.
-    let loaded = if args.format == ReportFormat::Html {
-        crate::cli::forecasting::Loaded::full(&store)?
-    } else {
-        crate::cli::forecasting::Loaded::without_points(&store)?
-    };
+    // Readings are read only where the forecast cache does not already hold a metric's
+    // forecast, and, for the HTML report, the charted metric's (`Forecaster::charted`).
+    let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
     let snapshot = &loaded.snapshot;
     // A large organization takes a moment: say so on a terminal.
     let bar = if snapshot.metrics.len() >= 200 {
@@ -128,7 +124,7 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         args.format == ReportFormat::Html,
         args.history,
         &|asks| forecaster.outlooks(asks),
-        &|as_of, m| forecaster.with_fan(as_of, m),
+        &|as_of, m| forecaster.charted(as_of, m),
     );
     bar.finish_and_clear();
     let (report, charts) = built?;
