@@ -115,6 +115,7 @@ pub fn command() -> clap::Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    crate::platform::memory::limit_arenas();
     // `COMPLETE=bash limfac ...` answers the shell's completion requests and exits.
     clap_complete::CompleteEnv::with_factory(command).complete();
     // No arguments: a short guide to the weekly loop, not a wall of options.
