@@ -103,7 +103,8 @@ fn parsed_in_background(
     const BATCH: usize = 2048;
     const BATCH_BYTES: usize = 1 << 20;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(16);
-    std::thread::spawn(move || {
+    let parser = std::thread::Builder::new().name("limfac-parse".into());
+    let spawned = parser.spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
         let mut bytes = 0;
         for row in csv::read_rows(input, today) {
@@ -121,6 +122,7 @@ fn parsed_in_background(
         }
         let _ = tx.send(batch);
     });
+    spawned.expect("spawn the parser thread");
     rx.into_iter().flatten()
 }
 
