@@ -266,10 +266,17 @@ const LEVELS: [f64; 19] =
 /// The figures of `cases` forecast with `cal`.
 pub fn figures(cases: &[&ReplayCase], cal: &Calibration) -> Figures {
     let pits: Vec<(f64, bool)> = cases.iter().map(|c| (cal.cdf(&c.features, c.weeks), c.done)).collect();
-    let below: Vec<Option<f64>> = pit_cdf(&pits, &TAUS);
+    figures_of_pits(&pits)
+}
+
+/// [`figures`] from each case's PIT (the calibrated forecast's probability of done by the
+/// truth, `Calibration::cdf`) and whether its work got done: all that the figures read of a
+/// case, so that a caller scoring hundreds of thousands of cases need not keep them.
+pub fn figures_of_pits(pits: &[(f64, bool)]) -> Figures {
+    let below: Vec<Option<f64>> = pit_cdf(pits, &TAUS);
     Figures {
-        forecasts: cases.len(),
-        finished: cases.iter().filter(|c| c.done).count(),
+        forecasts: pits.len(),
+        finished: pits.iter().filter(|p| p.1).count(),
         below: [below[0], below[1], below[2], below[3]],
         inside_p10_p90: match (below[0], below[3]) {
             (Some(a), Some(b)) => Some(b - a),
