@@ -287,6 +287,52 @@ impl Table {
     }
 }
 
+/// A table written a row at a time, for listings too long to hold: comfy-table lays a table
+/// out in memory (a million readings as a [`Table`] took 4 GB). The column widths come from
+/// a pass over the rows beforehand; the layout is a [`Table`]'s outside a terminal (cells
+/// left-aligned and padded one space each side, a rule of dashes under the header). Cells
+/// are single lines.
+pub struct StreamedTable {
+    widths: Vec<usize>,
+}
+
+impl StreamedTable {
+    /// A table whose header is `header`, before any row is measured.
+    pub fn new(header: &[&str]) -> StreamedTable {
+        StreamedTable { widths: header.iter().map(|h| max_width(h)).collect() }
+    }
+
+    /// Widens the columns to hold `row`.
+    pub fn measure(&mut self, row: &[String]) {
+        for (w, cell) in self.widths.iter_mut().zip(row) {
+            *w = (*w).max(max_width(cell));
+        }
+    }
+
+    /// The header and the rule under it.
+    pub fn header(&self, out: &mut Output, header: &[&str]) -> io::Result<()> {
+        out.line(self.line(header.iter().copied()))?;
+        out.line(self.widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join(" "))
+    }
+
+    pub fn row(&self, out: &mut Output, row: &[String]) -> io::Result<()> {
+        out.line(self.line(row.iter().map(String::as_str)))
+    }
+
+    fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
+        let mut line = String::new();
+        for (i, (cell, &w)) in cells.zip(&self.widths).enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push(' ');
+            line.push_str(cell);
+            line.push_str(&" ".repeat(w.saturating_sub(max_width(cell)) + 1));
+        }
+        line
+    }
+}
+
 /// The longest word of `s`, in terminal columns.
 fn longest(s: &str) -> usize {
     s.split_whitespace().map(unicode_width::UnicodeWidthStr::width).max().unwrap_or(0)
@@ -411,5 +457,46 @@ pub fn discard_typed_ahead() {
     if flush() == 0 {
         std::thread::sleep(std::time::Duration::from_millis(100));
         flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A streamed table is laid out as the same table held in memory (outside a terminal).
+    #[test]
+    fn a_streamed_table_looks_like_a_table() {
+        let header = ["id", "metric", "note", "corrected"];
+        let rows: Vec<Vec<String>> = vec![
+            vec!["7".into(), "chips/yield-pct".into(), "Baseline: 33.9%".into(), String::new()],
+            vec!["12345".into(), "芯片/良率".into(), "王小明 says 良率 is up…".into(), "amended".into()],
+            vec!["9".into(), "x".into(), String::new(), "retracted".into()],
+        ];
+        let mut t = table(header);
+        let mut streamed = StreamedTable::new(&header);
+        for r in &rows {
+            t.add_row(r.clone());
+            streamed.measure(r);
+        }
+        let buf = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Output::buffer(Box::new(Shared(buf.clone())));
+        streamed.header(&mut out, &header).unwrap();
+        for r in &rows {
+            streamed.row(&mut out, r).unwrap();
+        }
+        drop(out);
+        let text = String::from_utf8(buf.borrow().clone()).unwrap();
+        assert_eq!(text, format!("{}\n", t.render(None)));
     }
 }

@@ -239,6 +239,12 @@ impl Store {
     /// Points as they stand now, filtered, in date order; retracted ones
     /// only when asked for.
     pub fn list_points(&self, f: &PointFilter) -> Result<Vec<ListedPoint>> {
+        super::collected(|each| self.list_points_each(f, each))
+    }
+
+    /// [`list_points`](Self::list_points) one at a time, in the same order, to `each`: a
+    /// million readings listed took 400 MB as a list (4 GB as a table).
+    pub fn list_points_each(&self, f: &PointFilter, each: &mut dyn FnMut(ListedPoint) -> Result<()>) -> Result<()> {
         if let Some(p) = &f.project {
             super::entities::project_id(&self.conn, p)?;
         }
@@ -251,18 +257,16 @@ impl Store {
         if let Some(r) = f.review {
             self.review(r)?;
         }
-        let all = self.current_points(None, f.review)?;
-        Ok(all
-            .into_iter()
-            .filter(|l| f.include_retracted || !l.retracted)
-            .filter(|l| f.project.as_ref().is_none_or(|p| l.point.point.project == *p))
-            .filter(|l| {
-                f.metric.as_ref().is_none_or(|(p, m)| l.point.point.project == *p && l.point.point.metric == *m)
-            })
-            .filter(|l| f.engineer.as_ref().is_none_or(|e| l.point.point.engineer == *e))
-            .filter(|l| f.from.is_none_or(|d| l.point.point.date >= d))
-            .filter(|l| f.to.is_none_or(|d| l.point.point.date <= d))
-            .collect())
+        let wanted = |l: &ListedPoint| {
+            let p = &l.point.point;
+            (f.include_retracted || !l.retracted)
+                && f.project.as_ref().is_none_or(|want| p.project == *want)
+                && f.metric.as_ref().is_none_or(|(want_p, want_m)| p.project == *want_p && p.metric == *want_m)
+                && f.engineer.as_ref().is_none_or(|e| p.engineer == *e)
+                && f.from.is_none_or(|d| p.date >= d)
+                && f.to.is_none_or(|d| p.date <= d)
+        };
+        self.current_points_each(None, f.review, &mut |l| if wanted(&l) { each(l) } else { Ok(()) })
     }
 
     /// Points with every correction applied (retracted ones flagged), in

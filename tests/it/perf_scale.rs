@@ -71,3 +71,28 @@ fn scale_demo_writes_a_csv_that_imports_whole() {
     assert_eq!(summary["points"], 10_000);
     assert_eq!(summary["created_metrics"].as_array().unwrap().len(), 20);
 }
+
+/// `point list` over more readings than a table is laid out in memory for (10,000) streams
+/// them (a million took 4 GB as a table): every reading once, in the order `--json` gives,
+/// in one aligned table under one header.
+#[test]
+fn a_long_listing_is_streamed_whole_and_aligned() {
+    use unicode_width::UnicodeWidthStr;
+    let big = TestDb::new();
+    big.run(&["--db", big.path.to_str().unwrap(), "demo", "--scale", "0.02"]).ok();
+    let json = big.json(&["point", "list", "--json"]);
+    let ids: Vec<i64> = json.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert!(ids.len() > 10_000, "{} readings", ids.len());
+    let table = big.run(&["point", "list"]).ok().stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), ids.len() + 2, "a header, a rule and one line per reading");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>().join(" "),
+        "id date metric engineer value note review corrected"
+    );
+    assert!(lines[1].starts_with("---") && lines[1].chars().all(|c| c == '-' || c == ' '), "{}", lines[1]);
+    let width = lines[1].width();
+    assert!(lines.iter().all(|l| l.width() == width), "every line as wide as the rule");
+    let listed: Vec<i64> = lines[2..].iter().map(|l| l.split_whitespace().next().unwrap().parse().unwrap()).collect();
+    assert_eq!(listed, ids);
+}

@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use super::Ctx;
 use crate::core::error::UserError;
 use crate::core::validate;
-use crate::render::output::{num, table, Output};
-use crate::store::{Action, Amendment, Correction, PointFilter, StoredPoint};
+use crate::render::output::{num, table, Output, StreamedTable};
+use crate::store::{Action, Amendment, Correction, ListedPoint, PointFilter, Store, StoredPoint};
 
 /// Readings: list them, correct a slip, retract a mistake, see the history
 ///
@@ -113,33 +113,10 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 }
             }
             let store = ctx.open_read()?;
-            let points = store.list_points(&filter)?;
             if json {
-                return out.json(&points);
+                return list_json(&store, &filter, out);
             }
-            let mut t = table(["id", "date", "metric", "engineer", "value", "note", "review", "corrected"]);
-            for l in &points {
-                let p = &l.point;
-                t.add_row(vec![
-                    p.id.to_string(),
-                    p.point.date.to_string(),
-                    format!("{}/{}", p.point.project, p.point.metric),
-                    p.point.engineer.clone(),
-                    num(p.point.value),
-                    short_note(&p.point.note),
-                    p.point.review.map(|r| r.to_string()).unwrap_or_default(),
-                    match (l.retracted, l.amended) {
-                        (true, _) => "retracted".to_string(),
-                        (false, true) => "amended".to_string(),
-                        _ => String::new(),
-                    },
-                ]);
-            }
-            out.table(&t)?;
-            if points.is_empty() {
-                out.note("no readings match");
-            }
-            Ok(())
+            list_table(&store, &filter, out)
         }
         PointCmd::Amend { id, value, note, date, engineer, reason, force } => {
             let amendment = Amendment {
@@ -245,6 +222,103 @@ fn key(p: &StoredPoint) -> String {
 }
 
 /// A note on one table line: its first line, cut short.
+/// A listing longer than this is streamed rather than laid out in memory by comfy-table
+/// (see [`StreamedTable`]): the same layout outside a terminal, without fitting the notes to
+/// a terminal's width.
+const TABLE_IN_MEMORY: usize = 10_000;
+
+const LIST_HEADER: [&str; 8] = ["id", "date", "metric", "engineer", "value", "note", "review", "corrected"];
+
+fn list_row(l: &ListedPoint) -> Vec<String> {
+    let p = &l.point;
+    vec![
+        p.id.to_string(),
+        p.point.date.to_string(),
+        format!("{}/{}", p.point.project, p.point.metric),
+        p.point.engineer.clone(),
+        num(p.point.value),
+        short_note(&p.point.note),
+        p.point.review.map(|r| r.to_string()).unwrap_or_default(),
+        match (l.retracted, l.amended) {
+            (true, _) => "retracted".to_string(),
+            (false, true) => "amended".to_string(),
+            _ => String::new(),
+        },
+    ]
+}
+
+/// `point list` as a table: up to [`TABLE_IN_MEMORY`] rows as any other table; more are
+/// measured in one pass and written in a second, so that memory stays flat however many.
+fn list_table(store: &Store, filter: &PointFilter, out: &mut Output) -> Result<()> {
+    // Both passes read one snapshot of the database.
+    store.begin_snapshot()?;
+    let mut streamed = StreamedTable::new(&LIST_HEADER);
+    let mut first: Vec<Vec<String>> = Vec::new();
+    let mut count = 0usize;
+    store.list_points_each(filter, &mut |l| {
+        let row = list_row(&l);
+        streamed.measure(&row);
+        count += 1;
+        if count <= TABLE_IN_MEMORY {
+            first.push(row);
+        } else {
+            first.clear();
+        }
+        Ok(())
+    })?;
+    if count <= TABLE_IN_MEMORY {
+        let mut t = table(LIST_HEADER);
+        for row in first {
+            t.add_row(row);
+        }
+        out.table(&t)?;
+        if count == 0 {
+            out.note("no readings match");
+        }
+        return Ok(());
+    }
+    streamed.header(out, &LIST_HEADER)?;
+    store.list_points_each(filter, &mut |l| Ok(streamed.row(out, &list_row(&l))?))?;
+    Ok(())
+}
+
+/// `point list --json`: the array written as the points are read.
+fn list_json(store: &Store, filter: &PointFilter, out: &mut Output) -> Result<()> {
+    struct Points<'a> {
+        store: &'a Store,
+        filter: &'a PointFilter,
+        /// Why reading the points stopped, when it was not the output.
+        failed: std::cell::RefCell<Option<anyhow::Error>>,
+    }
+    impl serde::Serialize for Points<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::{Error, SerializeSeq};
+            let mut seq = s.serialize_seq(None)?;
+            let mut written: std::result::Result<(), S::Error> = Ok(());
+            let read = self.store.list_points_each(self.filter, &mut |l| match seq.serialize_element(&l) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    written = Err(e);
+                    anyhow::bail!("the output failed")
+                }
+            });
+            written?;
+            if let Err(e) = read {
+                *self.failed.borrow_mut() = Some(e);
+                return Err(S::Error::custom("cannot read the points"));
+            }
+            seq.end()
+        }
+    }
+    store.begin_snapshot()?;
+    let points = Points { store, filter, failed: Default::default() };
+    let written = out.json(&points);
+    match points.failed.into_inner() {
+        Some(e) => Err(e),
+        None => written,
+    }
+}
+
 fn short_note(note: &str) -> String {
     let first = note.lines().next().unwrap_or_default();
     let cut: String = first.chars().take(60).collect();
