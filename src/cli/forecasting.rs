@@ -89,6 +89,28 @@ impl Loaded {
         })
     }
 
+    /// What the drift of `PROJECT` or `PROJECT/METRIC` (`forecast --history`, `chart
+    /// --history`) forecasts: a metric alone, with its readings; a project the metrics on its
+    /// path (its own and those of every project it depends on), whose forecasts alone decide
+    /// its dates, rather than the whole organization's at every week asked (twelve weeks of a
+    /// project took 13 s and 138 MB over 2,000 metrics).
+    pub fn for_drift(store: &Store, project: &str, metric: Option<&str>) -> Result<Loaded> {
+        if let Some(m) = metric {
+            return Loaded::scoped(store, Some((project, Some(m))));
+        }
+        let all = Loaded::without_points(store)?;
+        let s = &all.snapshot;
+        let Some(p) = s.project_index(project) else { return Ok(all) };
+        let graph = crate::core::limiting::ProjectGraph::new(&s.projects, &s.metrics);
+        let mut keep = vec![false; s.metrics.len()];
+        for q in graph.closure(p, &mut vec![0; s.projects.len()], 1) {
+            for &m in &graph.own[q] {
+                keep[m] = true;
+            }
+        }
+        Ok(all.restrict(&keep))
+    }
+
     /// Everything but the readings, which are read per metric when a forecast needs them.
     pub fn without_points(store: &Store) -> Result<Loaded> {
         store.read(|| {

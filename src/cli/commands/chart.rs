@@ -61,11 +61,7 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let scope = super::scope_arg(&store, args.scope.as_deref())?;
     let horizon = ctx.settings.horizon_days;
     if let (Some(weeks), Some((project, metric))) = (args.history, &scope) {
-        let loaded = match metric {
-            // A metric's drift reads its own readings only.
-            Some(m) => Loaded::scoped(&store, Some((project, Some(m))))?,
-            None => Loaded::without_points(&store)?,
-        };
+        let loaded = Loaded::for_drift(&store, project, metric.as_deref())?;
         let snapshot = &loaded.snapshot;
         let forecaster = Forecaster::new(&store, &loaded, horizon);
         let drift =

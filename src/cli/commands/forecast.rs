@@ -53,11 +53,7 @@ pub fn run(args: ForecastArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             .hint("for example: limfac forecast chips --history 12")
             .into());
         };
-        let loaded = match metric {
-            // A metric's drift reads its own readings only.
-            Some(m) => Loaded::scoped(&store, Some((project, Some(m))))?,
-            None => Loaded::without_points(&store)?,
-        };
+        let loaded = Loaded::for_drift(&store, project, metric.as_deref())?;
         let forecaster = Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
         let drift = analysis::drift(&loaded.snapshot, project, metric.as_deref(), as_of, weeks, &|d| {
             forecaster.outlook(d, false)
