@@ -21,6 +21,16 @@ impl Samples {
         Samples(vec![store(day); n])
     }
 
+    /// No paths yet, room for `n`.
+    pub fn with_capacity(n: usize) -> Samples {
+        Samples(Vec::with_capacity(n))
+    }
+
+    /// Adds a path's completion day (None: not within the horizon).
+    pub fn push(&mut self, day: Option<i32>) {
+        self.0.push(store(day));
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -76,6 +86,11 @@ mod tests {
         assert_eq!(s.days()[4], NOT_DONE);
         assert_eq!(Samples::repeat(Some(-3), 4).iter().collect::<Vec<_>>(), vec![Some(-3); 4]);
         assert!(Samples::default().is_empty());
+        let mut pushed = Samples::with_capacity(days.len());
+        for d in days {
+            pushed.push(d);
+        }
+        assert_eq!(pushed, s);
     }
 
     #[test]
