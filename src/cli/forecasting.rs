@@ -499,6 +499,16 @@ impl<'a> Forecaster<'a> {
         };
         let mut cals: Option<Vec<(Arc<OrgCalibration>, String)>> = None;
         let mut rows: Vec<Vec<NewForecast>> = (0..asks.len()).map(|_| Vec::new()).collect();
+        // Each chunk's new cache rows are queued as soon as they are made (the queue keeps
+        // them aside in a temporary file past a few MB, see `store::cache`), not held here.
+        let mut queued = vec![false; asks.len()];
+        let mut queue_rows = |rows: &mut [Vec<NewForecast>]| {
+            for (a, rows) in rows.iter_mut().enumerate().filter(|(_, r)| !r.is_empty()) {
+                let (as_of, fan) = asks[a];
+                self.writer.forecasts(as_of, u8::from(fan), ENGINE, std::mem::take(rows), self.today);
+                queued[a] = true;
+            }
+        };
         for (k, chunk) in chunks.iter().enumerate() {
             let readings = next.take().expect("read ahead");
             let known = cals.as_deref();
@@ -531,6 +541,7 @@ impl<'a> Forecaster<'a> {
                 results[a][i] = Some(computed);
                 rows[a].push(row);
             }
+            queue_rows(&mut rows);
         }
         let cals = match cals {
             Some(c) => c,
@@ -579,13 +590,12 @@ impl<'a> Forecaster<'a> {
                 results[a][i] = Some((forecast, seen));
             }
         }
-        for (a, rows) in rows.into_iter().enumerate() {
-            let (as_of, fan) = asks[a];
+        queue_rows(&mut rows);
+        for (a, &(as_of, fan)) in asks.iter().enumerate() {
             let variant = u8::from(fan);
-            if !rows.is_empty() {
-                self.writer.forecasts(as_of, variant, ENGINE, rows, self.today);
-            } else if self.store.forecast_cache_used(as_of, variant)?.as_deref()
-                != Some(&crate::store::iso_date(self.today))
+            if !queued[a]
+                && self.store.forecast_cache_used(as_of, variant)?.as_deref()
+                    != Some(&crate::store::iso_date(self.today))
             {
                 self.writer.used(as_of, variant, self.today);
             }

@@ -279,19 +279,171 @@ pub struct CacheWriter {
 
 /// One batch of derived data waiting for the command to succeed.
 enum Pending {
-    Forecasts { as_of: NaiveDate, variant: u8, engine: String, rows: Vec<NewForecast>, today: NaiveDate },
-    Used { as_of: NaiveDate, variant: u8, today: NaiveDate },
-    Replays { engine: String, rows: Vec<NewReplay>, as_of: NaiveDate },
-    Calibration { as_of: NaiveDate, engine: String, version: String, body: String },
+    Forecasts {
+        as_of: NaiveDate,
+        variant: u8,
+        engine: String,
+        rows: Vec<NewForecast>,
+        today: NaiveDate,
+    },
+    /// Forecasts written aside to the queue's spill file (see [`SPILL_AFTER`]): `len` bytes
+    /// from `at`, as [`encode_rows`] wrote them.
+    Spilled {
+        as_of: NaiveDate,
+        variant: u8,
+        engine: String,
+        at: u64,
+        len: usize,
+        today: NaiveDate,
+    },
+    Used {
+        as_of: NaiveDate,
+        variant: u8,
+        today: NaiveDate,
+    },
+    Replays {
+        engine: String,
+        rows: Vec<NewReplay>,
+        as_of: NaiveDate,
+    },
+    Calibration {
+        as_of: NaiveDate,
+        engine: String,
+        version: String,
+        body: String,
+    },
 }
 
-/// What this process computed and will cache once its command has succeeded, per database.
-static PENDING: std::sync::Mutex<Vec<(PathBuf, Pending)>> = std::sync::Mutex::new(Vec::new());
+/// Encoded forecasts held in memory, waiting for the command to succeed, before further ones
+/// are written aside to a temporary file: a cold report over 20,000 metrics queues 40,000
+/// of them, 90 MB.
+const SPILL_AFTER: usize = 16 << 20;
+
+/// What this process computed and will cache once its command has succeeded.
+struct Queue {
+    /// Per database, in the order computed.
+    items: Vec<(PathBuf, Pending)>,
+    /// Bytes of the forecasts in `items` held in memory.
+    bytes: usize,
+    /// Forecasts past [`SPILL_AFTER`]: an unnamed temporary file (readable by this process
+    /// only, gone when it is closed).
+    spill: Option<std::fs::File>,
+}
+
+static PENDING: std::sync::Mutex<Queue> = std::sync::Mutex::new(Queue { items: Vec::new(), bytes: 0, spill: None });
 
 fn queue(path: &Path, p: Pending) {
-    if let Ok(mut q) = PENDING.lock() {
-        q.push((path.to_path_buf(), p));
+    let Ok(mut q) = PENDING.lock() else { return };
+    let p = match p {
+        Pending::Forecasts { as_of, variant, engine, rows, today } => {
+            let size: usize = rows.iter().map(NewForecast::size).sum();
+            match (q.bytes + size > SPILL_AFTER).then(|| q.spill(&encode_rows(&rows))).flatten() {
+                Some((at, len)) => Pending::Spilled { as_of, variant, engine, at, len, today },
+                None => {
+                    q.bytes += size;
+                    Pending::Forecasts { as_of, variant, engine, rows, today }
+                }
+            }
+        }
+        other => other,
+    };
+    q.items.push((path.to_path_buf(), p));
+}
+
+impl Queue {
+    /// Appends `bytes` to the spill file: where they start and how many, or None when the
+    /// file cannot be made or written (they are then kept in memory).
+    fn spill(&mut self, bytes: &[u8]) -> Option<(u64, usize)> {
+        use std::io::{Seek, Write};
+        if self.spill.is_none() {
+            self.spill = Some(tempfile::tempfile().ok()?);
+        }
+        let file = self.spill.as_mut()?;
+        let at = file.seek(std::io::SeekFrom::End(0)).ok()?;
+        file.write_all(bytes).ok()?;
+        Some((at, bytes.len()))
     }
+
+    /// The forecasts spilled at `at`, read back.
+    fn unspill(&mut self, at: u64, len: usize) -> Option<Vec<NewForecast>> {
+        use std::io::{Read, Seek};
+        let file = self.spill.as_mut()?;
+        file.seek(std::io::SeekFrom::Start(at)).ok()?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes).ok()?;
+        decode_rows(&bytes)
+    }
+}
+
+impl NewForecast {
+    /// Bytes it holds, about.
+    fn size(&self) -> usize {
+        std::mem::size_of::<NewForecast>()
+            + self.inputs.len()
+            + self.fitted.as_ref().map_or(0, Vec::len)
+            + self.calibration.as_ref().map_or(0, String::len)
+            + self.dated.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// Forecasts to spill, each field length-prefixed.
+fn encode_rows(rows: &[NewForecast]) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+        match bytes {
+            None => out.push(0),
+            Some(b) => {
+                out.push(1);
+                out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                out.extend_from_slice(b);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(rows.iter().map(NewForecast::size).sum());
+    out.extend_from_slice(&(rows.len() as u64).to_le_bytes());
+    for r in rows {
+        out.extend_from_slice(&r.metric_id.to_le_bytes());
+        out.extend_from_slice(&r.marks.point.to_le_bytes());
+        out.extend_from_slice(&r.marks.correction.to_le_bytes());
+        put(&mut out, Some(r.inputs.as_bytes()));
+        put(&mut out, r.fitted.as_deref());
+        put(&mut out, r.calibration.as_ref().map(String::as_bytes));
+        put(&mut out, r.dated.as_deref());
+    }
+    out
+}
+
+/// What [`encode_rows`] wrote; None when it is not that.
+fn decode_rows(b: &[u8]) -> Option<Vec<NewForecast>> {
+    let mut at = 0usize;
+    let u64_at = |at: &mut usize| -> Option<u64> {
+        let v = u64::from_le_bytes(b.get(*at..*at + 8)?.try_into().ok()?);
+        *at += 8;
+        Some(v)
+    };
+    let n = u64_at(&mut at)? as usize;
+    let mut rows = Vec::with_capacity(n.min(b.len()));
+    for _ in 0..n {
+        let metric_id = u64_at(&mut at)? as i64;
+        let point = u64_at(&mut at)? as i64;
+        let correction = u64_at(&mut at)? as i64;
+        let field = |at: &mut usize| -> Option<Option<Vec<u8>>> {
+            let flag = *b.get(*at)?;
+            *at += 1;
+            if flag == 0 {
+                return Some(None);
+            }
+            let len = u64_at(at)? as usize;
+            let v = b.get(*at..at.checked_add(len)?)?.to_vec();
+            *at += len;
+            Some(Some(v))
+        };
+        let inputs = String::from_utf8(field(&mut at)??).ok()?;
+        let fitted = field(&mut at)?;
+        let calibration = field(&mut at)?.map(String::from_utf8).transpose().ok()?;
+        let dated = field(&mut at)?;
+        rows.push(NewForecast { metric_id, inputs, marks: Marks { point, correction }, fitted, calibration, dated });
+    }
+    (at == b.len()).then_some(rows)
 }
 
 impl CacheWriter {
@@ -333,39 +485,61 @@ impl CacheWriter {
 /// Writes what this process's command computed into the caches (called once it has
 /// succeeded); best-effort: a read-only or busy database recomputes next time.
 pub fn keep_cached() {
-    let pending = match PENDING.lock() {
-        Ok(mut q) => std::mem::take(&mut *q),
+    let mut queue = match PENDING.lock() {
+        Ok(mut q) => {
+            Queue { items: std::mem::take(&mut q.items), bytes: std::mem::take(&mut q.bytes), spill: q.spill.take() }
+        }
         Err(_) => return,
     };
-    let mut conns: HashMap<PathBuf, Option<rusqlite::Connection>> = HashMap::new();
-    for (path, p) in pending {
-        let slot = conns.entry(path.clone()).or_insert_with(|| {
-            let conn = rusqlite::Connection::open_with_flags(
-                &path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .ok()?;
-            conn.busy_timeout(WRITE_WAIT).ok()?;
-            Some(conn)
-        });
-        let Some(conn) = slot.as_mut() else { continue };
-        if write(conn, &p).is_err() {
-            // Stop trying for this database (see `CacheWriter`).
-            *slot = None;
+    // Per database, in the order computed: one transaction for all of a database's batches
+    // (a cold report over 20,000 metrics queues one per chunk of metrics and date).
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for (path, _) in &queue.items {
+        if !paths.contains(path) {
+            paths.push(path.clone());
         }
     }
+    let mut items = std::mem::take(&mut queue.items);
+    for path in paths {
+        let (mine, rest): (Vec<_>, Vec<_>) = items.into_iter().partition(|(p, _)| *p == path);
+        items = rest;
+        // Best-effort (see `CacheWriter`): the first failure drops what was not committed.
+        let _ = write_all(&path, mine.into_iter().map(|(_, p)| p), &mut queue);
+    }
+}
+
+/// Writes `batches` into the database at `path` in one transaction.
+fn write_all(path: &Path, batches: impl Iterator<Item = Pending>, queue: &mut Queue) -> rusqlite::Result<()> {
+    let mut conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(WRITE_WAIT)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for p in batches {
+        let p = match p {
+            Pending::Spilled { as_of, variant, engine, at, len, today } => match queue.unspill(at, len) {
+                Some(rows) => Pending::Forecasts { as_of, variant, engine, rows, today },
+                None => continue,
+            },
+            other => other,
+        };
+        write(&tx, &p)?;
+    }
+    tx.commit()
 }
 
 /// Forgets what was queued (a command that failed).
 pub fn forget_cached() {
     if let Ok(mut q) = PENDING.lock() {
-        q.clear();
+        q.items.clear();
+        q.bytes = 0;
+        q.spill = None;
     }
 }
 
-/// Writes one batch in one transaction.
-fn write(conn: &mut rusqlite::Connection, p: &Pending) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+/// Writes one batch inside `tx`.
+fn write(tx: &rusqlite::Transaction<'_>, p: &Pending) -> rusqlite::Result<()> {
     match p {
         Pending::Forecasts { as_of, variant, engine, rows, today } => {
             let as_of = super::iso(*as_of);
@@ -411,9 +585,11 @@ fn write(conn: &mut rusqlite::Connection, p: &Pending) -> rusqlite::Result<()> {
                     }
                 }
             }
-            touch(&tx, &as_of, *variant, *today)?;
+            touch(tx, &as_of, *variant, *today)?;
         }
-        Pending::Used { as_of, variant, today } => touch(&tx, &super::iso(*as_of), *variant, *today)?,
+        Pending::Used { as_of, variant, today } => touch(tx, &super::iso(*as_of), *variant, *today)?,
+        // Read back into `Forecasts` by `keep_cached` before anything is written.
+        Pending::Spilled { .. } => {}
         Pending::Replays { engine, rows, as_of } => {
             {
                 let mut stmt = tx.prepare_cached(
@@ -442,7 +618,7 @@ fn write(conn: &mut rusqlite::Connection, p: &Pending) -> rusqlite::Result<()> {
             )?;
         }
     }
-    tx.commit()
+    Ok(())
 }
 
 /// Marks `as_of` used today and drops the forecasts of dates used longest ago.
@@ -462,4 +638,61 @@ fn touch(tx: &rusqlite::Transaction<'_>, as_of: &str, variant: u8, today: NaiveD
         tx.execute("DELETE FROM forecast_cache_use WHERE as_of = ?1 AND variant = ?2", (&d, variant))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<NewForecast> {
+        vec![
+            NewForecast {
+                metric_id: 7,
+                inputs: "chips/yield-pct|99|up|0.5|1095|600".into(),
+                marks: Marks { point: 1_000_000, correction: 3 },
+                fitted: Some(vec![1, 2, 3, 0, 255]),
+                calibration: Some("digest".into()),
+                dated: Some(Vec::new()),
+            },
+            NewForecast {
+                metric_id: -1,
+                inputs: "王/良率".into(),
+                marks: Marks { point: 0, correction: 0 },
+                fitted: None,
+                calibration: None,
+                dated: None,
+            },
+        ]
+    }
+
+    fn same(a: &[NewForecast], b: &[NewForecast]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(
+                (x.metric_id, &x.inputs, x.marks, &x.fitted, &x.calibration, &x.dated),
+                (y.metric_id, &y.inputs, y.marks, &y.fitted, &y.calibration, &y.dated)
+            );
+        }
+    }
+
+    /// Forecasts written aside read back as they were; anything else is refused.
+    #[test]
+    fn spilled_forecasts_read_back_whole() {
+        let bytes = encode_rows(&rows());
+        same(&decode_rows(&bytes).unwrap(), &rows());
+        assert!(decode_rows(&bytes[..bytes.len() - 1]).is_none(), "cut short");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_rows(&longer).is_none(), "trailing bytes");
+        assert!(decode_rows(&[]).is_none());
+
+        // Through the spill file: two batches, read back in any order.
+        let mut q = Queue { items: Vec::new(), bytes: 0, spill: None };
+        let (at1, len1) = q.spill(&bytes).unwrap();
+        let second = encode_rows(&rows()[1..]);
+        let (at2, len2) = q.spill(&second).unwrap();
+        assert_eq!((at1, at2), (0, bytes.len() as u64));
+        same(&q.unspill(at2, len2).unwrap(), &rows()[1..]);
+        same(&q.unspill(at1, len1).unwrap(), &rows());
+    }
 }
