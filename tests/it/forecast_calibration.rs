@@ -108,12 +108,7 @@ fn groups_with_dates(scored: &[Scored]) -> Vec<(String, String)> {
 /// level so that it cannot silently get worse: (set, group, figure, lowest, highest). The
 /// figure is `p10`, `p50` (truth on or before it) or `inside` (p10–p90). Every entry is a
 /// known shortfall reported in the closing note; remove it when the band is met.
-const SHORTFALLS: [(&str, &str, &str, f64, f64); 3] = [
-    // Musa/DACS defect discovery: the dates come too early at early cuts (the last defects of
-    // a system take longer than the pace so far says) and too late at late ones; too early on
-    // the whole.
-    ("musa-check", "all", "p50", 0.36, 0.60),
-    ("musa-check", "verdict converging", "p50", 0.31, 0.60),
+const SHORTFALLS: [(&str, &str, &str, f64, f64); 1] = [
     // Rhino's areas judged stalled: p50 a little late on the half not tuned on.
     ("rhino-check", "verdict stalled", "p50", 0.40, 0.63),
 ];
@@ -215,7 +210,7 @@ fn flat_plateaus_and_divergers_are_not_converging() {
 /// Mean pinball loss (p10/p50/p80/p90, days) at most 0.8× the Monte Carlo throughput method's,
 /// overall and on histories of 10+ dates, on every data set. Known shortfall: on Musa/DACS
 /// defect discovery, whose steady decline is what the throughput method models best, limfac
-/// is worse (held at most 1.14×).
+/// is only about as good (0.98×; held at most 1.00×).
 #[test]
 fn pinball_loss_beats_the_throughput_method() {
     let (_, t) = rolling();
@@ -224,7 +219,7 @@ fn pinball_loss_beats_the_throughput_method() {
         for group in ["all", "10+ dates"] {
             let g = &t[&(set.to_string(), group.to_string())];
             let r = g.pinball_ratio().unwrap_or(f64::INFINITY);
-            let limit = if set == "musa-check" { 1.14 } else { 0.80 };
+            let limit = if set == "musa-check" { 1.00 } else { 0.80 };
             if r > limit {
                 failures.push(format!("{set} {group}: pinball × {r:.2}"));
             }
