@@ -245,11 +245,22 @@ impl Store {
     /// [`list_points`](Self::list_points) one at a time, in the same order, to `each`: a
     /// million readings listed took 400 MB as a list (4 GB as a table).
     pub fn list_points_each(&self, f: &PointFilter, each: &mut dyn FnMut(ListedPoint) -> Result<()>) -> Result<()> {
+        // A project or metric asked for is read through the point index by metric (a
+        // correction never moves a reading to another metric); the other filters apply to
+        // readings as corrected.
+        let mut metrics: Option<Vec<i64>> = None;
         if let Some(p) = &f.project {
-            super::entities::project_id(&self.conn, p)?;
+            let project = super::entities::project_id(&self.conn, p)?;
+            let mut stmt = self.conn.prepare("SELECT id FROM metric WHERE project_id = ?1")?;
+            let ids = stmt.query_map([project], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+            metrics = Some(ids);
         }
         if let Some((p, m)) = &f.metric {
-            super::entities::metric_id(&self.conn, p, m)?;
+            let id = super::entities::metric_id(&self.conn, p, m)?;
+            metrics = Some(match metrics {
+                Some(of_project) => of_project.into_iter().filter(|&m| m == id).collect(),
+                None => vec![id],
+            });
         }
         if let Some(e) = &f.engineer {
             engineer_id(&self.conn, e)?;
@@ -266,13 +277,13 @@ impl Store {
                 && f.from.is_none_or(|d| p.date >= d)
                 && f.to.is_none_or(|d| p.date <= d)
         };
-        self.current_points_each(None, f.review, &mut |l| if wanted(&l) { each(l) } else { Ok(()) })
+        self.current_points_each(None, f.review, metrics.as_deref(), &mut |l| if wanted(&l) { each(l) } else { Ok(()) })
     }
 
     /// Points with every correction applied (retracted ones flagged), in
     /// date order, optionally one point or one review's.
     pub(super) fn current_points(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<ListedPoint>> {
-        super::collected(|f| self.current_points_each(point, review, f))
+        super::collected(|f| self.current_points_each(point, review, None, f))
     }
 
     /// [`current_points`](Self::current_points) one at a time, in the same order (by date
@@ -282,6 +293,7 @@ impl Store {
         &self,
         point: Option<i64>,
         review: Option<i64>,
+        metrics: Option<&[i64]>,
         f: &mut dyn FnMut(ListedPoint) -> Result<()>,
     ) -> Result<()> {
         self.read(|| {
@@ -323,14 +335,14 @@ impl Store {
             // All read in one query (one for each made every such call read every blocker).
             let mut moved: Vec<ListedPoint> = Vec::new();
             if !moved_ids.is_empty() {
-                self.raw_points_each(Some(&moved_ids), review, &mut |p| {
+                self.raw_points_each(Some(&moved_ids), review, metrics, &mut |p| {
                     moved.push(listed(p));
                     Ok(())
                 })?;
             }
             moved.sort_by_key(key);
             let mut moved = moved.into_iter().peekable();
-            self.raw_points_each(point.as_ref().map(std::slice::from_ref), review, &mut |p| {
+            self.raw_points_each(point.as_ref().map(std::slice::from_ref), review, metrics, &mut |p| {
                 if moved_ids.binary_search(&p.id).is_ok() {
                     return Ok(());
                 }

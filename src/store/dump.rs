@@ -106,7 +106,7 @@ impl Store {
             fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
                 let mut seq = s.serialize_seq(None)?;
                 let mut written: Option<S::Error> = None;
-                let read = self.store.raw_points_each(None, None, &mut |p| {
+                let read = self.store.raw_points_each(None, None, None, &mut |p| {
                     seq.serialize_element(&p).map_err(|e| {
                         let said = anyhow::anyhow!("{e}");
                         written = Some(e);

@@ -207,7 +207,7 @@ impl Store {
     /// [`points`](Self::points) one at a time, in the same order, to `f`; how many.
     pub fn points_each(&self, review: Option<i64>, f: &mut dyn FnMut(StoredPoint) -> Result<()>) -> Result<u64> {
         let mut n = 0;
-        self.current_points_each(None, review, &mut |l| {
+        self.current_points_each(None, review, None, &mut |l| {
             if l.retracted {
                 return Ok(());
             }
@@ -230,7 +230,7 @@ impl Store {
     }
 
     fn raw_points_in_tx(&self, point: Option<i64>, review: Option<i64>) -> Result<Vec<StoredPoint>> {
-        super::collected(|f| self.raw_points_each(point.as_ref().map(std::slice::from_ref), review, f))
+        super::collected(|f| self.raw_points_each(point.as_ref().map(std::slice::from_ref), review, None, f))
     }
 
     /// [`raw_points`](Self::raw_points) one at a time, in the same order, to `f`: an export of
@@ -239,11 +239,13 @@ impl Store {
         &self,
         points: Option<&[i64]>,
         review: Option<i64>,
+        metrics: Option<&[i64]>,
         f: &mut dyn FnMut(StoredPoint) -> Result<()>,
     ) -> Result<()> {
         // The points asked for, as a JSON array SQLite reads with json_each: one query (and
         // one read of their blockers) for any number of them.
         let ids = points.map(serde_json::to_string).transpose()?;
+        let metric_ids = metrics.map(serde_json::to_string).transpose()?;
         // Per point: the blockers it cited, and when each was resolved.
         type Cited = (Vec<(String, String)>, Vec<Option<NaiveDate>>);
         let mut blockers: HashMap<i64, Cited> = HashMap::new();
@@ -269,14 +271,15 @@ impl Store {
              JOIN engineer e ON e.id = pt.engineer_id
              LEFT JOIN review r ON r.id = pt.review_id
              LEFT JOIN engineer rv ON rv.id = r.reviewer_id
-             WHERE {} AND {}
+             WHERE {} AND {} AND {}
              ORDER BY pt.date, pt.id",
             // Each filter given as a plain equality, which SQLite answers through an index
             // (`?1 IS NULL OR ...` made it read every point to find one).
             if review.is_some() { "pt.review_id = ?1" } else { "?1 IS NULL" },
             if ids.is_some() { "pt.id IN (SELECT value FROM json_each(?2))" } else { "?2 IS NULL" },
+            if metric_ids.is_some() { "pt.metric_id IN (SELECT value FROM json_each(?3))" } else { "?3 IS NULL" },
         ))?;
-        let rows = stmt.query_map(params![review, ids], |r| {
+        let rows = stmt.query_map(params![review, ids, metric_ids], |r| {
             let id: i64 = r.get(0)?;
             let (cited, resolved) = blockers.remove(&id).unwrap_or_default();
             Ok(StoredPoint {

@@ -456,3 +456,64 @@ fn the_recent_history_log_reads_is_the_end_of_the_whole_history() {
         }
     }
 }
+
+/// `point list --project/--metric` reads only those metrics' readings (through the index),
+/// and lists exactly what the whole list holds of them, corrections applied: a reading
+/// moved to another date or engineer, or retracted, is where it now belongs.
+#[test]
+fn a_filtered_list_is_the_whole_list_filtered_corrections_included() {
+    let db = TestDb::new();
+    db.run(&["--db", db.path.to_str().unwrap(), "demo"]).ok();
+    let ids: Vec<String> = db
+        .json(&["point", "list", "--metric", "chips/yield-pct", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].to_string())
+        .collect();
+    assert!(ids.len() > 6);
+    db.run(&["point", "amend", &ids[1], "--date", "2026-11-20", "--reason", "typed the wrong week"]).ok();
+    db.run(&["point", "amend", &ids[2], "--engineer", "wang-xm", "--value", "46", "--reason", "misattributed"]).ok();
+    db.run(&["point", "retract", &ids[3], "--reason", "a bad lot"]).ok();
+    let all = db.json(&["point", "list", "--retracted", "--json"]);
+    let all = all.as_array().unwrap();
+    let of = |keep: &dyn Fn(&Value) -> bool| -> Vec<Value> { all.iter().filter(|p| keep(p)).cloned().collect() };
+    let retracted = |p: &Value| p["retracted"] == true;
+    for (args, keep) in [
+        (
+            vec!["--metric", "chips/yield-pct"],
+            Box::new(|p: &Value| p["project"] == "chips" && p["metric"] == "yield-pct" && !retracted(p))
+                as Box<dyn Fn(&Value) -> bool>,
+        ),
+        (
+            vec!["--metric", "chips/yield-pct", "--retracted"],
+            Box::new(|p: &Value| p["project"] == "chips" && p["metric"] == "yield-pct"),
+        ),
+        (vec!["--project", "chips"], Box::new(|p: &Value| p["project"] == "chips" && !retracted(p))),
+        (
+            vec!["--project", "chips", "--engineer", "wang-xm", "--from", "2026-07-01"],
+            Box::new(|p: &Value| {
+                p["project"] == "chips"
+                    && p["engineer"] == "wang-xm"
+                    && p["date"].as_str().unwrap() >= "2026-07-01"
+                    && !retracted(p)
+            }),
+        ),
+    ] {
+        let mut cmd = vec!["point", "list", "--json"];
+        cmd.extend(args.iter().copied());
+        let listed = db.json(&cmd);
+        let expected = of(&*keep);
+        assert!(!expected.is_empty(), "{args:?}");
+        assert_eq!(listed.as_array().unwrap(), &expected, "{args:?}");
+    }
+    // The moved reading is listed at its new date, among the metric's others.
+    let listed = db.json(&["point", "list", "--metric", "chips/yield-pct", "--json"]);
+    let dates: Vec<&str> = listed.as_array().unwrap().iter().map(|p| p["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"].as_i64() == ids[1].parse::<i64>().ok() && p["date"] == "2026-11-20"));
+}
