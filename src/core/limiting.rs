@@ -315,7 +315,11 @@ fn simulate(
     let mut credits: Vec<Credits> = vec![Credits::default(); np];
     let mut latest = vec![0i32; np * BLOCK];
     let mut last = vec![Last::One(0); np * BLOCK];
-    let mut tied: Vec<Vec<u32>> = Vec::new();
+    // The block's sets of tied metrics, each a range of `tied_members`: one vector for them
+    // all (a vector per set was two million allocations a date at scale 10, where the paths
+    // that never finish tie).
+    let mut tied: Vec<(u32, u32)> = Vec::new();
+    let mut tied_members: Vec<u32> = Vec::new();
     let mut many: Vec<ManyTied> = Vec::new();
     let mut sources: Vec<Last> = Vec::new();
     let mut members: Vec<u32> = Vec::new();
@@ -325,6 +329,7 @@ fn simulate(
     for start in (0..n_paths).step_by(BLOCK) {
         let width = BLOCK.min(n_paths - start);
         tied.clear();
+        tied_members.clear();
         many.clear();
         for &p in &graph.order {
             if !has_known[p] {
@@ -383,7 +388,10 @@ fn simulate(
                     for x in &sources {
                         match *x {
                             Last::One(m) => members.push(m),
-                            Last::Tied(i) => members.extend_from_slice(&tied[i as usize]),
+                            Last::Tied(i) => {
+                                let (at, n) = tied[i as usize];
+                                members.extend_from_slice(&tied_members[at as usize..(at + n) as usize]);
+                            }
                             Last::Many(i) => big += many[i as usize].size,
                         }
                     }
@@ -393,7 +401,8 @@ fn simulate(
                     if big == 0 && members.len() == 1 {
                         Last::One(members[0])
                     } else if big == 0 && members.len() <= EXACT_TIES {
-                        tied.push(members.clone());
+                        tied.push((tied_members.len() as u32, members.len() as u32));
+                        tied_members.extend_from_slice(&members);
                         Last::Tied(tied.len() as u32 - 1)
                     } else {
                         // One member drawn uniformly: a listed metric, or
@@ -423,7 +432,8 @@ fn simulate(
                 match w {
                     Last::One(m) => credits[p].add(m, 1.0),
                     Last::Tied(i) => {
-                        let set = &tied[i as usize];
+                        let (at, n) = tied[i as usize];
+                        let set = &tied_members[at as usize..(at + n) as usize];
                         let share = 1.0 / set.len() as f64;
                         for &m in set {
                             credits[p].add(m, share);
