@@ -9,6 +9,7 @@
 //! imported database gives the same bytes.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -199,7 +200,13 @@ impl Store {
 
     /// Writes a dump into this database, which must hold no data: all or
     /// nothing, every value checked as if typed.
-    pub fn restore(&mut self, d: &Dump) -> Result<RestoreSummary> {
+    /// Restores `d` into this empty database, its points given by `points` (a dump read by
+    /// [`read_dump`] holds none: they are read one at a time) after `d.points`.
+    pub fn restore(
+        &mut self,
+        d: &Dump,
+        points: &mut dyn Iterator<Item = Result<StoredPoint>>,
+    ) -> Result<RestoreSummary> {
         if d.schema_version > migrations::LATEST {
             return Err(UserError::new(format!(
                 "the file was exported by a newer limfac (schema version {}; this build knows up to {})",
@@ -369,7 +376,9 @@ impl Store {
                 "INSERT INTO point (id, date, metric_id, engineer_id, value, note, review_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for (i, p) in d.points.iter().enumerate() {
+            let all = d.points.iter().cloned().map(Ok).chain(points);
+            for (i, p) in all.enumerate() {
+                let p = p?;
                 let at = format!("points[{i}] (id {})", p.id);
                 past(format!("{at} date"), p.point.date)?;
                 let mid = metric(format!("{at} metric"), &p.point.project, &p.point.metric)?;
@@ -395,7 +404,7 @@ impl Store {
                 ])?;
             }
         }
-        s.points = d.points.len();
+        s.points = point_ids.len();
 
         // Corrections, in the order they were made.
         for (i, c) in d.corrections.iter().enumerate() {
@@ -527,4 +536,125 @@ fn stamp_ok(field: &str, s: &str) -> Result<()> {
             .into());
     }
     Ok(())
+}
+
+/// Reads a JSON export as `serde_json::from_reader` reads a [`Dump`], except that each point
+/// is handed to `point` as it is read rather than kept (the dump returned has no points): a
+/// million points held 400 MB. Unknown fields are ignored, as the derived reader does.
+pub fn read_dump(
+    input: impl Read,
+    point: &mut dyn FnMut(StoredPoint) -> std::io::Result<()>,
+) -> serde_json::Result<Dump> {
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct Points<'a>(&'a mut dyn FnMut(StoredPoint) -> std::io::Result<()>);
+    impl<'de> DeserializeSeed<'de> for Points<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Points<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of points")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(p) = seq.next_element::<StoredPoint>()? {
+                (self.0)(p).map_err(de::Error::custom)?;
+            }
+            Ok(())
+        }
+    }
+
+    struct Whole<'a>(&'a mut dyn FnMut(StoredPoint) -> std::io::Result<()>);
+    impl<'de> Visitor<'de> for Whole<'_> {
+        type Value = Dump;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("struct Dump")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dump, A::Error> {
+            let mut d = Dump {
+                archive_events: Vec::new(),
+                blockers: Vec::new(),
+                corrections: Vec::new(),
+                deadlines: Vec::new(),
+                engineers: Vec::new(),
+                metrics: Vec::new(),
+                points: Vec::new(),
+                projects: Vec::new(),
+                reviews: Vec::new(),
+                schema_version: 0,
+            };
+            let mut version = None;
+            let mut seen: HashSet<String> = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                }
+                match key.as_str() {
+                    "archive_events" => d.archive_events = map.next_value()?,
+                    "blockers" => d.blockers = map.next_value()?,
+                    "corrections" => d.corrections = map.next_value()?,
+                    "deadlines" => d.deadlines = map.next_value()?,
+                    "engineers" => d.engineers = map.next_value()?,
+                    "metrics" => d.metrics = map.next_value()?,
+                    "points" => map.next_value_seed(Points(&mut *self.0))?,
+                    "projects" => d.projects = map.next_value()?,
+                    "reviews" => d.reviews = map.next_value()?,
+                    "schema_version" => version = Some(map.next_value()?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            d.schema_version = version.ok_or_else(|| de::Error::missing_field("schema_version"))?;
+            Ok(d)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let d = de.deserialize_map(Whole(point))?;
+    de.end()?;
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming reader gives what the derived one gives, points aside and in order.
+    #[test]
+    fn read_dump_is_from_str_with_the_points_handed_over() {
+        let text = r#"{
+          "archive_events": [],
+          "engineers": [{"handle": "li", "name": "Li", "reports_to": null}],
+          "points": [
+            {"id": 3, "date": "2026-11-02", "project": "chips", "metric": "yield", "engineer": "li",
+             "value": 0.1, "note": "n1", "review": null, "kind": null, "reviewer": null,
+             "blockers": [], "resolved": []},
+            {"id": 9, "date": "2026-11-09", "project": "chips", "metric": "yield", "engineer": "li",
+             "value": 33.333333333333336, "note": "二", "review": null, "kind": null, "reviewer": null,
+             "blockers": [], "resolved": []}
+          ],
+          "something_newer": {"ignored": [1, 2]},
+          "schema_version": 5
+        }"#;
+        let whole: Dump = serde_json::from_str(text).unwrap();
+        let mut points = Vec::new();
+        let streamed = read_dump(text.as_bytes(), &mut |p| {
+            points.push(p);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(points, whole.points);
+        assert_eq!(Dump { points: whole.points.clone(), ..streamed }, whole);
+
+        let none = |_: StoredPoint| Ok(());
+        let twice = r#"{"schema_version": 5, "schema_version": 5}"#;
+        assert!(read_dump(twice.as_bytes(), &mut none.clone()).unwrap_err().to_string().contains("duplicate field"));
+        assert!(read_dump(&b"{}"[..], &mut none.clone()).unwrap_err().to_string().contains("schema_version"));
+        assert!(read_dump(&b"{\"schema_version\": 5} x"[..], &mut none.clone()).is_err(), "trailing text");
+    }
 }

@@ -33,7 +33,7 @@ pub use cache::{
     CACHE_TABLES,
 };
 pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
-pub use dump::{ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
+pub use dump::{read_dump, ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
 pub use import::{ImportRow, ImportSummary};
 pub use points::{

@@ -140,12 +140,27 @@ fn restore(args: ImportArgs, ctx: &Ctx, out: &mut Output, input: impl std::io::R
     if args.create_missing {
         crate::user_bail!("--create-missing applies to a CSV file; a JSON export already holds everything it names");
     }
-    let dump: crate::store::Dump = serde_json::from_reader(input).map_err(|e| {
+    // The points go aside, one JSON line each, into an unnamed temporary file (readable by
+    // this process only, gone when closed) as the export is read, and are read back one at
+    // a time once the projects, metrics and reviews they name are stored: the export lists
+    // them before the projects, and a million of them held in memory took 400 MB.
+    use std::io::{BufRead, Seek, Write};
+    let mut aside = std::io::BufWriter::new(tempfile::tempfile().context("cannot create a temporary file")?);
+    let mut write_point = |p: crate::store::StoredPoint| -> std::io::Result<()> {
+        serde_json::to_writer(&mut aside, &p)?;
+        aside.write_all(b"\n")
+    };
+    let dump = crate::store::read_dump(input, &mut write_point).map_err(|e| {
         crate::core::error::UserError::new(format!("{} is not a limfac JSON export: {e}", args.file.display()))
             .hint("write one with: limfac export --format json --out FILE.json")
     })?;
+    let mut aside = aside.into_inner().map_err(|e| e.into_error()).context("cannot write a temporary file")?;
+    aside.rewind().context("cannot read a temporary file")?;
+    let mut points = std::io::BufReader::new(aside).lines().map(|line| -> Result<crate::store::StoredPoint> {
+        Ok(serde_json::from_str(&line.context("cannot read a temporary file")?)?)
+    });
     let mut store = ctx.open()?;
-    let s = store.restore(&dump)?;
+    let s = store.restore(&dump, &mut points)?;
     if args.json {
         return out.json(&s);
     }
