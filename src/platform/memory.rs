@@ -26,12 +26,20 @@ pub fn release_freed() {
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let arenas = libc::c_int::try_from(cpus).unwrap_or(libc::c_int::MAX).max(1);
-        // SAFETY: mallopt sets an allocator parameter; it takes no pointer, and is called
-        // before this process starts any other thread.
+        // The CPUs this process may run on, from one system call: `available_parallelism`
+        // also reads the cgroup's files, three more opens before every command (`log` took
+        // 0.9 ms longer).
+        // SAFETY: `set` is a plain bit set that sched_getaffinity fills (its size is given);
+        // CPU_COUNT only reads it. mallopt sets an allocator parameter, takes no pointer, and
+        // is called before this process starts any other thread.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, arenas);
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let cpus = if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+                libc::CPU_COUNT(&set)
+            } else {
+                1
+            };
+            libc::mallopt(libc::M_ARENA_MAX, cpus.max(1));
         }
     }
 }
