@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release --example forecast_eval [-- --fracs 0.5 --per-family 60 --group verdict --self]`
 //!
+//! `--flat`: also the flat series' figure of the calibration test (see [`flat_line`]);
+//! `--counts`: hits and known cases for p50 and p10–p90 instead of the rates (a band's edge).
+//!
 //! `--self`: every data set is taken as one organization, and each forecast uses the
 //! self-calibration learned from that organization's history before the forecast's month.
 
@@ -69,6 +72,9 @@ fn main() {
         }
         return;
     }
+    if args.iter().any(|a| a == "--flat") {
+        println!("{}", flat_line(&all));
+    }
     let t = tally(&all, horizon);
     let mut last = String::new();
     for ((set, g), tal) in &t {
@@ -79,8 +85,38 @@ fn main() {
             println!("\n== {set}");
             last = set.clone();
         }
-        println!("  {g:<28} {}", tal.line());
+        if args.iter().any(|a| a == "--counts") {
+            println!("  {g:<28} p50 {}/{} inside {}/{}", tal.hits[1], tal.known[1], tal.inside, tal.inside_known);
+        } else {
+            println!("  {g:<28} {}", tal.line());
+        }
     }
+}
+
+/// `--flat`: the calibration test's rule for flat series (synthetic flats and barely-moving
+/// counts, Rhino's flat areas), called converging or given a p50 before their data end, over
+/// every cut given (`--fracs 0.5` is the test's mid-life figure).
+fn flat_line(all: &[Scored]) -> String {
+    let flat: Vec<&Scored> = all
+        .iter()
+        .filter(|s| s.set.ends_with("-check") && matches!(s.family.as_str(), "flat" | "flat_count"))
+        .collect();
+    let bad = |s: &Scored| {
+        let end = (s.data_end - s.as_of).num_days();
+        s.status == limfac::core::forecast::Status::Converging || s.quantiles[1].is_some_and(|q| q <= end)
+    };
+    let of = |fam: &str, set: &str| {
+        let mine: Vec<&&Scored> = flat.iter().filter(|s| s.family == fam && s.set == set).collect();
+        format!("{}/{}", mine.iter().filter(|s| bad(s)).count(), mine.len())
+    };
+    format!(
+        "flat series converging or p50 before data end: {}/{} (synthetic flat {}, flat_count {}, rhino flat {})",
+        flat.iter().filter(|s| bad(s)).count(),
+        flat.len(),
+        of("flat", "synthetic-check"),
+        of("flat_count", "synthetic-check"),
+        of("flat", "rhino-check")
+    )
 }
 
 /// `--dump FAMILY`: one line per case of that family (first check set that has it).
