@@ -333,7 +333,7 @@ fn rendering_from_threads_is_safe() {
 /// (a yield fan reached 150%); what a chart draws never passes them.
 #[test]
 fn the_fan_never_passes_a_metrics_bounds() {
-    use limfac::core::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
+    use limfac::core::model::{Direction, Metric};
     let start = d("2026-09-07");
     let metric = |max: Option<f64>| Metric {
         project: "chips".into(),
@@ -347,25 +347,7 @@ fn the_fan_never_passes_a_metrics_bounds() {
         max,
         archived: false,
     };
-    let snapshot = |max: Option<f64>| Snapshot {
-        projects: vec![Project {
-            slug: "chips".into(),
-            name: "Chips".into(),
-            priority: 1,
-            owner: None,
-            depends_on: vec![],
-            archived: false,
-        }],
-        engineers: vec![Engineer { handle: "li".into(), name: "Li".into(), reports_to: None }],
-        metrics: vec![metric(max)],
-        observations: [40.0, 52.0, 61.0, 73.0, 80.0, 91.0, 93.0, 97.0]
-            .iter()
-            .enumerate()
-            .map(|(w, &value)| Observation { metric: 0, engineer: 0, date: start + Days::new(7 * w as u64), value })
-            .collect(),
-        blockers: vec![],
-        deadlines: vec![],
-    };
+    let snapshot = |max: Option<f64>| weekly(metric(max), start, &[40.0, 52.0, 61.0, 73.0, 80.0, 91.0, 93.0, 97.0]);
     let as_of = d("2026-11-01");
     let bounded = snapshot(Some(100.0));
     let cal = limfac::core::analysis::org_calibration(&bounded, as_of, 1095);
@@ -472,39 +454,22 @@ fn fever_labels_never_hide_each_other_and_risk_is_explained() {
 /// the HTML report no longer load them).
 #[test]
 fn the_fever_charts_gap_closed_is_the_analysis_gap_and_ignores_one_noisy_reading() {
-    use limfac::core::model::{Direction, Engineer, Metric, Observation, Project, Snapshot};
+    use limfac::core::model::{Direction, Metric};
     let start = d("2026-06-01");
     let as_of = d("2026-09-21");
-    let snapshot = |values: &[f64]| Snapshot {
-        projects: vec![Project {
-            slug: "chips".into(),
-            name: "Chips".into(),
-            priority: 1,
-            owner: None,
-            depends_on: vec![],
-            archived: false,
-        }],
-        engineers: vec![Engineer { handle: "li".into(), name: "Li".into(), reports_to: None }],
-        metrics: vec![Metric {
-            project: "chips".into(),
-            metric: "defects".into(),
-            name: None,
-            unit: None,
-            target: 0.0,
-            direction: Direction::Down,
-            tolerance: 0.0,
-            min: None,
-            max: None,
-            archived: false,
-        }],
-        observations: values
-            .iter()
-            .enumerate()
-            .map(|(w, &value)| Observation { metric: 0, engineer: 0, date: start + Days::new(7 * w as u64), value })
-            .collect(),
-        blockers: vec![],
-        deadlines: vec![],
+    let defects = Metric {
+        project: "chips".into(),
+        metric: "defects".into(),
+        name: None,
+        unit: None,
+        target: 0.0,
+        direction: Direction::Down,
+        tolerance: 0.0,
+        min: None,
+        max: None,
+        archived: false,
     };
+    let snapshot = |values: &[f64]| weekly(defects.clone(), start, values);
     let closed = |values: &[f64]| {
         let s = snapshot(values);
         let cal = limfac::core::analysis::org_calibration(&s, as_of, 1095);
@@ -526,4 +491,29 @@ fn the_fever_charts_gap_closed_is_the_analysis_gap_and_ignores_one_noisy_reading
     let (c, from_analysis) = closed(&stray);
     assert!((c - expected).abs() < 1e-9, "closed {c}");
     assert_eq!(c, from_analysis);
+}
+
+/// A one-project organization (chips, one engineer) whose one metric was read weekly from
+/// `start`, one value a week.
+fn weekly(metric: limfac::core::model::Metric, start: NaiveDate, values: &[f64]) -> limfac::core::model::Snapshot {
+    use limfac::core::model::{Engineer, Observation, Project, Snapshot};
+    Snapshot {
+        projects: vec![Project {
+            slug: "chips".into(),
+            name: "Chips".into(),
+            priority: 1,
+            owner: None,
+            depends_on: vec![],
+            archived: false,
+        }],
+        engineers: vec![Engineer { handle: "li".into(), name: "Li".into(), reports_to: None }],
+        metrics: vec![metric],
+        observations: values
+            .iter()
+            .enumerate()
+            .map(|(w, &value)| Observation { metric: 0, engineer: 0, date: start + Days::new(7 * w as u64), value })
+            .collect(),
+        blockers: vec![],
+        deadlines: vec![],
+    }
 }
