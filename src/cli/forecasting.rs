@@ -214,7 +214,7 @@ impl<'a> Forecaster<'a> {
     /// Metric `i`'s forecast as of `as_of` with its value fan and fitted curve, for its chart,
     /// through the cache: the others are not forecast again with theirs. Dated with this
     /// run's calibration of that date.
-    pub fn with_fan(&self, as_of: NaiveDate, i: usize) -> Result<Forecast> {
+    fn with_fan(&self, as_of: NaiveDate, i: usize) -> Result<Forecast> {
         let s = self.snapshot();
         // `model::restrict_metrics` to metric i, without copying the other metrics' readings.
         let one = Loaded {

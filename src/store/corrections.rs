@@ -236,14 +236,8 @@ impl Store {
         Ok(PointHistory { original, corrections, current })
     }
 
-    /// Points as they stand now, filtered, in date order; retracted ones
-    /// only when asked for.
-    pub fn list_points(&self, f: &PointFilter) -> Result<Vec<ListedPoint>> {
-        super::collected(|each| self.list_points_each(f, each))
-    }
-
-    /// [`list_points`](Self::list_points) one at a time, in the same order, to `each`: a
-    /// million readings listed took 400 MB as a list (4 GB as a table).
+    /// Points as they stand now, filtered, in date order, one at a time to `each` (a million
+    /// readings collected took 400 MB); retracted ones only when asked for.
     pub fn list_points_each(&self, f: &PointFilter, each: &mut dyn FnMut(ListedPoint) -> Result<()>) -> Result<()> {
         // A project or metric asked for is read through the point index by metric (a
         // correction never moves a reading to another metric); the other filters apply to
@@ -268,11 +262,10 @@ impl Store {
         if let Some(r) = f.review {
             self.review(r)?;
         }
+        // Project and metric are answered by the query (`metrics`).
         let wanted = |l: &ListedPoint| {
             let p = &l.point.point;
             (f.include_retracted || !l.retracted)
-                && f.project.as_ref().is_none_or(|want| p.project == *want)
-                && f.metric.as_ref().is_none_or(|(want_p, want_m)| p.project == *want_p && p.metric == *want_m)
                 && f.engineer.as_ref().is_none_or(|e| p.engineer == *e)
                 && f.from.is_none_or(|d| p.date >= d)
                 && f.to.is_none_or(|d| p.date <= d)
