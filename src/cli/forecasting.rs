@@ -282,6 +282,37 @@ impl<'a> Forecaster<'a> {
         Ok(analysis::views(self.snapshot(), as_of, &forecasts))
     }
 
+    /// When each scope got done as of `as_of` (`analysis::done_dates_from`), working out the
+    /// metrics marked in `keep` only (`analysis::metrics_deciding`) and reading their readings
+    /// a chunk at a time: `deadline list` over ten million readings held every one of them
+    /// (730 MB) to resolve forty deadlines.
+    pub fn done_dates(&self, as_of: NaiveDate, keep: &[bool]) -> Result<HashMap<String, NaiveDate>> {
+        let s = self.snapshot();
+        let todo: Vec<usize> = (0..s.metrics.len()).filter(|&i| keep.get(i).copied().unwrap_or(false)).collect();
+        // As `forecasts` reads them: passes over the point table for most metrics of a
+        // database of modest size, else each chunk through the index.
+        let scan = !self.loaded.with_points
+            && todo.len() * 2 > s.metrics.len()
+            && self.loaded.marks.point <= SCAN_MAX_READINGS;
+        let mut metric_done = vec![None; s.metrics.len()];
+        for chunk in todo.chunks(if scan { SCAN_PASS } else { CHUNK }) {
+            let series: Vec<Series> = if scan {
+                let ids: Vec<i64> = chunk.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
+                self.store
+                    .readings_scan(&ids, &self.engineer_index, self.overlays()?, self.loaded.marks.point)?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect()
+            } else {
+                self.readings(chunk)?
+            };
+            for (&i, r) in chunk.iter().zip(series) {
+                metric_done[i] = Some(analysis::metric_done(&s.metrics[i], r.iter().map(|&(_, d, v)| (d, v)), as_of));
+            }
+        }
+        Ok(analysis::done_dates_from(s, &metric_done))
+    }
+
     /// Outlooks `weeks` weeks before `as_of`, in the order given (see `analysis::weeks_before`).
     pub fn weeks_before(&self, as_of: NaiveDate, weeks: &[u64]) -> Result<Vec<Outlook>> {
         let asks: Vec<(NaiveDate, bool)> =

@@ -185,30 +185,83 @@ pub fn forecast_all(
 /// When each metric and project got done according to the readings up to
 /// `as_of`, keyed by scope (`PROJECT/METRIC` or `PROJECT`); absent when not done.
 pub fn done_dates(snapshot: &Snapshot, as_of: NaiveDate) -> HashMap<String, NaiveDate> {
+    let metric_done: Vec<Option<Option<NaiveDate>>> = snapshot
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Some(metric_done(m, snapshot.observations_of(i).iter().map(|o| (o.date, o.value)), as_of)))
+        .collect();
+    done_dates_from(snapshot, &metric_done)
+}
+
+/// When metric `m` got done according to its readings (in the snapshot's order) up to `as_of`.
+pub fn metric_done(
+    m: &Metric,
+    readings: impl Iterator<Item = (NaiveDate, f64)>,
+    as_of: NaiveDate,
+) -> Option<NaiveDate> {
+    let series: Vec<(NaiveDate, f64)> = readings.filter(|(d, _)| *d <= as_of).collect();
+    crate::core::deadlines::metric_done_on(m, &series)
+}
+
+/// The metrics whose readings decide when `scopes` (`(PROJECT, Some(METRIC))` or
+/// `(PROJECT, None)`) got done: a metric its own, a project those of every project on its
+/// path (its own and those it depends on, transitively). A command that needs a few scopes'
+/// done dates reads these metrics' readings only.
+pub fn metrics_deciding<'s>(
+    snapshot: &Snapshot,
+    scopes: impl IntoIterator<Item = (&'s str, Option<&'s str>)>,
+) -> Vec<bool> {
+    let graph = crate::core::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
+    let mut keep = vec![false; snapshot.metrics.len()];
+    let mut seen = vec![0; snapshot.projects.len()];
+    for (k, (project, metric)) in scopes.into_iter().enumerate() {
+        match metric {
+            Some(m) => {
+                if let Some(i) = snapshot.metric_index(project, m) {
+                    keep[i] = true;
+                }
+            }
+            None => {
+                let Some(p) = snapshot.project_index(project) else { continue };
+                for q in graph.closure(p, &mut seen, k as u32 + 1) {
+                    for &m in &graph.own[q] {
+                        keep[m] = true;
+                    }
+                }
+            }
+        }
+    }
+    keep
+}
+
+/// [`done_dates`] from each metric's done date (`metric_done[i]`: `Some(day)` or `Some(None)`
+/// for not done; `None` for not worked out, see [`metrics_deciding`]): the metrics worked
+/// out, and the projects whose whole path was.
+pub fn done_dates_from(snapshot: &Snapshot, metric_done: &[Option<Option<NaiveDate>>]) -> HashMap<String, NaiveDate> {
     let mut out = HashMap::new();
     let graph = crate::core::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
-    let mut metric_done: Vec<Option<NaiveDate>> = Vec::with_capacity(snapshot.metrics.len());
-    for (i, m) in snapshot.metrics.iter().enumerate() {
-        let series: Vec<(NaiveDate, f64)> = readings(snapshot, i, as_of).iter().map(|r| (r.date, r.value)).collect();
-        let done = crate::core::deadlines::metric_done_on(m, &series);
-        if let Some(d) = done {
-            out.insert(m.key(), d);
+    for (m, done) in snapshot.metrics.iter().zip(metric_done) {
+        if let Some(Some(d)) = done {
+            out.insert(m.key(), *d);
         }
-        metric_done.push(done);
     }
     // Projects in dependency order: a project is done when its metrics and
     // its dependencies are.
     // A dependency on a project that does not exist is never done.
     let slugs: std::collections::HashSet<&str> = snapshot.projects.iter().map(|p| p.slug.as_str()).collect();
-    let mut project_done: Vec<Option<NaiveDate>> = vec![None; snapshot.projects.len()];
+    // None: not worked out (a metric on its path was not).
+    let mut project_done: Vec<Option<Option<NaiveDate>>> = vec![None; snapshot.projects.len()];
     for &p in &graph.order {
-        let own: Vec<Option<NaiveDate>> = graph.own[p].iter().map(|&m| metric_done[m]).collect();
-        let mut deps: Vec<Option<NaiveDate>> = graph.deps[p].iter().map(|&d| project_done[d]).collect();
+        let own: Option<Vec<Option<NaiveDate>>> = graph.own[p].iter().map(|&m| metric_done[m]).collect();
+        let deps: Option<Vec<Option<NaiveDate>>> = graph.deps[p].iter().map(|&d| project_done[d]).collect();
+        let (Some(own), Some(mut deps)) = (own, deps) else { continue };
         if snapshot.projects[p].depends_on.iter().any(|d| !slugs.contains(d.as_str())) {
             deps.push(None);
         }
-        project_done[p] = crate::core::deadlines::project_done_on(&own, &deps);
-        if let Some(d) = project_done[p] {
+        let done = crate::core::deadlines::project_done_on(&own, &deps);
+        project_done[p] = Some(done);
+        if let Some(d) = done {
             out.insert(snapshot.projects[p].slug.clone(), d);
         }
     }

@@ -813,6 +813,35 @@ impl Store {
         Ok(Overlays(self.overlays()?))
     }
 
+    /// The readings engineer `handle` gave, as the record stands now (corrected: an amendment
+    /// may name someone else; retracted ones left out), as observations of the snapshot whose
+    /// ids are `ids` (readings of metrics not in it, archived ones, are left out), ordered as a
+    /// snapshot's: read through `point_by_engineer_date`, not the whole point table.
+    pub fn engineer_observations(&self, handle: &str, ids: &SnapshotIds) -> Result<Vec<Observation>> {
+        self.read(|| {
+            let eid = engineer_id(&self.conn, handle)?;
+            let Some(me) = ids.engineers.iter().position(|&e| e == eid) else { return Ok(Vec::new()) };
+            let metric_pos: HashMap<i64, u32> = ids.metrics.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+            let overlays = self.overlays()?;
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT {READING_COLUMNS}, metric_id FROM point
+                 WHERE id IN (SELECT id FROM point WHERE engineer_id = ?1
+                              UNION SELECT point_id FROM correction WHERE engineer_id IS NOT NULL)"
+            ))?;
+            let mut out: Vec<(Observation, u128)> = Vec::new();
+            let mut rows = stmt.query([eid])?;
+            while let Some(r) = rows.next()? {
+                let Some(&metric) = metric_pos.get(&r.get::<_, i64>(5)?) else { continue };
+                let Some(x) = read_reading(r, &overlays)? else { continue };
+                if x.engineer_id == eid {
+                    out.push((Observation { metric, engineer: me as u32, date: x.date, value: x.value }, x.order));
+                }
+            }
+            out.sort_by_key(|(o, order)| (o.metric, o.date, *order));
+            Ok(out.into_iter().map(|(o, _)| o).collect())
+        })
+    }
+
     /// Reviews an engineer spoke in, newest first.
     pub fn reviews_of(&self, handle: &str) -> Result<Vec<SpokeIn>> {
         let eid = engineer_id(&self.conn, handle)?;

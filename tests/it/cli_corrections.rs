@@ -99,6 +99,13 @@ fn an_amendment_corrects_the_forecast_and_keeps_the_original() {
     assert_eq!(listed[4]["amended"], true);
 
     // Amending the date, note and engineer too; an amendment of nothing is refused.
+    let readings = |who: &str| {
+        let shown = db.json(&["engineer", "show", who, "--json"]);
+        let metrics = shown["metrics"].as_array().expect("metrics").clone();
+        metrics.iter().find(|m| m["metric"] == "power/output").map_or(0, |m| m["readings"].as_u64().expect("n"))
+    };
+    let before = (readings("alice"), readings("wang-xm"));
+    assert!(before.0 > 0, "alice gave point 5");
     db.run(&[
         "point",
         "amend",
@@ -117,6 +124,8 @@ fn an_amendment_corrects_the_forecast_and_keeps_the_original() {
     assert_eq!((now["date"].as_str(), now["engineer"].as_str()), (Some("2026-11-28"), Some("wang-xm")));
     assert_eq!(now["note"], "inverter v2.3");
     assert_eq!(now["value"], 289.0, "earlier amendments still hold");
+    // `engineer show` counts the reading as the engineer the amendment names.
+    assert_eq!((readings("alice"), readings("wang-xm")), (before.0 - 1, before.1 + 1));
     db.refused(&["point", "amend", "5", "--reason", "r"], "nothing to change");
     db.refused(&["point", "amend", "5", "--value", "289", "--reason", "r"], "already reads so");
     db.refused(&["point", "amend", "5", "--value", "290", "--reason", " "], "--reason is empty");

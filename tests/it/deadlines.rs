@@ -414,3 +414,70 @@ proptest! {
         prop_assert_eq!(h[0].active().id, (dues.len() - 1) as i64);
     }
 }
+
+// ---- done dates of a few scopes ----
+
+/// `deadline list` and `calibration` work out the done dates of the metrics that decide their
+/// deadlines' scopes only: those scopes' dates must be exactly the ones worked out from
+/// every metric, and a project whose path was not worked out must be absent, never "not done".
+#[test]
+fn done_dates_of_a_few_scopes_match_the_whole_organizations() {
+    use limfac::core::analysis::{done_dates, done_dates_from, metric_done, metrics_deciding};
+    use limfac::core::model::{Observation, Project, Snapshot};
+    let project = |slug: &str, deps: &[&str]| Project {
+        slug: slug.into(),
+        name: slug.into(),
+        priority: 3,
+        owner: None,
+        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        archived: false,
+    };
+    let m =
+        |p: &str, name: &str| Metric { project: p.into(), metric: name.into(), ..metric(10.0, Direction::Down, 0.0) };
+    // a depends on b; b and c are done, a's own metric too, so a is done when b is.
+    let metrics = vec![m("a", "x"), m("b", "y"), m("b", "z"), m("c", "w")];
+    let series = [
+        vec![("2026-01-05", 20.0), ("2026-01-19", 9.0)],
+        vec![("2026-01-05", 30.0), ("2026-02-02", 10.0)],
+        vec![("2026-01-12", 11.0), ("2026-01-26", 8.0)],
+        vec![("2026-01-05", 12.0), ("2026-01-12", 10.0)],
+    ];
+    let mut observations = Vec::new();
+    for (i, s) in series.iter().enumerate() {
+        for &(date, value) in s {
+            observations.push(Observation { metric: i as u32, engineer: 0, date: d(date), value });
+        }
+    }
+    let snapshot = Snapshot {
+        projects: vec![project("a", &["b"]), project("b", &[]), project("c", &[])],
+        engineers: Vec::new(),
+        metrics,
+        observations,
+        blockers: Vec::new(),
+        deadlines: Vec::new(),
+    };
+    let as_of = d("2026-03-01");
+    let all = done_dates(&snapshot, as_of);
+    assert_eq!(all.get("a"), Some(&d("2026-02-02")), "{all:?}");
+    assert_eq!(all.get("c"), Some(&d("2026-01-12")), "{all:?}");
+
+    let keep = metrics_deciding(&snapshot, [("a", None), ("c", Some("w"))]);
+    assert_eq!(keep, vec![true, true, true, true]);
+    let keep = metrics_deciding(&snapshot, [("a", None)]);
+    assert_eq!(keep, vec![true, true, true, false], "a's path is a and b");
+    let known: Vec<Option<Option<NaiveDate>>> = (0..snapshot.metrics.len())
+        .map(|i| {
+            keep[i].then(|| {
+                let readings = snapshot.observations_of(i).iter().map(|o| (o.date, o.value));
+                metric_done(&snapshot.metrics[i], readings, as_of)
+            })
+        })
+        .collect();
+    let some = done_dates_from(&snapshot, &known);
+    for scope in ["a", "a/x", "b", "b/y", "b/z"] {
+        assert_eq!(some.get(scope), all.get(scope), "{scope}");
+    }
+    assert!(!some.contains_key("c") && !some.contains_key("c/w"), "c was not worked out: {some:?}");
+    // Readings after the as-of date do not count.
+    assert_eq!(done_dates(&snapshot, d("2026-01-31")).get("a"), None);
+}

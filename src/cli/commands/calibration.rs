@@ -149,8 +149,15 @@ pub fn run(args: CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
-    let snapshot = store.snapshot()?;
-    let done = analysis::done_dates(&snapshot, today);
+    // Only the readings of the metrics that decide the deadlines' scopes are read.
+    let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
+    let snapshot = &loaded.snapshot;
+    let keep = analysis::metrics_deciding(
+        snapshot,
+        snapshot.deadlines.iter().map(|d| (d.project.as_str(), d.metric.as_deref())),
+    );
+    let done = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days)
+        .done_dates(today, &keep)?;
     let predictions = deadlines::predictions(&snapshot.deadlines, |scope| done.get(scope).copied(), today);
     let cal = deadlines::calibration(&predictions);
     if args.json {

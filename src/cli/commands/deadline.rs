@@ -101,7 +101,7 @@ fn set(
         Some(m) => drop(store.metric(&project, m)?),
         None => drop(store.project(&project)?),
     }
-    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
     let outlook =
         crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(as_of, false)?;
     let snapshot = &loaded.snapshot;
@@ -173,10 +173,17 @@ struct ActiveRow {
 fn organization_today(ctx: &Ctx) -> Result<(Snapshot, analysis::Outlook, HashMap<String, NaiveDate>)> {
     let today = ctx.clock.today;
     let store = ctx.open_read()?;
-    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
-    let outlook =
-        crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(today, false)?;
-    let done = analysis::done_dates(&loaded.snapshot, today);
+    // The forecasts come from the cache or are computed a chunk at a time; the done dates
+    // read the readings of the metrics that decide the deadlines' scopes only.
+    let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
+    let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
+    let outlook = forecaster.outlook(today, false)?;
+    let keep = analysis::metrics_deciding(
+        &loaded.snapshot,
+        loaded.snapshot.deadlines.iter().map(|d| (d.project.as_str(), d.metric.as_deref())),
+    );
+    let done = forecaster.done_dates(today, &keep)?;
+    drop(forecaster);
     Ok((loaded.snapshot, outlook, done))
 }
 

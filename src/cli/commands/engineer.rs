@@ -128,9 +128,13 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     let store = ctx.open_read()?;
     let e = store.engineer(&handle)?;
     let today = ctx.clock.today;
-    let loaded = crate::cli::forecasting::Loaded::full(&store)?;
+    // Their own readings alone (through the engineer index) say what they report on; the
+    // forecasts of those metrics come from the cache or read those metrics' readings.
+    let mut loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
+    loaded.snapshot.observations = store.engineer_observations(&handle, &loaded.ids)?;
+    let activity = report::activity(&loaded.snapshot, &handle);
+    loaded.snapshot.observations = Vec::new();
     let snapshot = &loaded.snapshot;
-    let activity = report::activity(snapshot, &handle);
     let last_heard = activity.last_heard;
     let reviews: Vec<ReviewLine> = store
         .reviews_of(&handle)?
