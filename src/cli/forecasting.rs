@@ -35,6 +35,12 @@ const SCAN_MAX_READINGS: i64 = 3_000_000;
 /// Metrics whose readings one pass over the point table collects (a multiple of `CHUNK`).
 const SCAN_PASS: usize = 8 * CHUNK;
 
+/// About how many metric forecasts (one metric as of one date, with its simulated paths: about
+/// 4.2 KB with what the analysis makes of them, measured with heaptrack on a fever chart over
+/// 20,000 metrics) `Forecaster::outlooks_each` holds at once: about 170 MB. Fewer would
+/// read the readings of a cold run more often (a pass over ten million readings per group).
+const OUTLOOK_METRIC_DATES: usize = 40_000;
+
 /// A cached entry validated against more readings than this since it was written gets its
 /// marks brought forward, so that the next run's check reads fewer.
 const REMARK_AFTER: i64 = 20_000;
@@ -109,6 +115,38 @@ impl Loaded {
             }
         }
         Ok(all.restrict(&keep))
+    }
+
+    /// What a project's dashboard (`chart PROJECT`) draws: the metrics on its path, as
+    /// [`Loaded::for_drift`], with their readings (its charts draw its own metrics' readings).
+    /// Every reading of the organization took 730 MB over ten million readings.
+    pub fn for_dashboard(store: &Store, project: &str) -> Result<Loaded> {
+        store.read(|| {
+            let mut loaded = Loaded::for_drift(store, project, None)?;
+            let engineers: rustc_hash::FxHashMap<i64, u32> =
+                loaded.ids.engineers.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
+            let stored = store.readings_of(&loaded.ids.metrics, &store.corrections_folded()?)?;
+            let mut observations = Vec::with_capacity(stored.iter().map(Vec::len).sum());
+            for (m, readings) in stored.into_iter().enumerate() {
+                for r in readings {
+                    let engineer = *engineers.get(&r.engineer_id).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "a data point names engineer id {}, which does not exist; run limfac doctor",
+                            r.engineer_id
+                        )
+                    })?;
+                    observations.push(crate::core::model::Observation {
+                        metric: m as u32,
+                        engineer,
+                        date: r.date,
+                        value: r.value,
+                    });
+                }
+            }
+            loaded.snapshot.observations = observations;
+            loaded.with_points = true;
+            Ok(loaded)
+        })
     }
 
     /// Everything but the readings, which are read per metric when a forecast needs them.
@@ -275,6 +313,21 @@ impl<'a> Forecaster<'a> {
             .collect())
     }
 
+    /// [`Forecaster::outlooks`], each handed to `each` in the order asked and dropped before
+    /// the next few are computed: a few dates at a time (as many as keep about
+    /// `OUTLOOK_METRIC_DATES` metric forecasts in memory), so that a fever chart's five dates
+    /// over 20,000 metrics do not hold five dates of simulated paths at once. Over a small
+    /// organization that is every date in one pass, as `outlooks`.
+    pub fn outlooks_each(&self, asks: &[(NaiveDate, bool)], each: &mut dyn FnMut(Outlook) -> Result<()>) -> Result<()> {
+        let at_once = (OUTLOOK_METRIC_DATES / self.snapshot().metrics.len().max(1)).max(1);
+        for group in asks.chunks(at_once) {
+            for o in self.outlooks(group)? {
+                each(o)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The forecast views as of `as_of` (no limiting-factor analysis).
     pub fn views(&self, as_of: NaiveDate) -> Result<Vec<analysis::MetricView>> {
         let (forecasts, _): (Vec<Forecast>, Vec<Seen>) =
@@ -311,13 +364,6 @@ impl<'a> Forecaster<'a> {
             }
         }
         Ok(analysis::done_dates_from(s, &metric_done))
-    }
-
-    /// Outlooks `weeks` weeks before `as_of`, in the order given (see `analysis::weeks_before`).
-    pub fn weeks_before(&self, as_of: NaiveDate, weeks: &[u64]) -> Result<Vec<Outlook>> {
-        let asks: Vec<(NaiveDate, bool)> =
-            weeks.iter().filter_map(|w| as_of.checked_sub_days(chrono::Days::new(7 * w))).map(|d| (d, false)).collect();
-        self.outlooks(&asks)
     }
 
     /// What was added since `marks`, read once per run; None when `marks` are ahead of this

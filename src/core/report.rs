@@ -195,10 +195,21 @@ pub struct LimitingRun {
 
 /// Merges the limiting factor of consecutive outlooks (oldest first) into runs.
 pub fn limiting_history(outlooks: &[&Outlook]) -> Vec<LimitingRun> {
+    limiting_history_of(&outlooks.iter().map(|o| limiting_mark(o)).collect::<Vec<_>>())
+}
+
+/// What the limiting factor's history keeps of one outlook: its date and its limiting factor
+/// (`PROJECT/METRIC`), so that a command need not hold every week's forecasts at once.
+pub fn limiting_mark(o: &Outlook) -> (NaiveDate, Option<String>) {
+    (o.as_of, o.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric)))
+}
+
+/// [`limiting_history`] from each week's [`limiting_mark`], oldest first.
+pub fn limiting_history_of(marks: &[(NaiveDate, Option<String>)]) -> Vec<LimitingRun> {
     let mut runs: Vec<LimitingRun> = Vec::new();
-    for o in outlooks {
-        let lf = o.analysis.limiting_factor.as_ref().map(|l| format!("{}/{}", l.project, l.metric));
-        let week = iso_week(o.as_of);
+    for (as_of, lf) in marks {
+        let lf = lf.clone();
+        let week = iso_week(*as_of);
         match runs.last_mut() {
             Some(last) if last.limiting_factor == lf => {
                 last.to_week = week;

@@ -103,8 +103,24 @@ fn schedule_risk(outlook: &Outlook, project: &str) -> f64 {
 /// The fever chart: every project at (gap closed, schedule risk) now, with a
 /// trail through the earlier outlooks given (oldest first).
 pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> FeverChart {
-    // Each project's path (its metrics and its dependencies'), found once
-    // for all the outlooks and dropped before the next project's.
+    let earlier: Vec<FeverMarks> = earlier.iter().map(|o| fever_marks(snapshot, o)).collect();
+    fever_chart_of(snapshot, &fever_marks(snapshot, now), &earlier)
+}
+
+/// What the fever chart keeps of one outlook: each project's (gap closed, schedule risk) and
+/// whether it has a deadline, in snapshot order. A command drawing the trail keeps these of
+/// each earlier date rather than the date's forecasts (twenty thousand metrics' simulated
+/// paths a date).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeverMarks {
+    pub as_of: NaiveDate,
+    pub projects: Vec<(f64, f64)>,
+    pub has_deadline: Vec<bool>,
+}
+
+/// [`FeverMarks`] of one outlook.
+pub fn fever_marks(snapshot: &Snapshot, outlook: &Outlook) -> FeverMarks {
+    // Each project's path (its metrics and its dependencies').
     let graph = crate::core::limiting::ProjectGraph::new(&snapshot.projects, &snapshot.metrics);
     let mut seen = vec![0u32; snapshot.projects.len()];
     let projects = snapshot
@@ -118,13 +134,29 @@ pub fn fever_chart(snapshot: &Snapshot, now: &Outlook, earlier: &[&Outlook]) -> 
                 .flat_map(|q| graph.own[q].iter().copied())
                 .collect();
             path.sort_unstable();
-            FeverProject {
-                label: p.slug.clone(),
-                closed: gap_closed(&path, now),
-                risk: schedule_risk(now, &p.slug),
-                trail: earlier.iter().map(|o| (gap_closed(&path, o), schedule_risk(o, &p.slug))).collect(),
-                has_deadline: now.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()),
-            }
+            (gap_closed(&path, outlook), schedule_risk(outlook, &p.slug))
+        })
+        .collect();
+    let has_deadline = snapshot
+        .projects
+        .iter()
+        .map(|p| outlook.analysis.project(&p.slug).is_some_and(|o| o.deadline.is_some()))
+        .collect();
+    FeverMarks { as_of: outlook.as_of, projects, has_deadline }
+}
+
+/// [`fever_chart`] from the marks of now and of the earlier outlooks (oldest first).
+pub fn fever_chart_of(snapshot: &Snapshot, now: &FeverMarks, earlier: &[FeverMarks]) -> FeverChart {
+    let projects = snapshot
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| FeverProject {
+            label: p.slug.clone(),
+            closed: now.projects[i].0,
+            risk: now.projects[i].1,
+            trail: earlier.iter().map(|o| o.projects[i]).collect(),
+            has_deadline: now.has_deadline[i],
         })
         .collect();
     FeverChart { title: format!("Fever chart — as of {}", now.as_of), as_of: now.as_of, projects }

@@ -18,24 +18,38 @@ use crate::render::template::Charts;
 /// `fan`), in the order asked.
 pub type OutlooksAt<'a> = dyn Fn(&[(NaiveDate, bool)]) -> Result<Vec<analysis::Outlook>> + 'a;
 
+/// The same, each outlook handed over in the order asked and dropped before the next (see
+/// `Forecaster::outlooks_each`): for the weeks of which only a little is kept.
+pub type OutlooksEach<'a> =
+    dyn Fn(&[(NaiveDate, bool)], &mut dyn FnMut(analysis::Outlook) -> Result<()>) -> Result<()> + 'a;
+
 /// One metric's forecast as of a date with the value fan and fitted curve its chart draws,
 /// and its readings (the metric as a position in the snapshot, which need not hold the
 /// readings of every metric).
 pub type FanOf<'a> =
     dyn Fn(NaiveDate, usize) -> Result<(crate::core::forecast::Forecast, Vec<crate::core::model::Observation>)> + 'a;
 
+/// How the report asks for its outlooks: this week's and last week's whole
+/// (`at`), the earlier weeks' one by one (`each`), and one metric's chart (`fan_of`).
+pub struct Sources<'a> {
+    pub at: &'a OutlooksAt<'a>,
+    pub each: &'a OutlooksEach<'a>,
+    pub fan_of: &'a FanOf<'a>,
+}
+
 /// The report as of `as_of` (and the week before, for what changed), plus
 /// its charts when `with_charts`, and the limiting factor week by week over
-/// the last `history_weeks` weeks. Every outlook it needs is asked of
-/// `outlooks_at` at once (the caller forecasts them, through its cache).
+/// the last `history_weeks` weeks. This week's and last week's outlooks are
+/// asked of `sources.at` at once (the caller forecasts them, through its
+/// cache); of the weeks before, only the limiting factor and the fever
+/// chart's marks are kept, each week's forecasts dropped before the next.
 pub fn build(
     snapshot: &Snapshot,
     as_of: NaiveDate,
     policy: &report::Policy,
     with_charts: bool,
     history_weeks: u32,
-    outlooks_at: &OutlooksAt<'_>,
-    fan_of: &FanOf<'_>,
+    sources: &Sources<'_>,
 ) -> Result<(Report, Charts)> {
     // The history covers the last `history_weeks` weeks, this one included:
     // the weeks before last week are forecast too, oldest first. The HTML
@@ -53,36 +67,62 @@ pub fn build(
     let mut asks: Vec<(NaiveDate, bool)> = vec![(as_of, false)];
     let previous_date = week_before(1);
     asks.extend(previous_date.map(|d| (d, false)));
-    asks.extend(history_dates.iter().chain(&trail_dates).map(|&d| (d, false)));
-    let mut all = outlooks_at(&asks)?.into_iter();
+    let mut all = (sources.at)(&asks)?.into_iter();
     let mut now = all.next().context("no outlook for the report's date")?;
     let previous = match previous_date {
         Some(_) => Some(all.next().context("no outlook for the week before")?),
         None => None,
     };
-    let older: Vec<analysis::Outlook> = all.by_ref().take(history_dates.len()).collect();
-    let computed: Vec<analysis::Outlook> = all.collect();
+    drop(all);
     let mut report = report::build(snapshot, &now, previous.as_ref(), policy);
-    if history_weeks > 0 {
-        let last_week = previous.as_ref().filter(|_| history_weeks >= 2);
-        let all: Vec<&analysis::Outlook> = older.iter().chain(last_week).chain([&now]).collect();
-        report.limiting_factor_history = report::limiting_history(&all);
-    }
     let mut charts = Charts::default();
+    // What the fever chart keeps of now and of last week.
+    let mut fever_now = None;
+    let mut fever_previous = None;
     if with_charts {
         if let Some(lf) = &now.analysis.limiting_factor {
             if let Some(m) = snapshot.metric_index(&lf.project, &lf.metric) {
-                let (forecast, observations) = fan_of(as_of, m)?;
+                let (forecast, observations) = (sources.fan_of)(as_of, m)?;
                 now.forecasts[m] = forecast;
                 let c = chart_data::metric_chart(snapshot, &now, m, &observations, true);
                 charts.limiting = Some(svg(chart::metric(&c, Format::Svg)?, "lf"));
             }
         }
+        fever_now = Some(chart_data::fever_marks(snapshot, &now));
+        fever_previous = previous.as_ref().map(|p| chart_data::fever_marks(snapshot, p));
+    }
+    let now_mark = report::limiting_mark(&now);
+    let previous_mark = previous.as_ref().map(report::limiting_mark);
+    drop(now);
+    drop(previous);
+    // The weeks before last week: their limiting factor and, for the two the trail draws,
+    // their fever marks.
+    let earlier: Vec<(NaiveDate, bool)> = history_dates.iter().chain(&trail_dates).map(|&d| (d, false)).collect();
+    let trail_from = history_dates.len() + trail_dates.len() - 2.min(history_dates.len() + trail_dates.len());
+    let mut older_marks: Vec<(NaiveDate, Option<String>)> = Vec::new();
+    let mut trail: Vec<chart_data::FeverMarks> = Vec::new();
+    let mut k = 0;
+    (sources.each)(&earlier, &mut |o| {
+        if k < history_dates.len() {
+            older_marks.push(report::limiting_mark(&o));
+        }
+        if with_charts && k >= trail_from {
+            trail.push(chart_data::fever_marks(snapshot, &o));
+        }
+        k += 1;
+        Ok(())
+    })?;
+    if history_weeks > 0 {
+        let last_week = previous_mark.filter(|_| history_weeks >= 2);
+        let marks: Vec<(NaiveDate, Option<String>)> =
+            older_marks.into_iter().chain(last_week).chain([now_mark]).collect();
+        report.limiting_factor_history = report::limiting_history_of(&marks);
+    }
+    if let Some(now) = fever_now {
         // The trail: three and two weeks ago (computed for the history
         // already, when it was asked for), then last week.
-        let source = if older.len() >= 2 { &older[older.len() - 2..] } else { &computed[..] };
-        let trail: Vec<&analysis::Outlook> = source.iter().chain(previous.as_ref()).collect();
-        let fever = chart_data::fever_chart(snapshot, &now, &trail);
+        trail.extend(fever_previous);
+        let fever = chart_data::fever_chart_of(snapshot, &now, &trail);
         charts.fever = Some(svg(chart::fever(&fever, Format::Svg)?, "fv"));
     }
     Ok((report, charts))

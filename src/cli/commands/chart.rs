@@ -86,10 +86,10 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         return Ok(());
     }
     // One metric reads only its own points (500 rows, not the whole database); the fever
-    // chart none (it draws what the forecasts say); a project's dashboard draws all of its.
+    // chart none (it draws what the forecasts say); a project's dashboard those on its path.
     let loaded = match &scope {
         Some((p, Some(m))) => Loaded::scoped(&store, Some((p, Some(m))))?,
-        Some(_) => Loaded::full(&store)?,
+        Some((p, None)) => Loaded::for_dashboard(&store, p)?,
         None => Loaded::without_points(&store)?,
     };
     let snapshot = &loaded.snapshot;
@@ -108,10 +108,21 @@ pub fn run(args: ChartArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             chart::dashboard(&format!("{p} — {name} (as of {as_of})"), &charts, format)?
         }
         None => {
-            let mut all = forecaster.outlooks(&[(as_of, false)])?;
-            let outlook = all.pop().expect("one asked");
-            let trail = forecaster.weeks_before(as_of, &[4, 3, 2, 1])?;
-            chart::fever(&chart_data::fever_chart(snapshot, &outlook, &trail.iter().collect::<Vec<_>>()), format)?
+            // The trail four to one weeks ago, oldest first, then now: each date's marks are
+            // kept, not its forecasts.
+            let mut asks: Vec<(chrono::NaiveDate, bool)> = [4u64, 3, 2, 1]
+                .iter()
+                .filter_map(|w| as_of.checked_sub_days(chrono::Days::new(7 * w)))
+                .map(|d| (d, false))
+                .collect();
+            asks.push((as_of, false));
+            let mut marks = Vec::with_capacity(asks.len());
+            forecaster.outlooks_each(&asks, &mut |o| {
+                marks.push(chart_data::fever_marks(snapshot, &o));
+                Ok(())
+            })?;
+            let now = marks.pop().expect("now asked");
+            chart::fever(&chart_data::fever_chart_of(snapshot, &now, &marks), format)?
         }
     };
     write_private(&args.out, &bytes)?;

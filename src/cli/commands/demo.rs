@@ -93,8 +93,11 @@ pub fn run(args: DemoArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             &policy,
             false,
             DEMO_HISTORY_WEEKS,
-            &|asks| forecaster.outlooks(asks),
-            &|as_of, m| forecaster.charted(as_of, m),
+            &crate::render::report::Sources {
+                at: &|asks| forecaster.outlooks(asks),
+                each: &|asks, f| forecaster.outlooks_each(asks, f),
+                fan_of: &|as_of, m| forecaster.charted(as_of, m),
+            },
         )?
     };
     out.raw(crate::render::template::render(&report, crate::render::template::MARKDOWN, false, &none)?.as_bytes())?;

@@ -123,8 +123,11 @@ pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         &policy,
         args.format == ReportFormat::Html,
         args.history,
-        &|asks| forecaster.outlooks(asks),
-        &|as_of, m| forecaster.charted(as_of, m),
+        &crate::render::report::Sources {
+            at: &|asks| forecaster.outlooks(asks),
+            each: &|asks, f| forecaster.outlooks_each(asks, f),
+            fan_of: &|as_of, m| forecaster.charted(as_of, m),
+        },
     );
     bar.finish_and_clear();
     let (report, charts) = built?;
