@@ -28,6 +28,10 @@ use crate::store::{CacheWriter, Changes, Marks, NewForecast, NewReplay, Overlays
 /// Metrics whose readings are read and forecast together: bounds memory on ten million readings.
 const CHUNK: usize = 256;
 
+/// From this many metrics on, `Forecaster::readings` gathers their rows in id order
+/// (`Store::readings_gathered`) instead of reading metric after metric.
+const GATHER_MIN: usize = 32;
+
 /// Up to this many readings in the database, a cold run that needs most metrics reads them
 /// in passes over the point table (see `SCAN_PASS`).
 const SCAN_MAX_READINGS: i64 = 3_000_000;
@@ -402,6 +406,12 @@ impl<'a> Forecaster<'a> {
                 .collect());
         }
         let ids: Vec<i64> = idx.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
+        if ids.len() >= GATHER_MIN {
+            // A chunk's rows read in id order rather than metric by metric: the week-later
+            // report over ten million readings took 14.9 s reading metric by metric, 11.3 s so.
+            let read = self.store.readings_gathered(&ids, &self.engineer_index, self.overlays()?)?;
+            return Ok(read.into_iter().map(Arc::new).collect());
+        }
         let stored = self.store.readings_of(&ids, self.overlays()?)?;
         self.positions(stored)
     }
@@ -533,7 +543,7 @@ impl<'a> Forecaster<'a> {
         // Most metrics of a database of modest size: sequential passes over the readings,
         // each collecting the next SCAN_PASS metrics' readings, beat seeking each reading
         // through the index (a third of the CPU time of a cold run over a million readings);
-        // beyond that size, each chunk is read through the index (memory stays bounded).
+        // beyond that size, each chunk's (`Forecaster::readings`: memory stays bounded).
         let scan = !self.loaded.with_points && todo.len() * 2 > n && self.loaded.marks.point <= SCAN_MAX_READINGS;
         // The first chunk is fit while this thread works out the calibration, which takes
         // about as long as fitting two chunks when their readings are already at hand.
@@ -554,13 +564,17 @@ impl<'a> Forecaster<'a> {
                 let ids: Vec<i64> = pass.iter().map(|&i| self.loaded.ids.metrics[i]).collect();
                 let read =
                     self.store.readings_scan(&ids, &self.engineer_index, self.overlays()?, self.loaded.marks.point)?;
-                // The calibration (worked out while the first chunk is fit) reads these
-                // metrics' readings from here rather than from the database again.
+                // The calibration (worked out while the first chunk is fit, before any later
+                // pass is read) reads the first pass's readings from here rather than from
+                // the database again.
+                let lend = scanned_upto == 0;
                 let mut memo = self.histories.borrow_mut();
                 for (id, series) in ids.into_iter().zip(read) {
                     let series = Arc::new(series);
-                    memo.insert(id, series.clone());
-                    lent.borrow_mut().push(id);
+                    if lend {
+                        memo.insert(id, series.clone());
+                        lent.borrow_mut().push(id);
+                    }
                     scanned.push_back(series);
                 }
                 scanned_upto += pass.len();

@@ -202,6 +202,8 @@ impl Store {
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .with_context(|| format!("cannot open database {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // `rarray(?)`, a list of ids as one parameter (`Store::readings_gathered`).
+        rusqlite::vtab::array::load_module(&conn)?;
         let mut store = Store { conn, path: path.to_path_buf(), clock, created };
         // Checked before any pragma that writes (journal_mode changes the header).
         store.refuse_newer()?;
@@ -232,6 +234,7 @@ impl Store {
         let attempt = |conn: rusqlite::Result<Connection>| -> Result<Store> {
             let conn = conn.with_context(|| format!("cannot open database {}", path.display()))?;
             conn.busy_timeout(BUSY_TIMEOUT)?;
+            rusqlite::vtab::array::load_module(&conn)?;
             let store = Store { conn, path: path.to_path_buf(), clock, created: false };
             store.refuse_newer()?;
             store.refuse_foreign()?;

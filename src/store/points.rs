@@ -712,13 +712,57 @@ impl Store {
             for (v, u) in all.iter_mut().zip(upper) {
                 v.extend(u);
             }
-            Ok(all
-                .into_iter()
-                .map(|mut v| {
-                    v.sort_by_key(|x| (x.2, x.0));
-                    v.into_iter().map(|(_, e, d, value)| (e, d, value)).collect()
-                })
-                .collect())
+            Ok(in_snapshot_order(all))
+        })
+    }
+
+    /// [`readings_scan`](Self::readings_scan) for metrics spread over a point table too large to
+    /// pass over: the ids of their rows are gathered through `point_by_metric_date` (which holds
+    /// them: no row is read), then the rows are read in id order. Rows lie in the order they
+    /// were logged, a week's readings of every metric side by side, so that reading metric
+    /// after metric fetched a page of the table for nearly every reading (ten million page
+    /// reads for ten million readings); in id order each page is fetched once for all the
+    /// metrics asked whose readings it holds.
+    pub fn readings_gathered(
+        &self,
+        metric_ids: &[i64],
+        engineers: &rustc_hash::FxHashMap<i64, u32>,
+        overlays: &Overlays,
+    ) -> Result<Vec<Vec<(u32, NaiveDate, f64)>>> {
+        use rusqlite::types::Value;
+        use std::rc::Rc;
+        self.read(|| {
+            let slot: rustc_hash::FxHashMap<i64, usize> =
+                metric_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let metrics = Rc::new(metric_ids.iter().map(|&id| Value::from(id)).collect::<Vec<Value>>());
+            let mut ids: Vec<i64> = self
+                .conn
+                .prepare_cached("SELECT id FROM point WHERE metric_id IN rarray(?1)")?
+                .query_map([metrics], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.sort_unstable();
+            let mut all: Vec<Vec<ScannedReading>> = vec![Vec::new(); metric_ids.len()];
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {READING_COLUMNS}, metric_id FROM point WHERE id IN rarray(?1)"))?;
+            // In slices of the sorted ids (an id as an SQL value takes 32 bytes).
+            for part in ids.chunks(GATHER_IDS) {
+                let part = Rc::new(part.iter().map(|&id| Value::from(id)).collect::<Vec<Value>>());
+                let mut rows = stmt.query([part])?;
+                while let Some(r) = rows.next()? {
+                    let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { continue };
+                    if let Some(x) = read_reading(r, &overlays.0)? {
+                        let Some(&e) = engineers.get(&x.engineer_id) else {
+                            anyhow::bail!(
+                                "a data point names engineer id {}, which does not exist; run limfac doctor",
+                                x.engineer_id
+                            );
+                        };
+                        all[i].push((x.order, e, x.date, x.value));
+                    }
+                }
+            }
+            Ok(in_snapshot_order(all))
         })
     }
 
@@ -894,9 +938,23 @@ pub struct StoredReading {
 #[derive(Debug, Default)]
 pub struct Overlays(HashMap<i64, super::corrections::Overlay>);
 
+/// Row ids one statement of [`Store::readings_gathered`] reads.
+const GATHER_IDS: usize = 65_536;
+
 /// A reading as a scan collects it: (creation order, engineer position, date, value), 32
 /// bytes until sorted.
 type ScannedReading = (u128, u32, NaiveDate, f64);
+
+/// Each metric's scanned readings in the snapshot's order (by date, then as they were made),
+/// as (engineer position, date, value).
+fn in_snapshot_order(all: Vec<Vec<ScannedReading>>) -> Vec<Vec<(u32, NaiveDate, f64)>> {
+    all.into_iter()
+        .map(|mut v| {
+            v.sort_by_key(|x| (x.2, x.0));
+            v.into_iter().map(|(_, e, d, value)| (e, d, value)).collect()
+        })
+        .collect()
+}
 
 /// The columns [`read_reading`] reads, in its order.
 const READING_COLUMNS: &str = "engineer_id, date, value, id, uid";

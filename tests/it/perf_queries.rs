@@ -35,6 +35,12 @@ fn hot_queries_use_their_indexes() {
         "point_by_metric_date",
     );
     uses(&s, "SELECT value FROM point WHERE metric_id = 7 AND date <= '2026-11-01'", "point_by_metric_date");
+    // A chunk of metrics' rows gathered (`Store::readings_gathered`): their ids from the index
+    // alone, then the rows by id.
+    uses(&s, "SELECT id FROM point WHERE metric_id IN rarray(NULL)", "point_by_metric_date");
+    let plan =
+        s.explain("SELECT engineer_id, date, value, id, uid, metric_id FROM point WHERE id IN rarray(NULL)").unwrap();
+    assert!(plan.contains("SEARCH point USING INTEGER PRIMARY KEY"), "{plan}");
     // An engineer's points by date: `engineer show`, coverage.
     uses(&s, "SELECT date FROM point WHERE engineer_id = 3 AND date >= '2026-01-01'", "point_by_engineer_date");
     uses(
@@ -78,6 +84,36 @@ fn bulk_import_keeps_every_index_and_every_point() {
     let restricted = limfac::core::model::restrict_metrics(whole.clone(), &keep);
     assert_eq!(one.metrics, restricted.metrics);
     assert_eq!(one.observations, restricted.observations);
+    // Rows gathered by id (`readings_gathered`) are the readings read metric by metric
+    // (`readings_of`) and by a scan, corrections included: an amended value, date and
+    // engineer, and a retraction.
+    let engineer = whole.engineers[5].handle.clone();
+    let amend = limfac::store::Amendment {
+        value: Some(1.5),
+        note: None,
+        date: Some(NaiveDate::from_ymd_opt(2025, 1, 6).unwrap()),
+        engineer: Some(engineer),
+    };
+    s.amend_point(40, &amend, "typo", None).unwrap();
+    s.amend_point(41, &limfac::store::Amendment { value: Some(2.5), ..Default::default() }, "r", None).unwrap();
+    s.retract_point(42, "wrong metric", None).unwrap();
+    let (snapshot, ids) = s.snapshot_without_points().unwrap();
+    assert!(ids.metrics.len() >= 100 && snapshot.metrics.len() == ids.metrics.len());
+    let engineers: rustc_hash::FxHashMap<i64, u32> =
+        ids.engineers.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
+    let overlays = s.corrections_folded().unwrap();
+    let gathered = s.readings_gathered(&ids.metrics, &engineers, &overlays).unwrap();
+    let one_by_one: Vec<Vec<(u32, NaiveDate, f64)>> = s
+        .readings_of(&ids.metrics, &overlays)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.into_iter().map(|r| (engineers[&r.engineer_id], r.date, r.value)).collect())
+        .collect();
+    assert_eq!(gathered, one_by_one);
+    let max_id = d.counts.iter().find(|(t, _)| t == "point").unwrap().1;
+    assert_eq!(gathered, s.readings_scan(&ids.metrics, &engineers, &overlays, max_id).unwrap());
+    assert!(gathered.iter().flatten().any(|r| r.2 == 1.5) && gathered.iter().flatten().any(|r| r.2 == 2.5));
+    assert_eq!(gathered.iter().map(Vec::len).sum::<usize>() as u64, data.n_points() - 1);
     // Foreign keys are back on after the import.
     let fk: i64 = {
         let d = s.doctor().unwrap();
