@@ -62,34 +62,6 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Everything, readings included. Up to `SCAN_MAX_READINGS` readings, they are read the
-    /// way a cold report reads them (one pass over the point table in two parallel halves,
-    /// `Store::readings_scan`), which takes half the time and memory of reading each row into
-    /// the snapshot and sorting the million of them; the snapshot is the same.
-    pub fn full(store: &Store) -> Result<Loaded> {
-        store.read(|| {
-            let marks = store.marks()?;
-            if marks.point > SCAN_MAX_READINGS {
-                return Loaded::scoped(store, None);
-            }
-            let mut loaded = Loaded::without_points(store)?;
-            let engineers: rustc_hash::FxHashMap<i64, u32> =
-                loaded.ids.engineers.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
-            let series =
-                store.readings_scan(&loaded.ids.metrics, &engineers, &store.corrections_folded()?, marks.point)?;
-            let mut observations = Vec::with_capacity(series.iter().map(Vec::len).sum());
-            for (m, readings) in series.into_iter().enumerate() {
-                observations.extend(readings.into_iter().map(|(engineer, date, value)| {
-                    crate::core::model::Observation { metric: m as u32, engineer, date, value }
-                }));
-            }
-            crate::platform::memory::release_freed();
-            loaded.snapshot.observations = observations;
-            loaded.with_points = true;
-            Ok(loaded)
-        })
-    }
-
     /// One project's or metric's part of the snapshot, its readings included.
     pub fn scoped(store: &Store, scope: Option<(&str, Option<&str>)>) -> Result<Loaded> {
         store.read(|| {
@@ -965,8 +937,8 @@ fn parse_version(version: &str, definitions: &str) -> Option<Marks> {
     (parts.next()? == definitions).then_some(Marks { point, correction })
 }
 
-/// Forecaster over the whole snapshot a command loaded with `Loaded::full`, for its
-/// calibration only.
+/// The organization's calibration as of `as_of` through the caches (a command that needs
+/// nothing else of a `Forecaster`).
 pub fn calibration_of(store: &Store, loaded: &Loaded, horizon: i64, as_of: NaiveDate) -> Result<Arc<OrgCalibration>> {
     Forecaster::new(store, loaded, horizon).calibration(as_of)
 }

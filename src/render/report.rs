@@ -98,7 +98,7 @@ pub fn build(
     // The weeks before last week: their limiting factor and, for the two the trail draws,
     // their fever marks.
     let earlier: Vec<(NaiveDate, bool)> = history_dates.iter().chain(&trail_dates).map(|&d| (d, false)).collect();
-    let trail_from = history_dates.len() + trail_dates.len() - 2.min(history_dates.len() + trail_dates.len());
+    let trail_from = earlier.len().saturating_sub(2);
     let mut older_marks: Vec<(NaiveDate, Option<String>)> = Vec::new();
     let mut trail: Vec<chart_data::FeverMarks> = Vec::new();
     let mut k = 0;
