@@ -668,16 +668,7 @@ impl Store {
                     .prepare(&format!("SELECT {READING_COLUMNS}, metric_id FROM point WHERE id > ?1 AND id <= ?2"))?;
                 let mut rows = stmt.query([from, to])?;
                 while let Some(r) = rows.next()? {
-                    let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { continue };
-                    if let Some(x) = read_reading(r, &overlays.0)? {
-                        let Some(&e) = engineers.get(&x.engineer_id) else {
-                            anyhow::bail!(
-                                "a data point names engineer id {}, which does not exist; run limfac doctor",
-                                x.engineer_id
-                            );
-                        };
-                        all[i].push((x.order, e, x.date, x.value));
-                    }
+                    collect_scanned(r, &slot, engineers, overlays, &mut all)?;
                 }
                 Ok(all)
             };
@@ -748,16 +739,7 @@ impl Store {
                 let part = Rc::new(part.iter().map(|&id| Value::from(id)).collect::<Vec<Value>>());
                 let mut rows = stmt.query([part])?;
                 while let Some(r) = rows.next()? {
-                    let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { continue };
-                    if let Some(x) = read_reading(r, &overlays.0)? {
-                        let Some(&e) = engineers.get(&x.engineer_id) else {
-                            anyhow::bail!(
-                                "a data point names engineer id {}, which does not exist; run limfac doctor",
-                                x.engineer_id
-                            );
-                        };
-                        all[i].push((x.order, e, x.date, x.value));
-                    }
+                    collect_scanned(r, &slot, engineers, overlays, &mut all)?;
                 }
             }
             Ok(in_snapshot_order(all))
@@ -949,6 +931,25 @@ const GATHER_IDS: usize = 65_536;
 /// A reading as a scan collects it: (creation order, engineer position, date, value), 32
 /// bytes until sorted.
 type ScannedReading = (u128, u32, NaiveDate, f64);
+
+/// Adds a point row (`READING_COLUMNS, metric_id`) as it stands now to its metric's readings
+/// (`slot`: metric id → position in `all`); a row of another metric, or retracted, is skipped.
+fn collect_scanned(
+    r: &rusqlite::Row<'_>,
+    slot: &rustc_hash::FxHashMap<i64, usize>,
+    engineers: &rustc_hash::FxHashMap<i64, u32>,
+    overlays: &Overlays,
+    all: &mut [Vec<ScannedReading>],
+) -> Result<()> {
+    let Some(&i) = slot.get(&r.get::<_, i64>(5)?) else { return Ok(()) };
+    if let Some(x) = read_reading(r, &overlays.0)? {
+        let Some(&e) = engineers.get(&x.engineer_id) else {
+            anyhow::bail!("a data point names engineer id {}, which does not exist; run limfac doctor", x.engineer_id);
+        };
+        all[i].push((x.order, e, x.date, x.value));
+    }
+    Ok(())
+}
 
 /// Each metric's scanned readings in the snapshot's order (by date, then as they were made),
 /// as (engineer position, date, value).
