@@ -311,6 +311,15 @@ impl<'a> Forecaster<'a> {
         Ok(analysis::views(self.snapshot(), as_of, &forecasts))
     }
 
+    /// When each scope that has a deadline got done as of `as_of` (what `deadline list`, `ics`
+    /// and `calibration` resolve deadlines with): [`Forecaster::done_dates`] of the metrics that
+    /// decide those scopes.
+    pub fn deadline_done_dates(&self, as_of: NaiveDate) -> Result<HashMap<String, NaiveDate>> {
+        let s = self.snapshot();
+        let keep = analysis::metrics_deciding(s, s.deadlines.iter().map(|d| (d.project.as_str(), d.metric.as_deref())));
+        self.done_dates(as_of, &keep)
+    }
+
     /// When each scope got done as of `as_of` (`analysis::done_dates_from`), working out the
     /// metrics marked in `keep` only (`analysis::metrics_deciding`) and reading their readings
     /// a chunk at a time: `deadline list` over ten million readings held every one of them

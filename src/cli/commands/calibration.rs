@@ -6,7 +6,6 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Ctx;
-use crate::core::analysis;
 use crate::core::deadlines;
 use crate::render::output::{table, Output};
 
@@ -152,12 +151,8 @@ pub fn run(args: CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     // Only the readings of the metrics that decide the deadlines' scopes are read.
     let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
     let snapshot = &loaded.snapshot;
-    let keep = analysis::metrics_deciding(
-        snapshot,
-        snapshot.deadlines.iter().map(|d| (d.project.as_str(), d.metric.as_deref())),
-    );
     let done = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days)
-        .done_dates(today, &keep)?;
+        .deadline_done_dates(today)?;
     let predictions = deadlines::predictions(&snapshot.deadlines, |scope| done.get(scope).copied(), today);
     let cal = deadlines::calibration(&predictions);
     if args.json {

@@ -178,11 +178,7 @@ fn organization_today(ctx: &Ctx) -> Result<(Snapshot, analysis::Outlook, HashMap
     let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
     let forecaster = crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days);
     let outlook = forecaster.outlook(today, false)?;
-    let keep = analysis::metrics_deciding(
-        &loaded.snapshot,
-        loaded.snapshot.deadlines.iter().map(|d| (d.project.as_str(), d.metric.as_deref())),
-    );
-    let done = forecaster.done_dates(today, &keep)?;
+    let done = forecaster.deadline_done_dates(today)?;
     drop(forecaster);
     Ok((loaded.snapshot, outlook, done))
 }
