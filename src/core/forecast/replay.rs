@@ -382,3 +382,26 @@ pub fn calibrate_with(
     let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= as_of)).count();
     correct(Calibration::shipped(), &cases, known, as_of)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass figures are exactly the Kaplan–Meier curve's at the levels reported,
+        /// ties between events and censorings and PITs right on a level included.
+        #[test]
+        fn one_pass_figures_equal_the_kaplan_meier_curve(
+            pits in proptest::collection::vec((prop_oneof![0.0..1.0f64, Just(0.1), Just(0.5), Just(0.9), Just(0.0), Just(1.0)], any::<bool>()), 0..300)
+        ) {
+            let f = figures_of_pits(&pits);
+            let curve = timing::km_curve(pits.iter().map(|&(u, done)| (u, done, 1.0)).collect());
+            let expected: [Option<f64>; 4] =
+                if pits.is_empty() { [None; 4] } else { TAUS.map(|t| Some(timing::km_at(&curve, t))) };
+            prop_assert_eq!(f.below, expected);
+            prop_assert_eq!(f.forecasts, pits.len());
+            prop_assert_eq!(f.finished, pits.iter().filter(|p| p.1).count());
+        }
+    }
+}
