@@ -101,24 +101,20 @@ impl Loaded {
             let mut loaded = Loaded::for_drift(store, project, None)?;
             let engineers: rustc_hash::FxHashMap<i64, u32> =
                 loaded.ids.engineers.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
-            let stored = store.readings_of(&loaded.ids.metrics, &store.corrections_folded()?)?;
-            let mut observations = Vec::with_capacity(stored.iter().map(Vec::len).sum());
-            for (m, readings) in stored.into_iter().enumerate() {
-                for r in readings {
-                    let engineer = *engineers.get(&r.engineer_id).ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "a data point names engineer id {}, which does not exist; run limfac doctor",
-                            r.engineer_id
-                        )
-                    })?;
-                    observations.push(crate::core::model::Observation {
+            // Each reading with its engineer's position (`readings_gathered` resolves them).
+            let series = store.readings_gathered(&loaded.ids.metrics, &engineers, &store.corrections_folded()?)?;
+            let observations = series
+                .into_iter()
+                .enumerate()
+                .flat_map(|(m, readings)| {
+                    readings.into_iter().map(move |(engineer, date, value)| crate::core::model::Observation {
                         metric: m as u32,
                         engineer,
-                        date: r.date,
-                        value: r.value,
-                    });
-                }
-            }
+                        date,
+                        value,
+                    })
+                })
+                .collect();
             loaded.snapshot.observations = observations;
             loaded.with_points = true;
             Ok(loaded)
