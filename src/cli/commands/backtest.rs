@@ -100,21 +100,66 @@ impl Scored {
     }
 }
 
-// The figures of a group of replayed forecasts, read straight from them: four and a half
-// million at scale 10, so no vector of references nor a copy of each beyond the one the
-// Kaplan–Meier figures sort.
+// The figures of one metric's replayed forecasts, read straight from them.
 
-fn figures<'a>(scored: impl Iterator<Item = &'a Scored>) -> Figures {
-    replay::figures_of_pit_iter(scored.map(|s| (s.pit, s.done)))
+fn figures(scored: &[Scored]) -> Figures {
+    replay::figures_of_pit_iter(scored.iter().map(|s| (s.pit, s.done)))
 }
 
-fn shipped_figures<'a>(scored: impl Iterator<Item = &'a Scored>) -> Figures {
-    replay::figures_of_pit_iter(scored.map(|s| (s.pit_shipped, s.done)))
+fn p50_errors(scored: &[Scored]) -> impl Iterator<Item = f64> + '_ {
+    scored.iter().map(|s| s.p50_error).filter(|e| !e.is_nan())
 }
 
-fn p50_errors<'a>(scored: impl Iterator<Item = &'a Scored>) -> Vec<f64> {
-    scored.map(|s| s.p50_error).filter(|e| !e.is_nan()).collect()
+/// What the figures over every metric read of the replayed forecasts, kept per verdict:
+/// 8 bytes a forecast for each calibration ([`replay::pit_key`]) and 8 for the p50's error
+/// of finished work. Four and a half million forecasts at scale 10 were 323 MB when each was
+/// kept whole until the end.
+#[derive(Default)]
+struct Pooled {
+    /// Per verdict (`Status as usize`): the keys with today's calibration and with the
+    /// shipped one.
+    today: [Vec<u64>; STATUSES],
+    shipped: [Vec<u64>; STATUSES],
+    p50_errors: Vec<f64>,
 }
+
+/// How many verdicts there are ([`Status`]'s variants).
+const STATUSES: usize = 5;
+
+impl Pooled {
+    fn add(&mut self, scored: &[Scored]) {
+        for s in scored {
+            self.today[s.status as usize].push(replay::pit_key(s.pit, s.done));
+            self.shipped[s.status as usize].push(replay::pit_key(s.pit_shipped, s.done));
+        }
+        self.p50_errors.extend(p50_errors(scored));
+    }
+
+    /// Sorts every verdict's keys, once, before the figures read them.
+    fn sort(&mut self) {
+        for keys in self.today.iter_mut().chain(self.shipped.iter_mut()) {
+            keys.sort_unstable();
+        }
+    }
+
+    fn figures_of(keys: &[Vec<u64>], verdicts: &[Status]) -> Figures {
+        let parts: Vec<&[u64]> = verdicts.iter().map(|&v| keys[v as usize].as_slice()).collect();
+        replay::figures_of_sorted_keys(&parts)
+    }
+}
+
+/// Every verdict, in [`Status`]'s order.
+const ALL: [Status; STATUSES] =
+    [Status::Done, Status::Converging, Status::Stalled, Status::Diverging, Status::InsufficientData];
+
+// `Pooled` indexes its arrays by `Status as usize`: checked when compiled.
+const _: () = {
+    let mut i = 0;
+    while i < STATUSES {
+        assert!(ALL[i] as usize == i);
+        i += 1;
+    }
+};
 
 pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let store = ctx.open_read()?;
@@ -132,7 +177,10 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     // A chunk of metrics at a time: their readings are read, replayed and dropped before the
     // next chunk's are read (every reading at once took 730 MB over ten million).
     let overlays = store.corrections_folded()?;
-    let mut replayed: Vec<(usize, Vec<Scored>)> = Vec::with_capacity(chosen.len());
+    // Each metric's row is worked out as soon as it is replayed; only what the figures over
+    // every metric read is kept (`Pooled`).
+    let mut rows: Vec<Row> = Vec::with_capacity(chosen.len());
+    let mut pooled = Pooled::default();
     for chunk in chosen.chunks(BACKTEST_CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|&i| loaded.ids.metrics[i]).collect();
         let histories: Vec<replay::MetricHistory> = store
@@ -145,42 +193,42 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                 readings: readings.into_iter().map(|r| Reading { date: r.date, value: r.value }).collect(),
             })
             .collect();
-        replayed.par_extend(chunk.par_iter().zip(&histories).map(|(&i, m)| {
-            bar.inc(1);
-            let scored = replay::weekly_origins(m, today)
-                .into_iter()
-                .filter_map(|o| replay::replay_one(m, o, today, horizon))
-                .map(|c| Scored::of(&c, cal, shipped))
-                .collect();
-            (i, scored)
-        }));
-    }
-    bar.finish_and_clear();
-    let rows: Vec<Row> = replayed
-        .iter()
-        .map(|(i, scored)| {
-            let m = &snapshot.metrics[*i];
-            Row {
+        let replayed: Vec<(usize, Vec<Scored>)> = chunk
+            .par_iter()
+            .zip(&histories)
+            .map(|(&i, m)| {
+                bar.inc(1);
+                let scored = replay::weekly_origins(m, today)
+                    .into_iter()
+                    .filter_map(|o| replay::replay_one(m, o, today, horizon))
+                    .map(|c| Scored::of(&c, cal, shipped))
+                    .collect();
+                (i, scored)
+            })
+            .collect();
+        for (i, scored) in replayed {
+            let m = &snapshot.metrics[i];
+            rows.push(Row {
                 project: m.project.clone(),
                 metric: m.metric.clone(),
-                figures: figures(scored.iter()),
-                median_p50_error_weeks: median(p50_errors(scored.iter())),
-            }
-        })
-        .collect();
-    let all = || replayed.iter().flat_map(|(_, c)| c.iter());
+                figures: figures(&scored),
+                median_p50_error_weeks: median(p50_errors(&scored).collect()),
+            });
+            pooled.add(&scored);
+        }
+    }
+    bar.finish_and_clear();
+    pooled.sort();
     let verdicts: Vec<VerdictRow> = DATED
         .iter()
-        .filter_map(|&v| {
-            let mine = || all().filter(move |s| s.status == v);
-            mine().next().is_some().then(|| VerdictRow {
-                verdict: v,
-                figures: figures(mine()),
-                shipped: shipped_figures(mine()),
-            })
+        .filter(|&&v| !pooled.today[v as usize].is_empty())
+        .map(|&v| VerdictRow {
+            verdict: v,
+            figures: Pooled::figures_of(&pooled.today, &[v]),
+            shipped: Pooled::figures_of(&pooled.shipped, &[v]),
         })
         .collect();
-    let overall = figures(all());
+    let overall = Pooled::figures_of(&pooled.today, &ALL);
     let total = Total {
         forecasts: overall.forecasts,
         finished: overall.finished,
@@ -189,8 +237,8 @@ pub fn run(args: BacktestArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         p80_hit_rate: overall.below[2],
         p90_hit_rate: overall.below[3],
         p10_p90_coverage: overall.inside_p10_p90,
-        median_p50_error_weeks: median(p50_errors(all())),
-        shipped: shipped_figures(all()),
+        median_p50_error_weeks: median(std::mem::take(&mut pooled.p50_errors)),
+        shipped: Pooled::figures_of(&pooled.shipped, &ALL),
         verdict: replay::judge(&overall),
     };
     if args.json {
