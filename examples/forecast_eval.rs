@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release --example forecast_eval [-- --fracs 0.5 --per-family 60 --group verdict --self]`
 //!
-//! `--flat`: also the flat series' figure of the calibration test (see [`flat_line`]);
+//! `--flat`: also the flat series' figure of the calibration test, checked and tuned sets apart
+//! (see [`flat_line`]);
 //! `--counts`: hits and known cases for p50 and p10–p90 instead of the rates (a band's edge).
 //!
 //! `--self`: every data set is taken as one organization, and each forecast uses the
@@ -73,7 +74,8 @@ fn main() {
         return;
     }
     if args.iter().any(|a| a == "--flat") {
-        println!("{}", flat_line(&all));
+        println!("{}", flat_line(&all, "check"));
+        println!("{}", flat_line(&all, "tune"));
     }
     let t = tally(&all, horizon);
     let mut last = String::new();
@@ -95,11 +97,12 @@ fn main() {
 
 /// `--flat`: the calibration test's rule for flat series (synthetic flats and barely-moving
 /// counts, Rhino's flat areas), called converging or given a p50 before their data end, over
-/// every cut given (`--fracs 0.5` is the test's mid-life figure).
-fn flat_line(all: &[Scored]) -> String {
+/// every cut given (`--fracs 0.5` is the test's mid-life figure), on the checked sets (`part`
+/// "check", the test's figure) or on the tuned ones ("tune", the figure a change may be chosen by).
+fn flat_line(all: &[Scored], part: &str) -> String {
     let flat: Vec<&Scored> = all
         .iter()
-        .filter(|s| s.set.ends_with("-check") && matches!(s.family.as_str(), "flat" | "flat_count"))
+        .filter(|s| s.set.ends_with(&format!("-{part}")) && matches!(s.family.as_str(), "flat" | "flat_count"))
         .collect();
     let bad = |s: &Scored| {
         let end = (s.data_end - s.as_of).num_days();
@@ -110,12 +113,12 @@ fn flat_line(all: &[Scored]) -> String {
         format!("{}/{}", mine.iter().filter(|s| bad(s)).count(), mine.len())
     };
     format!(
-        "flat series converging or p50 before data end: {}/{} (synthetic flat {}, flat_count {}, rhino flat {})",
+        "{part}: flat series converging or p50 before data end: {}/{} (synthetic flat {}, flat_count {}, rhino flat {})",
         flat.iter().filter(|s| bad(s)).count(),
         flat.len(),
-        of("flat", "synthetic-check"),
-        of("flat_count", "synthetic-check"),
-        of("flat", "rhino-check")
+        of("flat", &format!("synthetic-{part}")),
+        of("flat_count", &format!("synthetic-{part}")),
+        of("flat", &format!("rhino-{part}"))
     )
 }
 
