@@ -167,6 +167,9 @@ pub enum StoreError {
 /// eight people logging at once should queue, never fail.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The page size of a database file limfac creates, in bytes.
+pub const PAGE_SIZE: u32 = 16384;
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -208,6 +211,14 @@ impl Store {
         // Checked before any pragma that writes (journal_mode changes the header).
         store.refuse_newer()?;
         store.refuse_foreign()?;
+        // A new file's pages are 16 KiB (SQLite's default is 4 KiB; an existing file keeps
+        // its own, the pragma only applies before the first page is written): a
+        // million-row import into 16 KiB pages took a fifth less CPU and half the system
+        // time, with fewer pages to split, look up and write (BENCHMARKS.md, stop 23).
+        store
+            .conn
+            .execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE}"))
+            .context("cannot configure the database")?;
         store.use_wal().context("cannot configure the database")?;
         store
             .conn
@@ -353,6 +364,15 @@ impl Store {
                 other => return other.map(|_| ()),
             }
         }
+    }
+
+    /// Leaves WAL for a rollback journal when no other connection has the file open;
+    /// whether it did. Never waits: a busy file stays in WAL.
+    pub(super) fn leave_wal(&self) -> bool {
+        matches!(
+            self.conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0)),
+            Ok(mode) if mode.eq_ignore_ascii_case("delete")
+        )
     }
 
     /// Refuses another program's SQLite file (tables but no limfac version)

@@ -69,6 +69,45 @@ fn unknown_names_are_all_listed_then_created_with_create_missing() {
     assert_eq!(m[0]["unit"], "days");
 }
 
+/// The page size and journal mode of the file at `path`.
+fn page_size_and_mode(path: &std::path::Path) -> (i64, String) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    (
+        c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap(),
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap(),
+    )
+}
+
+/// A new file gets 16 KiB pages; the first import into a database without readings goes
+/// through a rollback journal and leaves the file in WAL, with no journal beside it, and
+/// the readings all there; a file made with other pages keeps them.
+#[test]
+fn a_first_import_leaves_the_file_in_wal_and_a_files_pages_are_its_own() {
+    let db = TestDb::seeded();
+    assert_eq!(page_size_and_mode(&db.path), (16384, "wal".to_string()));
+    let mut csv = String::from(HEADER);
+    for i in 0..3000 {
+        csv.push_str(&format!("\n2025-{:02}-{:02},power,output,alice,{i},reading {i}", 1 + i % 12, 1 + i % 28));
+    }
+    std::fs::write(db.file("in.csv"), csv + "\n").unwrap();
+    let r = db.run(&["import", "in.csv"]).ok();
+    assert!(r.stderr.contains("imported 3000 points"), "{}", r.stderr);
+    assert_eq!(page_size_and_mode(&db.path), (16384, "wal".to_string()));
+    assert!(!db.file("limfac.db-journal").exists());
+    assert_eq!(point_count(&db), 3000);
+    // A second import (readings there now) goes through the WAL as any write.
+    let r = db.run(&["import", "in.csv"]).ok();
+    assert!(r.stderr.contains("skipped 3000 rows"), "{}", r.stderr);
+
+    let old = TestDb::new();
+    {
+        let c = rusqlite::Connection::open(&old.path).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;").unwrap();
+    }
+    old.run(&["project", "add", "power", "--name", "Power"]).ok();
+    assert_eq!(page_size_and_mode(&old.path), (4096, "wal".to_string()));
+}
+
 #[test]
 fn create_missing_needs_a_target_to_create_a_metric() {
     let db = TestDb::seeded();

@@ -93,6 +93,9 @@ impl Rig {
         if std::fs::metadata(self.db.file("limfac.db-wal")).is_ok_and(|m| m.len() > 0) {
             seen.with_wal += 1;
         }
+        if self.db.file("limfac.db-journal").exists() {
+            seen.with_journal += 1;
+        }
         seen.kills += 1;
         if kill(child, "import") {
             seen.interrupted += 1;
@@ -120,14 +123,16 @@ struct Kills {
     interrupted: u32,
     landed: u32,
     with_wal: u32,
+    /// A rollback journal on disk (the first import into a database without readings).
+    with_journal: u32,
 }
 
 impl std::fmt::Display for Kills {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} kills ({} mid-run, {} with a WAL on disk, {} after the import had landed whole)",
-            self.kills, self.interrupted, self.with_wal, self.landed
+            "{} kills ({} mid-run, {} with a WAL on disk, {} with a rollback journal, {} after the import had landed whole)",
+            self.kills, self.interrupted, self.with_wal, self.with_journal, self.landed
         )
     }
 }
@@ -183,6 +188,35 @@ fn import_killed_at_any_moment_is_all_or_nothing() {
         "import: {BIG} rows, {early}; {MEDIUM} and {SMALL} rows, {late}; every kill left a database that \
          passed integrity_check holding all or none of the import"
     );
+}
+
+/// The first import into a database without readings goes through a rollback journal
+/// instead of the WAL (`Store::import`): killed at any moment, it too leaves all or none,
+/// and the next open rolls the journal back and returns to WAL.
+#[test]
+fn first_import_killed_at_any_moment_is_all_or_nothing() {
+    let db = TestDb::seeded();
+    assert_eq!(db.health().count("point"), 0, "the rig needs a database without readings");
+    const MEDIUM: i64 = 60_000;
+    let medium = db.file("medium.csv");
+    write_import(&medium, MEDIUM as u64);
+    let rig = Rig::new(db);
+    let mut rng = SplitMix(20_261_201);
+    let span = rig.full_import(&medium, MEDIUM).as_micros() as u64;
+    let mut seen = Kills::default();
+    while (seen.interrupted < 12 || seen.kills < 16) && seen.kills < 80 {
+        rig.kill_import(&medium, MEDIUM, Duration::from_micros(rng.below(span * 5 / 4)), &mut seen);
+        // Whatever the kill left, the next open (the check's doctor) went back to WAL.
+        let mode: String = rusqlite::Connection::open(&rig.db.path)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal", "after {seen}");
+        assert!(!rig.db.file("limfac.db-journal").exists(), "a journal was left after {seen}");
+    }
+    assert!(seen.interrupted >= 12, "only {} kills interrupted the import", seen.interrupted);
+    assert!(seen.with_journal > 0, "no kill saw the rollback journal: {seen}");
+    eprintln!("first import: {MEDIUM} rows, {seen}; every kill left a whole database holding all or none of it");
 }
 
 #[test]

@@ -273,6 +273,24 @@ fn every_file_limfac_writes_is_private_even_under_umask_000() {
         csv.push_str(&format!("2026-{:02}-{:02},power,output,alice,{i},reading {i}\n", i % 10 + 1, i % 28 + 1));
     }
     std::fs::write(db.file("in.csv"), csv).unwrap();
+    // The rollback journal of the first import into a database without readings, while it
+    // is written and after the import was killed (the next open rolls it back).
+    let journal = side(&db.path, "-journal");
+    let mut child =
+        open_umask(&db, &[OsStr::new("import"), OsStr::new("in.csv")]).stderr(Stdio::null()).spawn().unwrap();
+    while !journal.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the first import ended before its journal was seen");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(mode(&journal), 0o600, "rollback journal while writing");
+    let _ = child.kill();
+    child.wait().unwrap();
+    if journal.exists() {
+        assert_eq!(mode(&journal), 0o600, "journal left by a killed import");
+    }
+    // A reading, so that the next import writes through the WAL as every other write.
+    run_umask(&db, &["log", "--metric", "power/output", "--engineer", "alice", "--value", "0", "--note", "n"]);
+    assert!(!journal.exists(), "the killed import's journal is rolled back by the next open");
     let mut child =
         open_umask(&db, &[OsStr::new("import"), OsStr::new("in.csv")]).stderr(Stdio::null()).spawn().unwrap();
     let (wal, shm) = (side(&db.path, "-wal"), side(&db.path, "-shm"));
