@@ -281,6 +281,28 @@ fn suspicious_values_need_force() {
         "--force",
     );
     assert!(r.stderr.lines().next().unwrap().contains("10 times the last reading"), "{}", r.stderr);
+    // An engineer or reviewer who does not exist is named first: no question about the value
+    // whose --force only leads to that error.
+    let r =
+        db.refused(&["log", "--metric", "power/output", "--engineer", "nobody", "--value", "2890", "--note", "n"], "");
+    assert!(r.stderr.starts_with("error: engineer 'nobody' does not exist"), "{}", r.stderr);
+    let r = db.refused(
+        &[
+            "log",
+            "--metric",
+            "power/output",
+            "--engineer",
+            "alice",
+            "--reviewer",
+            "nob",
+            "--value",
+            "2890",
+            "--note",
+            "n",
+        ],
+        "",
+    );
+    assert!(r.stderr.starts_with("error: engineer 'nob' does not exist"), "{}", r.stderr);
     db.refused(
         &["log", "--metric", "power/output", "--engineer", "alice", "--value", "28.1", "--note", "n"],
         "--force",

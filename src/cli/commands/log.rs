@@ -109,6 +109,12 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     if missing.is_empty() {
         let (project, metric) = metric.expect("checked");
         let value = value.expect("checked");
+        // Names that do not exist are errors whatever the value: said before a question about
+        // the value, which `--force` would answer only to meet the name's error next.
+        store.engineer(engineer.as_deref().expect("checked"))?;
+        if let ReviewChoice::Day { reviewer: Some(r), .. } = &review {
+            store.engineer(r)?;
+        }
         check_value(&store, &project, &metric, value, args.force)?;
         let archived = store.metric(&project, &metric)?.archived || store.project(&project)?.archived;
         let p = NewPoint {
