@@ -286,3 +286,37 @@ fn the_html_report_draws_its_chart_text_itself() {
     }
     assert!(html.contains("王小明"), "the names stay in the page, for search");
 }
+
+/// `engineer show` says when the engineer was last heard in words that read right: today,
+/// 1 day ago, N days ago, never.
+#[test]
+fn engineer_show_says_when_the_engineer_was_last_heard() {
+    let db = TestDb::seeded();
+    let heard = |who: &str| -> String {
+        let out = db.run(&["engineer", "show", who]).ok().stdout;
+        out.lines().find(|l| l.starts_with("last heard")).unwrap_or_default().to_string()
+    };
+    assert_eq!(heard("alice"), "last heard  never");
+    let log = |date: &str| {
+        db.run(&[
+            "log",
+            "--metric",
+            "power/output",
+            "--engineer",
+            "alice",
+            "--value",
+            "90",
+            "--note",
+            "n",
+            "--date",
+            date,
+        ])
+        .ok();
+    };
+    log("2026-11-19");
+    assert_eq!(heard("alice"), "last heard  2026-11-19 (10 days ago)");
+    log("2026-11-28");
+    assert_eq!(heard("alice"), "last heard  2026-11-28 (1 day ago)");
+    log("2026-11-29");
+    assert_eq!(heard("alice"), "last heard  2026-11-29 (today)");
+}

@@ -175,8 +175,13 @@ fn show(ctx: &Ctx, out: &mut Output, handle: &str, json: bool) -> Result<()> {
     }
     out.line(format!("{} — {}", e.handle, e.name))?;
     out.line(format!("reports to  {}", e.reports_to.as_deref().unwrap_or("-")))?;
-    let silent =
-        last_heard.map(|d| format!("{d} ({} days ago)", (today - d).num_days())).unwrap_or_else(|| "never".into());
+    let silent = last_heard
+        .map(|d| match (today - d).num_days() {
+            0 => format!("{d} (today)"),
+            1 => format!("{d} (1 day ago)"),
+            n => format!("{d} ({n} days ago)"),
+        })
+        .unwrap_or_else(|| "never".into());
     out.line(format!("last heard  {silent}"))?;
     out.line("")?;
     let mut t = table(["metric", "status", "last", "p50", "readings", "last reported"]);
