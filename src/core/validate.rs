@@ -60,10 +60,21 @@ pub fn parse_iso_week(s: &str) -> Option<NaiveDate> {
 /// today included), or an ISO week `YYYY-Www` (its Monday). Dates before
 /// 1970 or after `today` are refused: future readings cannot have happened.
 pub fn date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserError> {
+    past_date(field, s, today, "a reading must have happened already; check the year")
+}
+
+/// The date a forecast or report is made as of (`--as-of`): as [`date`], a future one refused
+/// with a hint of its own (nothing is known yet of a day to come).
+pub fn as_of(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserError> {
+    past_date(field, s, today, "forecasts use what was known by that date; give today or an earlier date")
+}
+
+fn past_date(field: &str, s: &str, today: NaiveDate, future_hint: &str) -> Result<NaiveDate, UserError> {
     let d = any_date(field, s, today)?;
     if d > today {
-        return Err(UserError::new(format!("{field} {} is in the future (today is {today})", show(s)))
-            .hint("a reading must have happened already; check the year"));
+        return Err(
+            UserError::new(format!("{field} {} is in the future (today is {today})", show(s))).hint(future_hint)
+        );
     }
     Ok(d)
 }

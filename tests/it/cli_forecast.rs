@@ -103,6 +103,12 @@ fn forecast_table_and_errors() {
     let r = db.refused(&["forecast", "p/fal"], "metric 'p/fal' does not exist");
     assert!(r.stderr.contains("did you mean 'p/fall'?"), "{}", r.stderr);
     db.refused(&["forecast", "--as-of", "2026-02-30"], "not a valid date");
+    // A date to come: nothing is known of it yet, and the hint says so (not "a reading must
+    // have happened").
+    for args in [&["forecast", "--as-of", "2030-01-01"][..], &["report", "--as-of", "2030-01-01"]] {
+        let r = db.refused(args, "--as-of '2030-01-01' is in the future");
+        assert!(r.stderr.contains("hint: forecasts use what was known by that date"), "{}", r.stderr);
+    }
     db.refused(&["forecast", "nope"], "project 'nope' does not exist");
 }
 

@@ -93,7 +93,7 @@ fn set(
 ) -> Result<()> {
     let today = ctx.clock.today;
     let (project, metric) = validate::scope("scope", scope)?;
-    let as_of = as_of.map(|d| validate::date("--as-of", &d, today)).transpose()?.unwrap_or(today);
+    let as_of = as_of.map(|d| validate::as_of("--as-of", &d, today)).transpose()?.unwrap_or(today);
     let chosen = date.map(|d| validate::future_date("--date", &d, today)).transpose()?;
     let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
     let mut store = ctx.open()?;

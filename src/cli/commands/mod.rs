@@ -164,7 +164,7 @@ impl Ctx {
     /// `--as-of`, parsed as people say dates, else today.
     pub fn as_of(&self, given: Option<&str>) -> Result<chrono::NaiveDate> {
         Ok(given
-            .map(|d| crate::core::validate::date("--as-of", d, self.clock.today))
+            .map(|d| crate::core::validate::as_of("--as-of", d, self.clock.today))
             .transpose()?
             .unwrap_or(self.clock.today))
     }

@@ -62,7 +62,7 @@ enum ReportFormat {
 pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let today = ctx.clock.today;
     let as_of = match (&args.as_of, &args.week) {
-        (Some(d), _) => validate::date("--as-of", d, today)?,
+        (Some(d), _) => validate::as_of("--as-of", d, today)?,
         (None, Some(w)) => {
             let monday = validate::parse_iso_week(w).ok_or_else(|| {
                 UserError::new(format!("--week {} is not an ISO week", validate::show(w)))
