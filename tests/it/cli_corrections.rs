@@ -308,6 +308,8 @@ fn suspicious_values_need_force() {
         "--force",
     );
     db.refused(&["point", "amend", "1", "--value", "25000", "--reason", "r"], "--force");
+    let r = db.refused(&["point", "amend", "1", "--value", "25000", "--engineer", "nobody", "--reason", "r"], "");
+    assert!(r.stderr.starts_with("error: engineer 'nobody' does not exist"), "{}", r.stderr);
     db.run(&["point", "amend", "1", "--value", "25000", "--reason", "r", "--force"]).ok();
     db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "289", "--note", "n"]).ok();
     db.run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "2890", "--note", "n", "--force"])

@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::Ctx;
 use crate::core::error::UserError;
-use crate::core::model::{Point, ReviewKind};
+use crate::core::model::{Metric, Point, ReviewKind};
 use crate::core::{plausible, validate};
 use crate::render::output::{discard_typed_ahead, num, Output};
 use crate::store::{Logged, NewPoint, ReviewChoice, Store};
@@ -109,14 +109,15 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     if missing.is_empty() {
         let (project, metric) = metric.expect("checked");
         let value = value.expect("checked");
+        let m = store.metric(&project, &metric)?;
         // Names that do not exist are errors whatever the value: said before a question about
         // the value, which `--force` would answer only to meet the name's error next.
         store.engineer(engineer.as_deref().expect("checked"))?;
         if let ReviewChoice::Day { reviewer: Some(r), .. } = &review {
             store.engineer(r)?;
         }
-        check_value(&store, &project, &metric, value, args.force)?;
-        let archived = store.metric(&project, &metric)?.archived || store.project(&project)?.archived;
+        check_value(&store, &m, value, args.force)?;
+        let archived = m.archived || store.project(&project)?.archived;
         let p = NewPoint {
             point: Point {
                 date,
@@ -152,11 +153,10 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 
 /// Questions a value far outside the metric's readings or bounds (see
 /// [`crate::core::plausible`]): confirmed on a terminal, else `--force` needed.
-fn check_value(store: &Store, project: &str, metric: &str, value: f64, force: bool) -> Result<()> {
-    let m = store.metric(project, metric)?;
-    let (earlier, recent) = store.recent_history_of(project, metric, None, plausible::WINDOW)?;
+fn check_value(store: &Store, m: &Metric, value: f64, force: bool) -> Result<()> {
+    let (earlier, recent) = store.recent_history_of(&m.project, &m.metric, None, plausible::WINDOW)?;
     let recent: Vec<f64> = recent.into_iter().map(|(_, v)| v).collect();
-    super::confirm_plausible(plausible::question_recent(&m, earlier, &recent, value), "--value", force)
+    super::confirm_plausible(plausible::question_recent(m, earlier, &recent, value), "--value", force)
 }
 
 fn confirm(out: &Output, new: &NewPoint, logged: &Logged) {
@@ -248,7 +248,7 @@ fn interactive(
         };
         let value = match given.value.take() {
             Some(v) => {
-                check_value(store, &project, &metric, v, given.force)?;
+                check_value(store, &store.metric(&project, &metric)?, v, given.force)?;
                 v
             }
             None => loop {

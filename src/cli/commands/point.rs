@@ -138,6 +138,10 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
                     .hint(format!("see what happened with: limfac point history {id}"))
                     .into());
             };
+            // An engineer who does not exist is an error whatever the value (as in `log`).
+            if let Some(e) = &amendment.engineer {
+                store.engineer(e)?;
+            }
             if let Some(v) = amendment.value {
                 let metric = store.metric(&now.point.project, &now.point.metric)?;
                 let (earlier, recent) = store.recent_history_of(
