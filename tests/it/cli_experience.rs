@@ -120,6 +120,8 @@ fn config_file_sets_reviewer_and_horizon_and_says_where_from() {
     assert_eq!(code, 0);
     assert!(out.contains("boss") && out.contains("730") && out.contains("0.5") && out.contains("config.toml"), "{out}");
     assert!(out.contains("(built in)") && out.contains("default"), "{out}");
+    // `config` alone shows the same.
+    assert_eq!(run(&["config"]), (0, out.clone(), String::new()));
     // The default reviewer is used by log.
     let (code, _, err) =
         run(&["log", "--metric", "power/output", "--engineer", "alice", "--value", "1", "--note", "n"]);

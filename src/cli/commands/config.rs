@@ -10,13 +10,14 @@ use crate::render::output::{table, Output};
 ///
 /// The default reviewer, the forecast horizon, the cadence threshold and the
 /// report template, read from a TOML file in the platform config folder (or $LIMFAC_CONFIG).
+/// `limfac config` alone is `limfac config show`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example config.toml:\n  reviewer = \"elena\"\n  horizon_days = 1095\n  weekly_risk = 0.3\n  report_template = \"my-report.md\""
 )]
 pub struct ConfigArgs {
     #[command(subcommand)]
-    cmd: ConfigCmd,
+    cmd: Option<ConfigCmd>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,7 +33,11 @@ enum ConfigCmd {
 /// wrong: a config file that is not valid (nothing of it is used), or a
 /// file it names that cannot be read (the settings are shown, then why).
 pub fn run(args: ConfigArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
-    let ConfigCmd::Show { json } = args.cmd;
+    // `limfac config` alone shows them: there is nothing else to do with settings here.
+    let json = match args.cmd {
+        Some(ConfigCmd::Show { json }) => json,
+        None => false,
+    };
     let s = &ctx.settings;
     let broken = ctx.config_error();
     if !json {
