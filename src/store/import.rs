@@ -89,10 +89,6 @@ impl Store {
         I: IntoIterator<Item = Result<ImportRow, UserError>>,
     {
         let stamp = self.clock.stamp();
-        // Every id written is looked up or created inside this one write
-        // transaction, so SQLite's own foreign-key lookups (three per point)
-        // can only agree; they are skipped for the import and back on after.
-        // (The pragma has no effect inside a transaction, hence out here.)
         // The first import of a history, into a database without readings, goes through a
         // rollback journal rather than the WAL. The pages it adds lie past the file's end,
         // which a rollback journal never copies, where the WAL writes every page twice (into
@@ -102,6 +98,10 @@ impl Store {
         // end instead of seeing the database without readings meanwhile.
         let journal = self.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM point)", [], |r| r.get::<_, bool>(0))?
             && self.leave_wal();
+        // Every id written is looked up or created inside this one write
+        // transaction, so SQLite's own foreign-key lookups (three per point)
+        // can only agree; they are skipped for the import and back on after.
+        // (The pragma has no effect inside a transaction, hence out here.)
         self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
         let result = self.import_rows(rows, create_missing, progress, spent, &stamp);
         self.conn.execute_batch("PRAGMA foreign_keys = ON")?;

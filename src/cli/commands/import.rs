@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use crate::store::ImportRow;
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Ctx;
 use crate::formats::csv;
 use crate::render::output::Output;
+use crate::store::ImportRow;
 
 /// Import data points from a CSV file, or a whole JSON export, all or nothing
 ///
