@@ -286,22 +286,9 @@ fn suspicious_values_need_force() {
     let r =
         db.refused(&["log", "--metric", "power/output", "--engineer", "nobody", "--value", "2890", "--note", "n"], "");
     assert!(r.stderr.starts_with("error: engineer 'nobody' does not exist"), "{}", r.stderr);
-    let r = db.refused(
-        &[
-            "log",
-            "--metric",
-            "power/output",
-            "--engineer",
-            "alice",
-            "--reviewer",
-            "nob",
-            "--value",
-            "2890",
-            "--note",
-            "n",
-        ],
-        "",
-    );
+    let with_reviewer: Vec<&str> =
+        "log --metric power/output --engineer alice --reviewer nob --value 2890 --note n".split(' ').collect();
+    let r = db.refused(&with_reviewer, "");
     assert!(r.stderr.starts_with("error: engineer 'nob' does not exist"), "{}", r.stderr);
     db.refused(
         &["log", "--metric", "power/output", "--engineer", "alice", "--value", "28.1", "--note", "n"],

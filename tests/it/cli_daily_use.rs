@@ -298,20 +298,10 @@ fn engineer_show_says_when_the_engineer_was_last_heard() {
     };
     assert_eq!(heard("alice"), "last heard  never");
     let log = |date: &str| {
-        db.run(&[
-            "log",
-            "--metric",
-            "power/output",
-            "--engineer",
-            "alice",
-            "--value",
-            "90",
-            "--note",
-            "n",
-            "--date",
-            date,
-        ])
-        .ok();
+        let mut args: Vec<&str> =
+            "log --metric power/output --engineer alice --value 90 --note n --date".split(' ').collect();
+        args.push(date);
+        db.run(&args).ok();
     };
     log("2026-11-19");
     assert_eq!(heard("alice"), "last heard  2026-11-19 (10 days ago)");
