@@ -104,6 +104,7 @@ pub fn for_user(e: &StoreError) -> UserError {
         }
         StoreError::Inspect { path, .. } => UserError::new(format!("cannot inspect --db {path}")),
         StoreError::Damaged(what) => UserError::new(format!("{what}; run limfac doctor")),
+        StoreError::RowRefused { .. } => said.hint("fix that cell of the file and import it again; nothing was written"),
         StoreError::Foreign { .. }
         | StoreError::Missing { .. }
         | StoreError::AlreadyResolved { .. }

@@ -35,7 +35,7 @@ pub use cache::{
 pub use corrections::{Action, Amendment, Correction, ListedPoint, PointFilter, PointHistory};
 pub use dump::{read_dump, ArchiveEvent, Dump, DumpBlocker, RestoreSummary};
 pub use entities::{MetricEdit, ProjectEdit};
-pub use import::{ImportRow, ImportSummary};
+pub use import::{ImportBatch, ImportRow, ImportSummary};
 pub use points::{
     BlockerFilter, Logged, NewPoint, Overlays, ReviewChoice, SnapshotIds, SpokeIn, StoredPoint, StoredReading,
 };
@@ -146,6 +146,10 @@ pub enum StoreError {
     CannotCreateMetric { line: u64, metric: String },
     #[error("line {line}, column {column}: '{given}' differs from metric {metric}'s {column} '{stored}'")]
     MetricDiffers { line: u64, column: String, given: String, stored: String, metric: String },
+    /// An imported row that the schema's CHECK constraints refuse (the file parser refuses
+    /// these first; the store checks again for its other callers).
+    #[error("line {line}, column {column}: {problem}")]
+    RowRefused { line: u64, column: &'static str, problem: &'static str },
     #[error("line {line}: this reading is already stored (point {point}) citing blockers {stored}, but the file cites {given}")]
     BlockersDiffer { line: u64, point: i64, stored: String, given: String },
     /// A path `demo` must not replace.
@@ -689,7 +693,12 @@ pub fn create_private_file(path: &Path) -> Result<bool> {
 /// this process), as lowercase hyphenated text.
 pub fn new_uid() -> String {
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    next_uuid_v7().hyphenated().encode_lower(&mut buf).to_string()
+    new_uid_into(&mut buf).to_string()
+}
+
+/// [`new_uid`] written into `buf`, without an allocation.
+pub fn new_uid_into(buf: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
+    next_uuid_v7().hyphenated().encode_lower(buf)
 }
 
 /// A UUIDv7 (RFC 9562): the Unix time in milliseconds, then a 42-bit counter that starts

@@ -8,7 +8,7 @@ use clap::Args;
 use super::Ctx;
 use crate::formats::csv;
 use crate::render::output::Output;
-use crate::store::ImportRow;
+use crate::store::{ImportBatch, ImportRow};
 
 /// Import data points from a CSV file, or a whole JSON export, all or nothing
 ///
@@ -55,10 +55,13 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     }
     let mut store = ctx.open()?;
     let started = std::time::Instant::now();
-    let (rows, mut back) = parsed_in_background(input, ctx.clock.today);
+    let (batches, back) = parsed_in_background(input, ctx.clock.today);
     let bar = crate::render::output::progress(out, None, "importing rows…");
     let mut progress = |n: u64| bar.set_position(n);
-    let summary = store.import_handing_back(rows, args.create_missing, &mut progress, &mut |row| back.give(row));
+    // The parsing thread has gone (an error there): the batch is freed here instead.
+    let summary = store.import_batches(batches, args.create_missing, &mut progress, &mut |batch| {
+        let _ = back.send(batch);
+    });
     bar.finish_and_clear();
     let summary = summary?;
     if args.json {
@@ -90,22 +93,22 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-/// The validated rows of `input`, read and checked on a second thread while
-/// this one writes them: parsing and validation are a third of a large
-/// import's work, and overlap with SQLite's. The rows and the first error
-/// arrive in file order, exactly as `read_rows` yields them. Rows written are
-/// given back through the [`GiveBack`] and freed on the thread that made them.
+/// The validated rows of `input` in batches, read and checked on a second thread while
+/// this one writes them: parsing and validation are a third of a large import's work, and
+/// overlap with SQLite's. The rows and the first error arrive in file order, exactly as
+/// `read_rows` yields them. Batches written are sent back through the returned sender and
+/// freed on the thread that made them.
 fn parsed_in_background(
     input: impl std::io::Read + Send + 'static,
     today: chrono::NaiveDate,
-) -> (impl Iterator<Item = Result<ImportRow, crate::core::error::UserError>>, GiveBack) {
+) -> (impl Iterator<Item = ImportBatch>, std::sync::mpsc::Sender<ImportBatch>) {
     // A batch is sent at 2,048 rows or 1 MiB of text, whichever comes
     // first, and at most 16 wait: the rows in flight stay a few MiB however
     // long each is.
     const BATCH: usize = 2048;
     const BATCH_BYTES: usize = 1 << 20;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(16);
-    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<ImportRow>>();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ImportBatch>(16);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<ImportBatch>();
     let parser = std::thread::Builder::new().name("limfac-parse".into());
     let spawned = parser.spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
@@ -131,34 +134,12 @@ fn parsed_in_background(
         back_rx.iter().for_each(drop);
     });
     spawned.expect("spawn the parser thread");
-    (rx.into_iter().flatten(), GiveBack { rows: Vec::with_capacity(BATCH), bytes: 0, to: back_tx })
+    (rx.into_iter(), back_tx)
 }
 
 /// What a row holds in memory, roughly, for the batches' bound in bytes.
 fn row_bytes(r: &ImportRow) -> usize {
     r.point.note.len() + r.blockers.iter().map(|(c, t)| c.len() + t.len()).sum::<usize>() + 128
-}
-
-/// Rows the import has written, on their way back to the parsing thread in batches bounded
-/// as the parsed ones are (2,048 rows or 1 MiB).
-struct GiveBack {
-    rows: Vec<ImportRow>,
-    bytes: usize,
-    to: std::sync::mpsc::Sender<Vec<ImportRow>>,
-}
-
-impl GiveBack {
-    fn give(&mut self, row: ImportRow) {
-        self.bytes += row_bytes(&row);
-        self.rows.push(row);
-        if self.rows.len() == self.rows.capacity() || self.bytes >= 1 << 20 {
-            let cap = self.rows.capacity();
-            let full = std::mem::replace(&mut self.rows, Vec::with_capacity(cap));
-            self.bytes = 0;
-            // The parsing thread has gone (an error there): these are freed here instead.
-            let _ = self.to.send(full);
-        }
-    }
 }
 
 /// A `.json` file, or one whose first non-blank byte is `{`.
