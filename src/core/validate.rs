@@ -4,6 +4,8 @@
 //!
 //! Every function returns a [`UserError`] that names the field and the value.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::core::error::UserError;
@@ -148,22 +150,32 @@ pub fn number(field: &str, s: &str) -> Result<f64, UserError> {
 /// A project or metric slug: lowercase ASCII letters, digits and `-`,
 /// starting with a letter or digit.
 pub fn slug(field: &str, s: &str) -> Result<String, UserError> {
+    slug_str(field, s).map(str::to_string)
+}
+
+/// [`slug`], borrowing: the slug is the text given.
+pub fn slug_str<'a>(field: &str, s: &'a str) -> Result<&'a str, UserError> {
     identifier(field, s, "lowercase letters, digits and '-', e.g. orbital-compute")
 }
 
 /// An engineer handle: same alphabet as a slug.
 pub fn handle(field: &str, s: &str) -> Result<String, UserError> {
+    handle_str(field, s).map(str::to_string)
+}
+
+/// [`handle`], borrowing: the handle is the text given.
+pub fn handle_str<'a>(field: &str, s: &'a str) -> Result<&'a str, UserError> {
     identifier(field, s, "lowercase letters, digits and '-', e.g. wang-xm")
 }
 
-fn identifier(field: &str, s: &str, example: &str) -> Result<String, UserError> {
+fn identifier<'a>(field: &str, s: &'a str, example: &str) -> Result<&'a str, UserError> {
     let ok = !s.is_empty()
         && s.len() <= MAX_SLUG_CHARS
         && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-');
     if ok {
-        Ok(s.to_string())
+        Ok(s)
     } else {
         Err(UserError::new(format!("{field} {} is not a valid name", show(s)))
             .hint(format!("use up to {MAX_SLUG_CHARS} {example}")))
@@ -193,7 +205,13 @@ pub fn scope(field: &str, s: &str) -> Result<(String, Option<String>), UserError
 /// characters other than newline and tab (a stray escape sequence in a note
 /// could repaint the reviewer's terminal). A CR before LF is dropped.
 pub fn note(field: &str, s: &str) -> Result<String, UserError> {
-    let s = s.replace("\r\n", "\n");
+    note_str(field, s).map(Cow::into_owned)
+}
+
+/// [`note`], borrowing from the text given unless a CRLF had to become LF (a bulk import
+/// reads a million notes).
+pub fn note_str<'a>(field: &str, s: &'a str) -> Result<Cow<'a, str>, UserError> {
+    let s = if s.contains('\r') { Cow::Owned(s.replace("\r\n", "\n")) } else { Cow::Borrowed(s) };
     if s.trim().is_empty() {
         return Err(
             UserError::new(format!("{field} is empty")).hint("every data point needs a note saying what was heard")
@@ -205,11 +223,19 @@ pub fn note(field: &str, s: &str) -> Result<String, UserError> {
             .hint("keep the note to what was said; link longer documents"));
     }
     control_free(field, &s)?;
-    Ok(s.trim().to_string())
+    Ok(match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+    })
 }
 
 /// Short free text (names, owners, units, categories): non-blank, one line.
 pub fn text(field: &str, s: &str) -> Result<String, UserError> {
+    text_str(field, s).map(str::to_string)
+}
+
+/// [`text`], borrowing: the text given, trimmed.
+pub fn text_str<'a>(field: &str, s: &'a str) -> Result<&'a str, UserError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(UserError::new(format!("{field} is empty")));
@@ -222,7 +248,7 @@ pub fn text(field: &str, s: &str) -> Result<String, UserError> {
     }
     control_free(field, t)?;
     visible_only(field, t)?;
-    Ok(t.to_string())
+    Ok(t)
 }
 
 /// Characters that change the direction of text or take no room: in a name
@@ -307,7 +333,7 @@ pub fn blocker_text(field: &str, s: &str) -> Result<String, UserError> {
 /// A blocker category: one lowercase word (letters, digits, `-`).
 pub fn category(field: &str, s: &str) -> Result<String, UserError> {
     let lower = s.trim().to_lowercase();
-    identifier(field, &lower, "lowercase letters, digits and '-', e.g. power or chips")
+    identifier(field, &lower, "lowercase letters, digits and '-', e.g. power or chips").map(str::to_string)
 }
 
 /// A review kind (`weekly`, `skip-level`, `deep-dive`); a bad value is a

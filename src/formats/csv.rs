@@ -221,22 +221,45 @@ fn too_long(e: &csv::Error) -> Option<&RowTooLong> {
 
 /// Reads a CSV import file, yielding validated rows; the first bad row ends
 /// the stream with an error naming its line, column and value.
-pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Result<ImportRow, UserError>> {
+pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> Rows<R> {
     let state = std::rc::Rc::new(std::cell::RefCell::new(Newlines::default()));
     let counted = LineCounter { inner: input, state: state.clone() };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(counted);
-    let mut layout: Option<Layout> = None;
-    let mut record = csv::ByteRecord::new();
-    let mut failed = false;
-    std::iter::from_fn(move || {
-        if failed {
+    let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(counted);
+    Rows { state, reader, layout: None, record: csv::ByteRecord::new(), failed: false, today }
+}
+
+/// The validated rows of a CSV import file (see [`read_rows`]).
+pub struct Rows<R> {
+    state: std::rc::Rc<std::cell::RefCell<Newlines>>,
+    reader: csv::Reader<LineCounter<R>>,
+    layout: Option<Layout>,
+    record: csv::ByteRecord,
+    failed: bool,
+    today: NaiveDate,
+}
+
+impl<R: Read> Iterator for Rows<R> {
+    type Item = Result<ImportRow, UserError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_reusing(None)
+    }
+}
+
+impl<R: Read> Rows<R> {
+    /// The next row, written into `spare` (a row done with) when given: its text buffers
+    /// are reused, which spares a bulk import most of its allocations.
+    pub fn next_reusing(&mut self, spare: Option<ImportRow>) -> Option<Result<ImportRow, UserError>> {
+        let Rows { state, reader, layout, record, failed, today } = self;
+        let today = *today;
+        if *failed {
             return None;
         }
         loop {
-            match reader.read_byte_record(&mut record) {
+            match reader.read_byte_record(record) {
                 Ok(false) => {
                     if layout.is_none() {
-                        failed = true;
+                        *failed = true;
                         return Some(Err(UserError::new("the file is empty: no header row")
                             .hint(format!("the first line must name the columns, e.g. {}", REQUIRED.join(",")))));
                     }
@@ -244,7 +267,7 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 }
                 Ok(true) => {}
                 Err(e) => {
-                    failed = true;
+                    *failed = true;
                     if let Some(long) = too_long(&e) {
                         let which = if long.line == 1 { " (the header)" } else { "" };
                         return Some(Err(UserError::new(format!(
@@ -265,7 +288,8 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
             // the newlines inside its quoted fields.
             let end = reader.position().byte().saturating_sub(1);
             let last_line = state.borrow_mut().before(end) + 1;
-            let inside: u64 = record.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum();
+            // (The record's fields lie end to end in `as_slice`: one count for all of them.)
+            let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
             let line = last_line.saturating_sub(inside);
             {
                 let mut st = state.borrow_mut();
@@ -285,15 +309,15 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                     None
                 };
                 if let Some(e) = problem {
-                    failed = true;
+                    *failed = true;
                     return Some(Err(e));
                 }
             }
             let Some(lay) = &layout else {
-                match Layout::from_header(&record) {
-                    Ok(l) => layout = Some(l),
+                match Layout::from_header(record) {
+                    Ok(l) => *layout = Some(l),
                     Err(e) => {
-                        failed = true;
+                        *failed = true;
                         return Some(Err(e));
                     }
                 }
@@ -304,7 +328,7 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 continue;
             }
             if record.len() > lay.width {
-                failed = true;
+                *failed = true;
                 return Some(Err(UserError::new(format!(
                     "line {line}: the row has {} fields but the header has {}",
                     record.len(),
@@ -312,23 +336,56 @@ pub fn read_rows<R: Read>(input: R, today: NaiveDate) -> impl Iterator<Item = Re
                 ))
                 .hint("a comma inside a value must be quoted, e.g. \"hello, world\"")));
             }
-            let result = parse_row(lay, &record, line, today);
+            let result = parse_row(lay, record, line, today, spare);
             if result.is_err() {
-                failed = true;
+                *failed = true;
             }
             return Some(result);
         }
-    })
+    }
 }
 
-fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -> Result<ImportRow, UserError> {
+/// A row's text buffers are reused up to this many bytes each; a longer one (a long note)
+/// is given back, so that a row kept for reuse holds little.
+const REUSED_BYTES: usize = 256;
+
+/// `buf` holding `text`, reusing its allocation when it is small.
+fn fill(buf: &mut String, text: &str) {
+    if buf.capacity() > REUSED_BYTES {
+        *buf = String::new();
+    }
+    buf.clear();
+    buf.push_str(text);
+}
+
+/// An optional text in `slot`, reusing the buffer it held.
+fn fill_opt(slot: &mut Option<String>, text: Option<&str>) {
+    match text {
+        Some(t) => fill(slot.get_or_insert_with(String::new), t),
+        None => *slot = None,
+    }
+}
+
+fn parse_row(
+    lay: &Layout,
+    rec: &csv::ByteRecord,
+    line: u64,
+    today: NaiveDate,
+    spare: Option<ImportRow>,
+) -> Result<ImportRow, UserError> {
     let at = |e: UserError, col: &str| {
         let mut u = UserError::new(format!("line {line}, column {col}: {}", e.message));
         u.hints = e.hints;
         u
     };
+    // The whole record is checked for UTF-8 once (a call per field was 5% of the parsing);
+    // a field is then a slice of it, provided it starts and ends between characters.
+    let whole = std::str::from_utf8(rec.as_slice()).ok();
     let field = |col: usize| -> Result<Option<&str>, UserError> {
         let Some(pos) = lay.index[col] else { return Ok(None) };
+        if let Some(s) = whole.zip(rec.range(pos)).and_then(|(w, r)| w.get(r)) {
+            return Ok(Some(s));
+        }
         let raw = rec.get(pos).ok_or_else(|| {
             UserError::new(format!(
                 "line {line}: the row has {} fields but column '{}' is field {}",
@@ -345,45 +402,45 @@ fn parse_row(lay: &Layout, rec: &csv::ByteRecord, line: u64, today: NaiveDate) -
     let required = |col: usize| -> Result<&str, UserError> { Ok(field(col)?.expect("required column present")) };
     let optional = |col: usize| -> Result<Option<&str>, UserError> { Ok(field(col)?.filter(|s| !s.is_empty())) };
 
-    let date = validate::date("date", required(0)?, today).map_err(|e| at(e, "date"))?;
-    let project = validate::slug("project", required(1)?).map_err(|e| at(e, "project"))?;
-    let metric = validate::slug("metric", required(2)?).map_err(|e| at(e, "metric"))?;
-    let engineer = validate::handle("engineer", required(3)?).map_err(|e| at(e, "engineer"))?;
-    let value = validate::number("value", required(4)?).map_err(|e| at(e, "value"))?;
-    let note = validate::note("note", required(5)?).map_err(|e| at(e, "note"))?;
-    let mut blockers = Vec::new();
+    let mut row = spare.unwrap_or_default();
+    // Every field is set below: a field added to the row breaks this destructuring, so that
+    // no value of the row reused can be left over.
+    let ImportRow { line: at_line, point, blockers, resolved, kind, reviewer, target, direction, tolerance, unit } =
+        &mut row;
+    let Point { date, project, metric, engineer, value, note, review } = point;
+    *at_line = line;
+    *date = validate::date("date", required(0)?, today).map_err(|e| at(e, "date"))?;
+    fill(project, validate::slug_str("project", required(1)?).map_err(|e| at(e, "project"))?);
+    fill(metric, validate::slug_str("metric", required(2)?).map_err(|e| at(e, "metric"))?);
+    fill(engineer, validate::handle_str("engineer", required(3)?).map_err(|e| at(e, "engineer"))?);
+    *value = validate::number("value", required(4)?).map_err(|e| at(e, "value"))?;
+    fill(note, &validate::note_str("note", required(5)?).map_err(|e| at(e, "note"))?);
+    *review = None;
+    blockers.clear();
     if let Some(cell) = optional(6)? {
         for part in cell.split('\n').map(|p| p.trim_end_matches('\r')).filter(|p| !p.trim().is_empty()) {
             blockers.push(validate::blocker("blocker", part).map_err(|e| at(e, "blocker"))?);
         }
     }
-    let kind = optional(7)?
+    *kind = optional(7)?
         .map(|k| k.parse::<ReviewKind>().map_err(|e| at(UserError::new(format!("kind {e}")), "kind")))
         .transpose()?;
-    let reviewer = optional(8)?.map(|h| validate::handle("reviewer", h).map_err(|e| at(e, "reviewer"))).transpose()?;
-    let target = optional(9)?.map(|v| validate::number("target", v).map_err(|e| at(e, "target"))).transpose()?;
-    let direction = optional(10)?
+    let handle =
+        optional(8)?.map(|h| validate::handle_str("reviewer", h).map_err(|e| at(e, "reviewer"))).transpose()?;
+    fill_opt(reviewer, handle);
+    *target = optional(9)?.map(|v| validate::number("target", v).map_err(|e| at(e, "target"))).transpose()?;
+    *direction = optional(10)?
         .map(|d| d.parse::<Direction>().map_err(|e| at(UserError::new(format!("direction {e}")), "direction")))
         .transpose()?;
-    let tolerance =
+    *tolerance =
         optional(11)?.map(|v| validate::tolerance("tolerance", v).map_err(|e| at(e, "tolerance"))).transpose()?;
-    let unit = optional(12)?.map(|u| validate::text("unit", u).map_err(|e| at(e, "unit"))).transpose()?;
-    let resolved = match optional(13)? {
+    let text = optional(12)?.map(|u| validate::text_str("unit", u).map_err(|e| at(e, "unit"))).transpose()?;
+    fill_opt(unit, text);
+    *resolved = match optional(13)? {
         None => Vec::new(),
-        Some(cell) => resolutions(cell, blockers.len(), date, today).map_err(|e| at(e, "blocker_resolved"))?,
+        Some(cell) => resolutions(cell, blockers.len(), *date, today).map_err(|e| at(e, "blocker_resolved"))?,
     };
-    Ok(ImportRow {
-        line,
-        point: Point { date, project, metric, engineer, value, note, review: None },
-        blockers,
-        resolved,
-        kind,
-        reviewer,
-        target,
-        direction,
-        tolerance,
-        unit,
-    })
+    Ok(row)
 }
 
 /// The `blocker_resolved` cell: one line per blocker of the row, in the

@@ -150,8 +150,24 @@ proptest! {
     }
 }
 
+/// The rows of `bytes` as a bulk import reads them: each into the row read two before
+/// (its text buffers reused), as the writer thread hands rows back.
+fn read_reusing(bytes: &[u8]) -> Vec<Result<limfac::store::ImportRow, limfac::core::error::UserError>> {
+    let mut rows = read_rows(bytes, today());
+    let mut out = Vec::new();
+    let mut spare = std::collections::VecDeque::new();
+    while let Some(item) = rows.next_reusing(if spare.len() > 1 { spare.pop_front() } else { None }) {
+        if let Ok(row) = &item {
+            spare.push_back(row.clone());
+        }
+        out.push(item);
+    }
+    out
+}
+
 fn check_stream(bytes: &[u8]) -> Result<(), TestCaseError> {
     let items: Vec<_> = read_rows(bytes, today()).collect();
+    prop_assert_eq!(&read_reusing(bytes), &items, "rows read into reused ones differ");
     let mut last_line = 1;
     for (i, item) in items.iter().enumerate() {
         match item {
@@ -281,6 +297,8 @@ fn assert_read_back(bytes: &[u8], s: &Sample) -> Result<(), TestCaseError> {
     let rows: Vec<_> = read_rows(bytes, today())
         .collect::<Result<_, _>>()
         .map_err(|e| TestCaseError::fail(format!("{}\n{}", e.message, String::from_utf8_lossy(bytes))))?;
+    let reused: Vec<_> = read_reusing(bytes).into_iter().collect::<Result<_, _>>().unwrap();
+    prop_assert_eq!(&reused, &rows, "rows read into reused ones differ");
     prop_assert_eq!(rows.len(), s.points.len());
     for (row, p) in rows.iter().zip(&s.points) {
         let m = s.metrics.iter().find(|m| m.project == p.point.project && m.metric == p.point.metric).unwrap();
