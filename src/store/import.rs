@@ -39,6 +39,13 @@ pub struct ImportRow {
     pub unit: Option<String>,
 }
 
+/// A project or engineer that an import with `--create-missing` creates: named by its slug or
+/// handle, at the default priority, reporting to nobody.
+const NEW_PROJECT: &str =
+    "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?1, 3, NULL, ?2, ?3)";
+const NEW_ENGINEER: &str =
+    "INSERT INTO engineer (handle, name, reports_to, created_at, uid) VALUES (?1, ?1, NULL, ?2, ?3)";
+
 /// Rows to import, in file order, with the first error where it was met.
 pub type ImportBatch = Vec<Result<ImportRow, UserError>>;
 
@@ -191,10 +198,7 @@ impl Store {
                 let id = match find_engineer.query_row([handle], |r| r.get::<_, i64>(0)).optional()? {
                     Some(id) => id,
                     None if create_missing => {
-                        tx.execute(
-                            "INSERT INTO engineer (handle, name, reports_to, created_at, uid) VALUES (?1, ?1, NULL, ?2, ?3)",
-                            params![handle, stamp, super::new_uid()],
-                        )?;
+                        tx.execute(NEW_ENGINEER, params![handle, stamp, super::new_uid()])?;
                         summary.created_engineers.push(handle.to_string());
                         tx.last_insert_rowid()
                     }
@@ -224,10 +228,7 @@ impl Store {
                                     Some(id)
                                 }
                                 None if create_missing => {
-                                    tx.execute(
-                                "INSERT INTO project (slug, name, priority, owner, created_at, uid) VALUES (?1, ?1, 3, NULL, ?2, ?3)",
-                                params![row.point.project, stamp, super::new_uid()],
-                            )?;
+                                    tx.execute(NEW_PROJECT, params![row.point.project, stamp, super::new_uid()])?;
                                     let id = tx.last_insert_rowid();
                                     summary.created_projects.push(row.point.project.clone());
                                     projects.insert(row.point.project.clone(), id);
@@ -444,9 +445,9 @@ fn schema_checks(row: &ImportRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Points per INSERT statement. One statement per row spent a tenth of the writing thread
-/// in opening and closing cursors; and a cursor kept over many rows finds the end of
-/// `point_uid` and `point_by_review`, where new entries go, without a search from the root.
+/// Points per INSERT statement. One statement per row spent 6–7% of the writing thread in
+/// starting and ending statements (cursors opened and closed, values reset); a million-row
+/// import took 1.78 s at one row a statement, 1.46 s at 32 and 1.47 s at 128.
 const ROWS_PER_INSERT: usize = 32;
 
 const UID_LEN: usize = uuid::fmt::Hyphenated::LENGTH;

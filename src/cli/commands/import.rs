@@ -96,8 +96,8 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
 /// The validated rows of `input` in batches, read and checked on a second thread while
 /// this one writes them: parsing and validation are a third of a large import's work, and
 /// overlap with SQLite's. The rows and the first error arrive in file order, exactly as
-/// `read_rows` yields them. Batches written are sent back through the returned sender and
-/// freed on the thread that made them.
+/// `read_rows` yields them. Batches written are sent back through the returned sender: the
+/// next rows are read into them, and the last are freed on the thread that made them.
 fn parsed_in_background(
     input: impl std::io::Read + Send + 'static,
     today: chrono::NaiveDate,
