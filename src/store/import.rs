@@ -46,6 +46,50 @@ const NEW_PROJECT: &str =
 const NEW_ENGINEER: &str =
     "INSERT INTO engineer (handle, name, reports_to, created_at, uid) VALUES (?1, ?1, NULL, ?2, ?3)";
 
+/// Projects or engineers by name, as an import meets them: looked up once, created when
+/// missing and allowed, or else counted as unknown.
+struct Names<'c> {
+    kind: &'static str,
+    ids: HashMap<String, i64>,
+    find: rusqlite::Statement<'c>,
+    create: rusqlite::Statement<'c>,
+}
+
+impl<'c> Names<'c> {
+    fn new(tx: &'c rusqlite::Connection, kind: &'static str, find: &str, create: &str) -> Result<Names<'c>> {
+        Ok(Names { kind, ids: HashMap::default(), find: tx.prepare(find)?, create: tx.prepare(create)? })
+    }
+
+    /// The id of `name`; `None` when it does not exist and may not be created (it is then
+    /// added to `unknown`). A name created is added to `created`.
+    fn resolve(
+        &mut self,
+        name: &str,
+        create_missing: bool,
+        stamp: &str,
+        unknown: &mut Unknown,
+        created: &mut Vec<String>,
+    ) -> Result<Option<i64>> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(Some(id));
+        }
+        let id = match self.find.query_row([name], |r| r.get::<_, i64>(0)).optional()? {
+            Some(id) => id,
+            None if create_missing => {
+                let id = self.create.insert(params![name, stamp, super::new_uid()])?;
+                created.push(name.to_string());
+                id
+            }
+            None => {
+                unknown.add(format!("{} '{name}'", self.kind));
+                return Ok(None);
+            }
+        };
+        self.ids.insert(name.to_string(), id);
+        Ok(Some(id))
+    }
+}
+
 /// Rows to import, in file order, with the first error where it was met.
 pub type ImportBatch = Vec<Result<ImportRow, UserError>>;
 
@@ -152,11 +196,9 @@ impl Store {
     {
         let tx = self.write()?;
         let mut summary = ImportSummary::default();
-        let mut projects: HashMap<String, i64> = HashMap::default();
         // project slug -> metric slug -> (metric id, project id): looked up by
         // &str, so a row costs no key allocation.
         let mut metrics: HashMap<String, HashMap<String, Known>> = HashMap::default();
-        let mut engineers: HashMap<String, i64> = HashMap::default();
         let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
         let mut unknown = Unknown::default();
         // Bulk mode (see `BULK_MIN_ROWS`): once this import is large next to
@@ -170,11 +212,11 @@ impl Store {
         // this very database, say) adds nothing twice.
         let mut seen = Seen::new(stored, &tx)?;
         {
-            let mut find_project = tx.prepare("SELECT id FROM project WHERE slug = ?1")?;
+            let mut projects = Names::new(&tx, "project", "SELECT id FROM project WHERE slug = ?1", NEW_PROJECT)?;
             let mut find_metric = tx.prepare(
                 "SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2",
             )?;
-            let mut find_engineer = tx.prepare("SELECT id FROM engineer WHERE handle = ?1")?;
+            let mut engineers = Names::new(&tx, "engineer", "SELECT id FROM engineer WHERE handle = ?1", NEW_ENGINEER)?;
             // Rows are written ROWS_PER_INSERT at a time; a point's id is then worked out from
             // the statement's last one, which holds while ids are given out one after another
             // (see `PendingPoint`). Near the largest id SQLite picks ids at random: one a time.
@@ -187,30 +229,6 @@ impl Store {
                 )?,
             };
 
-            let mut engineer = |tx: &rusqlite::Transaction<'_>,
-                                handle: &str,
-                                unknown: &mut Unknown,
-                                summary: &mut ImportSummary|
-             -> Result<Option<i64>> {
-                if let Some(&id) = engineers.get(handle) {
-                    return Ok(Some(id));
-                }
-                let id = match find_engineer.query_row([handle], |r| r.get::<_, i64>(0)).optional()? {
-                    Some(id) => id,
-                    None if create_missing => {
-                        tx.execute(NEW_ENGINEER, params![handle, stamp, super::new_uid()])?;
-                        summary.created_engineers.push(handle.to_string());
-                        tx.last_insert_rowid()
-                    }
-                    None => {
-                        unknown.add(format!("engineer '{handle}'"));
-                        return Ok(None);
-                    }
-                };
-                engineers.insert(handle.to_string(), id);
-                Ok(Some(id))
-            };
-
             for mut batch in batches {
                 let mut pending: Vec<PendingPoint<'_>> = Vec::with_capacity(per_insert);
                 for i in 0..batch.len() {
@@ -219,28 +237,13 @@ impl Store {
                         Err(_) => return Err(batch.swap_remove(i).expect_err("an error").into()),
                     };
                     schema_checks(row)?;
-                    let project_id = match projects.get(&row.point.project) {
-                        Some(&id) => Some(id),
-                        None => {
-                            match find_project.query_row([&row.point.project], |r| r.get::<_, i64>(0)).optional()? {
-                                Some(id) => {
-                                    projects.insert(row.point.project.clone(), id);
-                                    Some(id)
-                                }
-                                None if create_missing => {
-                                    tx.execute(NEW_PROJECT, params![row.point.project, stamp, super::new_uid()])?;
-                                    let id = tx.last_insert_rowid();
-                                    summary.created_projects.push(row.point.project.clone());
-                                    projects.insert(row.point.project.clone(), id);
-                                    Some(id)
-                                }
-                                None => {
-                                    unknown.add(format!("project '{}'", row.point.project));
-                                    None
-                                }
-                            }
-                        }
-                    };
+                    let project_id = projects.resolve(
+                        &row.point.project,
+                        create_missing,
+                        stamp,
+                        &mut unknown,
+                        &mut summary.created_projects,
+                    )?;
                     let known = metrics.get(&row.point.project).and_then(|m| m.get(&row.point.metric));
                     if let Some(k) = known {
                         k.check(row)?;
@@ -318,9 +321,17 @@ impl Store {
                             }
                         }
                     };
-                    let engineer_id = engineer(&tx, &row.point.engineer, &mut unknown, &mut summary)?;
+                    let engineer_id = engineers.resolve(
+                        &row.point.engineer,
+                        create_missing,
+                        stamp,
+                        &mut unknown,
+                        &mut summary.created_engineers,
+                    )?;
                     let reviewer_id = match &row.reviewer {
-                        Some(h) => engineer(&tx, h, &mut unknown, &mut summary)?,
+                        Some(h) => {
+                            engineers.resolve(h, create_missing, stamp, &mut unknown, &mut summary.created_engineers)?
+                        }
                         None => None,
                     };
                     let (Some(metric_id), Some(engineer_id)) = (metric_id, engineer_id) else {
