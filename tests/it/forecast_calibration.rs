@@ -108,10 +108,10 @@ fn groups_with_dates(scored: &[Scored]) -> Vec<(String, String)> {
 /// level so that it cannot silently get worse: (set, group, figure, lowest, highest). The
 /// figure is `p10`, `p50` (truth on or before it) or `inside` (p10–p90). Every entry is a
 /// known shortfall reported in the closing note; remove it when the band is met.
-const SHORTFALLS: [(&str, &str, &str, f64, f64); 1] = [
-    // Rhino's areas judged stalled: p50 a little late on the half not tuned on.
-    ("rhino-check", "verdict stalled", "p50", 0.40, 0.63),
-];
+///
+/// None today: Rhino's areas judged stalled, held at 0.63 until the synthetic barely-moving
+/// counts were weighed down in the fit, are now at 0.60 (51 of 85), the band's edge.
+const SHORTFALLS: [(&str, &str, &str, f64, f64); 0] = [];
 
 fn band(set: &str, group: &str, figure: &str) -> (f64, f64) {
     if let Some(s) = SHORTFALLS.iter().find(|s| s.0 == set && s.1 == group && s.2 == figure) {

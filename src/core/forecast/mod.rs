@@ -98,11 +98,11 @@ pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
 /// quantile at 600 paths is about ±2 percentile points, finer than the weekly steps the dates
 /// move in) at a cost that keeps a weekly report over 2,000 metrics, which forecasts
 /// everything twice (this week and last), under two seconds. The calibration tests run with
-/// 400 paths, so what they measure is no better than what users get.
+/// 300 paths, so what they measure is no better than what users get.
 pub const DEFAULT_N_SIMS: usize = 600;
 /// Names this forecast engine in cached results: change it whenever a change of the code or
 /// of the shipped calibration can change a forecast, so that nothing stale is ever reused.
-pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-4");
+pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-5");
 
 /// Fewest distinct dates a forecast is attempted on.
 pub const MIN_DATES: usize = 4;
