@@ -65,35 +65,25 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let write = args.iter().any(|a| a == "--write");
-    // Experiments only (never with --write): `--leave-out rhino-tune,musa-tune` fits without
-    // those sets, so that `forecast_eval -- --cal` can score them as data of a kind the fit
-    // never saw (leave one data set out); `--ridge X` and `--real-weight X` replace the
-    // constants below.
+    // Experiments only (see the header); a shipped fit comes from the constants.
     let leave_out: Vec<String> =
         arg("--leave-out").map(|s| s.split(',').map(String::from).collect()).unwrap_or_default();
     let ridge: f64 = arg("--ridge").map_or(RIDGE, |x| x.parse().expect("--ridge: a number"));
     let real_weight: f64 = arg("--real-weight").map_or(REAL_WEIGHT, |x| x.parse().expect("--real-weight: a number"));
-    assert!(
-        !write || (leave_out.is_empty() && ridge == RIDGE && real_weight == REAL_WEIGHT),
-        "--write ships the fit: change the constants, not the flags"
-    );
-    // `--family-weight flat_count=0.3,plateau=0.5`: weighs a synthetic family's cases.
-    let family_weight: Vec<(String, f64)> = arg("--family-weight")
-        .map(|s| {
-            s.split(',')
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').expect("--family-weight: FAMILY=WEIGHT,...");
-                    (k.to_string(), v.parse().expect("--family-weight: a number"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(!write || family_weight.is_empty(), "--write ships the fit: change the constants, not the flags");
-    let family_weight = if family_weight.is_empty() {
-        FAMILY_WEIGHTS.iter().map(|(f, w)| (f.to_string(), *w)).collect()
-    } else {
-        family_weight
+    let family_weight: Vec<(String, f64)> = match arg("--family-weight") {
+        Some(s) => s
+            .split(',')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').expect("--family-weight: FAMILY=WEIGHT,...");
+                (k.to_string(), v.parse().expect("--family-weight: a number"))
+            })
+            .collect(),
+        None => FAMILY_WEIGHTS.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
     };
+    let experiment = ["--leave-out", "--ridge", "--real-weight", "--family-weight"].iter().any(|f| arg(f).is_some());
+    assert!(!(write && experiment), "--write ships the fit: change the constants, not the flags");
+    // The real sets' weights are shares of the synthetic set's, which must be there.
+    assert!(!leave_out.iter().any(|s| s.starts_with("synthetic")), "--leave-out: real sets only");
     let weight_of = |family: &str| family_weight.iter().find(|(f, _)| f == family).map_or(1.0, |(_, w)| *w);
     let horizon_weeks = DEFAULT_HORIZON_DAYS as f64 / 7.0;
     let mut sets = datasets::tuning(100);
