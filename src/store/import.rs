@@ -196,9 +196,6 @@ impl Store {
     {
         let tx = self.write()?;
         let mut summary = ImportSummary::default();
-        // project slug -> metric slug -> (metric id, project id): looked up by
-        // &str, so a row costs no key allocation.
-        let mut metrics: HashMap<String, HashMap<String, Known>> = HashMap::default();
         let mut reviews: HashMap<(NaiveDate, ReviewKind, Option<i64>), i64> = HashMap::default();
         let mut unknown = Unknown::default();
         // Bulk mode (see `BULK_MIN_ROWS`): once this import is large next to
@@ -213,9 +210,7 @@ impl Store {
         let mut seen = Seen::new(stored, &tx)?;
         {
             let mut projects = Names::new(&tx, "project", "SELECT id FROM project WHERE slug = ?1", NEW_PROJECT)?;
-            let mut find_metric = tx.prepare(
-                "SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2",
-            )?;
+            let mut metrics = Metrics::new(&tx)?;
             let mut engineers = Names::new(&tx, "engineer", "SELECT id FROM engineer WHERE handle = ?1", NEW_ENGINEER)?;
             // Rows are written ROWS_PER_INSERT at a time; a point's id is then worked out from
             // the statement's last one, which holds while ids are given out one after another
@@ -244,83 +239,15 @@ impl Store {
                         &mut unknown,
                         &mut summary.created_projects,
                     )?;
-                    let known = metrics.get(&row.point.project).and_then(|m| m.get(&row.point.metric));
-                    if let Some(k) = known {
-                        k.check(row)?;
-                    }
-                    let metric_id = match (project_id, known.map(|k| k.id)) {
-                        (_, Some(id)) => Some(id),
-                        (None, None) => {
-                            unknown.add(format!("metric '{}/{}'", row.point.project, row.point.metric));
-                            None
-                        }
-                        (Some(pid), None) => {
-                            let found = find_metric
-                                .query_row(params![pid, row.point.metric], |r| {
-                                    let direction: String = r.get(2)?;
-                                    Ok(Known {
-                                        id: r.get(0)?,
-                                        project_id: pid,
-                                        target: r.get(1)?,
-                                        direction: direction.parse().unwrap_or(Direction::Down),
-                                        tolerance: r.get(3)?,
-                                        unit: r.get(4)?,
-                                    })
-                                })
-                                .optional()?;
-                            match found {
-                                Some(k) => {
-                                    k.check(row)?;
-                                    let id = k.id;
-                                    metrics
-                                        .entry(row.point.project.clone())
-                                        .or_default()
-                                        .insert(row.point.metric.clone(), k);
-                                    Some(id)
-                                }
-                                None if create_missing => {
-                                    let (Some(target), Some(direction)) = (row.target, row.direction) else {
-                                        return Err(StoreError::CannotCreateMetric {
-                                            line: row.line,
-                                            metric: format!("{}/{}", row.point.project, row.point.metric),
-                                        }
-                                        .into());
-                                    };
-                                    let m = Metric {
-                                        project: row.point.project.clone(),
-                                        metric: row.point.metric.clone(),
-                                        name: None,
-                                        unit: row.unit.clone(),
-                                        target,
-                                        direction,
-                                        tolerance: row.tolerance.unwrap_or(0.0),
-                                        min: None,
-                                        max: None,
-                                        archived: false,
-                                    };
-                                    let id = insert_metric(&tx, pid, &m, stamp)?;
-                                    summary.created_metrics.push(m.key());
-                                    let k = Known {
-                                        id,
-                                        project_id: pid,
-                                        target,
-                                        direction,
-                                        tolerance: m.tolerance,
-                                        unit: m.unit.clone(),
-                                    };
-                                    metrics
-                                        .entry(row.point.project.clone())
-                                        .or_default()
-                                        .insert(row.point.metric.clone(), k);
-                                    Some(id)
-                                }
-                                None => {
-                                    unknown.add(format!("metric '{}/{}'", row.point.project, row.point.metric));
-                                    None
-                                }
-                            }
-                        }
-                    };
+                    let metric = metrics.resolve(
+                        &tx,
+                        row,
+                        project_id,
+                        create_missing,
+                        stamp,
+                        &mut unknown,
+                        &mut summary.created_metrics,
+                    )?;
                     let engineer_id = engineers.resolve(
                         &row.point.engineer,
                         create_missing,
@@ -334,7 +261,7 @@ impl Store {
                         }
                         None => None,
                     };
-                    let (Some(metric_id), Some(engineer_id)) = (metric_id, engineer_id) else {
+                    let (Some((metric_id, project_id)), Some(engineer_id)) = (metric, engineer_id) else {
                         continue;
                     };
                     if !unknown.is_empty() {
@@ -370,6 +297,7 @@ impl Store {
                     super::new_uid_into(&mut uid);
                     pending.push(PendingPoint {
                         date: date_buf,
+                        project_id,
                         metric_id,
                         engineer_id,
                         value: row.point.value,
@@ -380,35 +308,20 @@ impl Store {
                     });
                     summary.points += 1;
                     if pending.len() == per_insert || summary.points == bulk_after {
-                        writes.flush(&tx, &mut pending, stamp, &metrics, &mut summary)?;
+                        writes.flush(&tx, &mut pending, stamp, &mut summary)?;
                     }
                     if summary.points == bulk_after {
                         // The lookups of stored readings need the point indexes:
                         // read all that are left now, before they are dropped.
                         seen.load_all(&tx)?;
-                        // Not `point_uid` nor `point_by_review`: the uids this process makes
-                        // only grow (see `new_uid`) and a file's reviews are made as its dates
-                        // go by, so their entries land at or near the index's end (pages in
-                        // the cache), cheaper than sorting a million keys again.
-                        let mut stmt = tx.prepare(
-                            "SELECT name, sql FROM sqlite_schema
-                         WHERE type = 'index' AND tbl_name = 'point' AND sql IS NOT NULL
-                           AND name NOT IN ('point_uid', 'point_by_review')
-                         ORDER BY name",
-                        )?;
-                        let indexes: Vec<(String, String)> =
-                            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-                        for (name, sql) in indexes {
-                            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
-                            dropped.push(sql);
-                        }
+                        dropped = drop_point_indexes(&tx)?;
                     }
                     if summary.points % 10_000 == 0 {
                         progress(summary.points);
                     }
                 }
                 // The pending rows borrow from the batch: written before it goes back.
-                writes.flush(&tx, &mut pending, stamp, &metrics, &mut summary)?;
+                writes.flush(&tx, &mut pending, stamp, &mut summary)?;
                 spent(batch);
             }
         }
@@ -432,6 +345,29 @@ impl Store {
         progress(summary.points);
         Ok(summary)
     }
+}
+
+/// Drops the point indexes that bulk mode rebuilds at the end (see [`BULK_MIN_ROWS`]);
+/// returns their definitions, from the schema itself, so that they are recreated exactly.
+///
+/// Not `point_uid` nor `point_by_review`: the uids this process makes only grow (see
+/// `new_uid`) and a file's reviews are made as its dates go by, so their entries land at or
+/// near the index's end (pages in the cache), cheaper than sorting a million keys again.
+fn drop_point_indexes(tx: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT name, sql FROM sqlite_schema
+         WHERE type = 'index' AND tbl_name = 'point' AND sql IS NOT NULL
+           AND name NOT IN ('point_uid', 'point_by_review')
+         ORDER BY name",
+    )?;
+    let indexes: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut dropped = Vec::with_capacity(indexes.len());
+    for (name, sql) in indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        dropped.push(sql);
+    }
+    Ok(dropped)
 }
 
 /// The schema's CHECK constraints on what an import writes, which SQLite is told not to
@@ -472,6 +408,8 @@ const UID_LEN: usize = uuid::fmt::Hyphenated::LENGTH;
 /// A point parsed, checked and resolved, waiting for its multi-row INSERT.
 struct PendingPoint<'b> {
     date: [u8; 10],
+    /// The metric's project, which its blockers name.
+    project_id: i64,
     metric_id: i64,
     engineer_id: i64,
     value: f64,
@@ -515,7 +453,6 @@ impl<'c> Writes<'c> {
         tx: &'c rusqlite::Connection,
         pending: &mut Vec<PendingPoint<'_>>,
         stamp: &str,
-        metrics: &HashMap<String, HashMap<String, Known>>,
         summary: &mut ImportSummary,
     ) -> Result<()> {
         let n = pending.len();
@@ -545,14 +482,13 @@ impl<'c> Writes<'c> {
         for (i, p) in pending.iter().enumerate() {
             let Some(row) = p.blockers else { continue };
             let point_id = last - (n - 1 - i) as i64;
-            let project_id = metrics[&row.point.project][&row.point.metric].project_id;
             let date = std::str::from_utf8(&p.date).expect("an ISO date");
             for (j, (cat, text)) in row.blockers.iter().enumerate() {
                 let resolved = row.resolved.get(j).copied().flatten().map(super::iso);
                 self.blockers.execute(params![
                     cat,
                     text,
-                    project_id,
+                    p.project_id,
                     p.metric_id,
                     p.engineer_id,
                     point_id,
@@ -832,6 +768,100 @@ impl Known {
             return Err(differs("unit", u.clone(), self.unit.clone().unwrap_or_default()));
         }
         Ok(())
+    }
+}
+
+/// Metrics by project and slug, as an import meets them: looked up once and checked against
+/// each row's definition columns, created when missing and allowed (a row must then give the
+/// target and direction), or else counted as unknown.
+struct Metrics<'c> {
+    /// project slug -> metric slug -> metric: looked up by &str, so a row costs no key
+    /// allocation.
+    known: HashMap<String, HashMap<String, Known>>,
+    find: rusqlite::Statement<'c>,
+}
+
+impl<'c> Metrics<'c> {
+    fn new(tx: &'c rusqlite::Connection) -> Result<Metrics<'c>> {
+        let find = tx
+            .prepare("SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2")?;
+        Ok(Metrics { known: HashMap::default(), find })
+    }
+
+    /// The row's (metric id, project id); `None` when its project or metric does not exist
+    /// and may not be created (the metric is then added to `unknown`). A metric created is
+    /// added to `created`.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &mut self,
+        tx: &rusqlite::Connection,
+        row: &ImportRow,
+        project_id: Option<i64>,
+        create_missing: bool,
+        stamp: &str,
+        unknown: &mut Unknown,
+        created: &mut Vec<String>,
+    ) -> Result<Option<(i64, i64)>> {
+        let (project, metric) = (&row.point.project, &row.point.metric);
+        if let Some(k) = self.known.get(project).and_then(|m| m.get(metric)) {
+            k.check(row)?;
+            return Ok(Some((k.id, k.project_id)));
+        }
+        let Some(pid) = project_id else {
+            unknown.add(format!("metric '{project}/{metric}'"));
+            return Ok(None);
+        };
+        let found = self
+            .find
+            .query_row(params![pid, metric], |r| {
+                let direction: String = r.get(2)?;
+                Ok(Known {
+                    id: r.get(0)?,
+                    project_id: pid,
+                    target: r.get(1)?,
+                    direction: direction.parse().unwrap_or(Direction::Down),
+                    tolerance: r.get(3)?,
+                    unit: r.get(4)?,
+                })
+            })
+            .optional()?;
+        let k = match found {
+            Some(k) => {
+                k.check(row)?;
+                k
+            }
+            None if create_missing => {
+                let (Some(target), Some(direction)) = (row.target, row.direction) else {
+                    return Err(StoreError::CannotCreateMetric {
+                        line: row.line,
+                        metric: format!("{project}/{metric}"),
+                    }
+                    .into());
+                };
+                let m = Metric {
+                    project: project.clone(),
+                    metric: metric.clone(),
+                    name: None,
+                    unit: row.unit.clone(),
+                    target,
+                    direction,
+                    tolerance: row.tolerance.unwrap_or(0.0),
+                    min: None,
+                    max: None,
+                    archived: false,
+                };
+                let id = insert_metric(tx, pid, &m, stamp)?;
+                created.push(m.key());
+                Known { id, project_id: pid, target, direction, tolerance: m.tolerance, unit: m.unit }
+            }
+            None => {
+                unknown.add(format!("metric '{project}/{metric}'"));
+                return Ok(None);
+            }
+        };
+        let ids = (k.id, k.project_id);
+        self.known.entry(project.clone()).or_default().insert(metric.clone(), k);
+        Ok(Some(ids))
     }
 }
 
