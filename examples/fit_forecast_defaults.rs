@@ -80,7 +80,9 @@ fn main() {
             .collect(),
         None => FAMILY_WEIGHTS.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
     };
-    let experiment = ["--leave-out", "--ridge", "--real-weight", "--family-weight"].iter().any(|f| arg(f).is_some());
+    let fracs: Vec<f64> = arg("--fracs")
+        .map_or(FRACS.to_vec(), |s| s.split(',').map(|x| x.parse().expect("--fracs: fractions")).collect());
+    let experiment = ["--leave-out", "--ridge", "--real-weight", "--family-weight", "--fracs"].iter().any(|f| arg(f).is_some());
     assert!(!(write && experiment), "--write ships the fit: change the constants, not the flags");
     // The real sets' weights are shares of the synthetic set's, which must be there.
     assert!(!leave_out.iter().any(|s| s.starts_with("synthetic")), "--leave-out: real sets only");
@@ -93,7 +95,7 @@ fn main() {
     for (name, histories) in &sets {
         let cases: Vec<Case> = histories
             .par_iter()
-            .flat_map_iter(|h| FRACS.iter().filter_map(move |&f| h.cut_at(f).map(|c| (h, c))))
+            .flat_map_iter(|h| fracs.iter().filter_map(move |&f| h.cut_at(f).map(|c| (h, c))))
             .filter_map(|(h, as_of)| {
                 let opts = Options { fan: false, ..Options::new(as_of, seed_for(&h.id)) };
                 let fc = forecast_with(&h.spec, &h.readings_until(as_of), &opts, &neutral);

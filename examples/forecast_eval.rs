@@ -13,7 +13,8 @@
 #[path = "support/datasets.rs"]
 mod datasets;
 
-use limfac::core::forecast::evaluate::{score, tally, Scored};
+use limfac::core::forecast::evaluate::{score, tally, History, Scored};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -26,6 +27,8 @@ fn main() {
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let fracs: Vec<f64> =
         arg("--fracs").unwrap_or("0.5".into()).split(',').map(|x| x.parse().expect("a fraction")).collect();
+    // `--every DAYS`: instead of `--fracs`, a cut every DAYS days of each history's life.
+    let every: Option<i64> = arg("--every").map(|x| x.parse().expect("--every: a number of days"));
     let per_family: usize = arg("--per-family").map_or(60, |x| x.parse().expect("a number"));
     let group = arg("--group");
     let horizon = DEFAULT_HORIZON_DAYS;
@@ -50,21 +53,47 @@ fn main() {
             if let Some(c) = cache.lock().unwrap().get(&month) {
                 return c.clone();
             }
-            let c = replay::calibrate(&metrics, month, horizon).0;
+            // Corrects the calibration in use (the shipped one, or `--cal`'s).
+            let base = given.clone().unwrap_or_else(|| Calibration::shipped().clone());
+            let cases = replay::replay(&metrics, month, horizon, &replay::Memo::default());
+            let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= month)).count();
+            let c = replay::correct(&base, &cases, known, month).0;
             cache.lock().unwrap().insert(month, c.clone());
             c
         };
-        for &frac in &fracs {
-            all.extend(score(name, hs, frac, horizon, |spec, rs, as_of, seed| {
-                let opts = Options { fan: false, ..Options::new(as_of, seed) };
-                if self_cal {
-                    forecast_with(spec, rs, &opts, &cal_at(as_of))
-                } else if let Some(cal) = &given {
-                    forecast_with(spec, rs, &opts, cal)
-                } else {
-                    forecast(spec, rs, &opts)
+        let forecaster = |spec: &_, rs: &[_], as_of: NaiveDate, seed| {
+            let opts = Options { fan: false, ..Options::new(as_of, seed) };
+            if self_cal {
+                forecast_with(spec, rs, &opts, &cal_at(as_of))
+            } else if let Some(cal) = &given {
+                forecast_with(spec, rs, &opts, cal)
+            } else {
+                forecast(spec, rs, &opts)
+            }
+        };
+        match every {
+            // Every history cut at the same fractions of its life: each history weighs the same.
+            None => {
+                for &frac in &fracs {
+                    all.extend(score(name, hs, frac, horizon, forecaster));
                 }
-            }));
+            }
+            // A cut every `days` of each history's life: each week of work weighs the same, as
+            // in a user's weekly forecasts and in the self-calibration's replay.
+            Some(days) => {
+                let cuts: Vec<(&History, f64)> = hs
+                    .iter()
+                    .flat_map(|h| {
+                        let life = h.first_date().map_or(0, |f| (h.life_end() - f).num_days());
+                        (1..).map(move |k| k * days).take_while(move |d| *d < life).map(move |d| (h, d as f64 / life as f64))
+                    })
+                    .collect();
+                let scored: Vec<Scored> = cuts
+                    .par_iter()
+                    .flat_map_iter(|&(h, frac)| score(name, std::slice::from_ref(h), frac, horizon, forecaster))
+                    .collect();
+                all.extend(scored);
+            }
         }
     }
     if let Some(fam) = arg("--dump") {

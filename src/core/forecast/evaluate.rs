@@ -64,16 +64,22 @@ impl History {
     /// The date `frac` of the way through the life (see [`History::mid_life`]).
     pub fn cut_at(&self, frac: f64) -> Option<NaiveDate> {
         let first = self.first_date()?;
-        let end = match self.outcome {
-            Outcome::Done(d) => d,
-            Outcome::NotBy(_) | Outcome::Never => self.data_end,
-        };
+        let end = self.life_end();
         let days = ((end - first).num_days() as f64 * frac).floor() as i64;
         let cut = first + Duration::days(days);
         let mut dates: Vec<NaiveDate> = self.readings.iter().map(|r| r.date).filter(|d| *d <= cut).collect();
         dates.sort_unstable();
         dates.dedup();
         (dates.len() >= super::MIN_DATES).then_some(cut)
+    }
+
+    /// The end of the life the cuts divide: the done date, or the end of the data for work
+    /// never done.
+    pub fn life_end(&self) -> NaiveDate {
+        match self.outcome {
+            Outcome::Done(d) => d,
+            Outcome::NotBy(_) | Outcome::Never => self.data_end,
+        }
     }
 
     /// Readings dated on or before `as_of`.
