@@ -82,7 +82,8 @@ fn main() {
     };
     let fracs: Vec<f64> = arg("--fracs")
         .map_or(FRACS.to_vec(), |s| s.split(',').map(|x| x.parse().expect("--fracs: fractions")).collect());
-    let experiment = ["--leave-out", "--ridge", "--real-weight", "--family-weight", "--fracs"].iter().any(|f| arg(f).is_some());
+    let experiment =
+        ["--leave-out", "--ridge", "--real-weight", "--family-weight", "--fracs"].iter().any(|f| arg(f).is_some());
     assert!(!(write && experiment), "--write ships the fit: change the constants, not the flags");
     // The real sets' weights are shares of the synthetic set's, which must be there.
     assert!(!leave_out.iter().any(|s| s.starts_with("synthetic")), "--leave-out: real sets only");

@@ -85,7 +85,10 @@ fn main() {
                     .iter()
                     .flat_map(|h| {
                         let life = h.first_date().map_or(0, |f| (h.life_end() - f).num_days());
-                        (1..).map(move |k| k * days).take_while(move |d| *d < life).map(move |d| (h, d as f64 / life as f64))
+                        (1..)
+                            .map(move |k| k * days)
+                            .take_while(move |d| *d < life)
+                            .map(move |d| (h, d as f64 / life as f64))
                     })
                     .collect();
                 let scored: Vec<Scored> = cuts

@@ -50,6 +50,9 @@ struct VerdictCalibration {
     corrected: [Option<f64>; 4],
     /// The correction: for p10, p50, p80, p90, the level of the shipped distribution read now.
     correction: [f64; 4],
+    /// Enough history, but its correction held back: learned from the earlier half of the
+    /// record, it did not make the later half better calibrated.
+    held_back: bool,
 }
 
 fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
@@ -80,6 +83,7 @@ fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> 
             shipped: base.below,
             corrected: now.below,
             correction: levels(*v),
+            held_back: org.record.held_back.contains(v),
         })
         .collect();
     let (base, now) = &org.record.overall;
@@ -131,7 +135,9 @@ fn forecasts(args: &CalibrationArgs, ctx: &Ctx, out: &mut Output) -> Result<()> 
             100.0 * c[1],
             100.0 * c[2],
             100.0 * c[3],
-            if c.iter().zip(crate::core::forecast::replay::TAUS).all(|(a, b)| (a - b).abs() < 0.005) {
+            if r.held_back {
+                " (none: learned from the earlier half of this record, it did not make the later half better calibrated)"
+            } else if c.iter().zip(crate::core::forecast::replay::TAUS).all(|(a, b)| (a - b).abs() < 0.005) {
                 " (none: too little history for this verdict)"
             } else {
                 ""

@@ -120,6 +120,10 @@ pub struct Record {
     /// Per dated verdict: (verdict, shipped model's figures, corrected figures).
     pub verdicts: Vec<(Status, Figures, Figures)>,
     pub overall: (Figures, Figures),
+    /// Verdicts with enough history whose correction was held back: learned from the earlier
+    /// half of their replayed forecasts, it did not make the later half better calibrated.
+    #[serde(default)]
+    pub held_back: Vec<Status>,
 }
 
 impl Record {
@@ -339,21 +343,18 @@ pub fn figures_of_sorted_keys(parts: &[&[u64]]) -> Figures {
 /// The calibration `base` corrected by the replayed cases, and the record behind it.
 pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: NaiveDate) -> (Calibration, Record) {
     let mut cal = base.clone();
+    let mut held_back = Vec::new();
     for status in DATED {
         let mine: Vec<&ReplayCase> = cases.iter().filter(|c| c.features.status == status).collect();
         if mine.len() < MIN_CASES || mine.iter().filter(|c| c.done).count() < MIN_FINISHED {
             continue;
         }
         let pits: Vec<(f64, bool)> = mine.iter().map(|c| (base.cdf(&c.features, c.weeks), c.done)).collect();
-        let n = mine.len() as f64;
-        let w = n / (n + PRIOR_CASES);
-        // The organization's PIT distribution G, blended with "no correction"; the corrected
-        // quantile at τ reads the base model at the level where G reaches τ.
-        let knots = level_knots_from_pits(&pits, &LEVELS);
-        let blended: Vec<(f64, f64)> = knots
-            .iter()
-            .map(|&(tau, m)| (tau, (w * m + (1.0 - w) * tau).clamp(tau - MAX_SHIFT, tau + MAX_SHIFT)))
-            .collect();
+        if !helps_later_forecasts(&mine, &pits) {
+            held_back.push(status);
+            continue;
+        }
+        let blended = blended_knots(&pits);
         for counts in [false, true] {
             if let Some(v) = cal.model_mut(status, counts) {
                 let old = v.levels.clone();
@@ -362,7 +363,7 @@ pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: 
             }
         }
     }
-    let mut record = Record { as_of: Some(as_of), metrics, ..Default::default() };
+    let mut record = Record { as_of: Some(as_of), metrics, held_back, ..Default::default() };
     for status in DATED {
         let mine: Vec<&ReplayCase> = cases.iter().filter(|c| c.features.status == status).collect();
         if !mine.is_empty() {
@@ -372,6 +373,50 @@ pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: 
     let all: Vec<&ReplayCase> = cases.iter().collect();
     record.overall = (figures(&all, base), figures(&all, &cal));
     (cal, record)
+}
+
+/// The correction a record of PITs implies: per level τ, the model level the corrected
+/// quantile reads. The organization's PIT distribution G (the level where it reaches τ),
+/// blended with "no correction" by [`PRIOR_CASES`] and bounded by [`MAX_SHIFT`].
+fn blended_knots(pits: &[(f64, bool)]) -> Vec<(f64, f64)> {
+    let n = pits.len() as f64;
+    let w = n / (n + PRIOR_CASES);
+    level_knots_from_pits(pits, &LEVELS)
+        .iter()
+        .map(|&(tau, m)| (tau, (w * m + (1.0 - w) * tau).clamp(tau - MAX_SHIFT, tau + MAX_SHIFT)))
+        .collect()
+}
+
+/// Whether the correction learned from the earlier half of a verdict's replayed forecasts
+/// (by origin) makes the later half better calibrated: the shares of truths on or before
+/// p10, p50, p80 and p90 nearer their levels, in sum. A record whose early part does not
+/// speak for its later part (a cohort of work that started at once, whose first months
+/// look like nothing else) must not move today's dates.
+fn helps_later_forecasts(cases: &[&ReplayCase], pits: &[(f64, bool)]) -> bool {
+    let mut origins: Vec<NaiveDate> = cases.iter().map(|c| c.origin).collect();
+    origins.sort_unstable();
+    let split = origins[origins.len() / 2];
+    let mut early: Vec<(f64, bool)> = Vec::new();
+    let mut late: Vec<(f64, bool)> = Vec::new();
+    for (c, p) in cases.iter().zip(pits) {
+        if c.origin < split {
+            early.push(*p);
+        } else {
+            late.push(*p);
+        }
+    }
+    if early.len() < MIN_CASES / 2 || late.is_empty() {
+        return true;
+    }
+    let knots = blended_knots(&early);
+    let curve = timing::km_curve(late.iter().map(|&(u, done)| (u.clamp(0.0, 1.0), done, 1.0)).collect());
+    // The corrected quantile at τ is the model's at level m(τ): a truth falls on or before
+    // it exactly when its PIT under the model is at most m(τ).
+    let error = |level: &dyn Fn(f64) -> f64| -> f64 {
+        TAUS.iter().map(|&tau| (timing::km_at(&curve, level(tau)) - tau).abs()).sum()
+    };
+    let corrected = |tau: f64| knots.iter().find(|k| (k.0 - tau).abs() < 1e-9).map_or(tau, |k| k.1);
+    error(&corrected) < error(&|tau| tau)
 }
 
 /// Level knots (nominal τ → PIT level reached by a share τ of the cases), by Kaplan–Meier.
@@ -414,6 +459,71 @@ pub fn calibrate_with(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Converging work with a pace, which the shipped model nearly always sees finish.
+    fn features() -> Features {
+        Features {
+            status: Status::Converging,
+            elapsed_weeks: 20.0,
+            curve_p50_weeks: Some(10.0),
+            curve_p10_weeks: Some(4.0),
+            curve_p90_weeks: Some(25.0),
+            pace_weeks: Some(10.0),
+            recent_pace_weeks: Some(10.0),
+            p_reach: 1.0,
+            count_like: false,
+            remaining: 10.0,
+            still_share: 0.0,
+            n_dates: 20,
+            left_share: 0.5,
+            rise: 0.0,
+            quiet: 0.0,
+        }
+    }
+
+    /// A finished replayed forecast from `day` days after 2024-01-01 whose truth fell at the
+    /// shipped calibration's level `pit`.
+    fn case(day: i64, pit: f64) -> ReplayCase {
+        let f = features();
+        let weeks = Calibration::shipped().quantile_weeks(&f, pit).expect("finishes");
+        let origin = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + Duration::days(day);
+        ReplayCase { origin, features: f, weeks, done: true }
+    }
+
+    fn p50_weeks(cal: &Calibration) -> f64 {
+        cal.quantile_weeks(&features(), 0.5).unwrap()
+    }
+
+    /// An organization whose work finishes later than the shipped dates, all along its
+    /// history: its correction moves today's p50 later, and its record says it was applied.
+    #[test]
+    fn a_steady_record_corrects_the_dates() {
+        let cases: Vec<ReplayCase> =
+            (0..300).map(|i| case(i * 7, 0.3 + 0.65 * ((i * 37 % 300) as f64 / 300.0))).collect();
+        let as_of = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let (cal, record) = correct(Calibration::shipped(), &cases, 10, as_of);
+        assert!(record.held_back.is_empty());
+        assert!(p50_weeks(&cal) > 1.1 * p50_weeks(Calibration::shipped()), "{} weeks", p50_weeks(&cal));
+        // Its in-sample record moved toward the ideal.
+        let (_, shipped, corrected) = &record.verdicts[0];
+        assert!(shipped.below[1].unwrap() < 0.35 && corrected.below[1].unwrap() > shipped.below[1].unwrap());
+    }
+
+    /// A record whose first half says "sooner" and whose second half is calibrated: what the
+    /// first half teaches would make the second worse, so no correction is applied.
+    #[test]
+    fn a_record_whose_halves_disagree_is_held_back() {
+        let cases: Vec<ReplayCase> = (0..300)
+            .map(|i| {
+                let u = (i * 37 % 150) as f64 / 150.0;
+                case(i * 7, if i < 150 { 0.02 + 0.45 * u } else { 0.02 + 0.96 * u })
+            })
+            .collect();
+        let as_of = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let (cal, record) = correct(Calibration::shipped(), &cases, 10, as_of);
+        assert_eq!(record.held_back, vec![Status::Converging]);
+        assert_eq!(p50_weeks(&cal), p50_weeks(Calibration::shipped()));
+    }
 
     proptest! {
         /// The one-pass figures are exactly the Kaplan–Meier curve's at the levels reported,
