@@ -5,7 +5,8 @@
 //!
 //! `--flat`: also the flat series' figure of the calibration test, checked and tuned sets apart
 //! (see [`flat_line`]);
-//! `--counts`: hits and known cases for p50 and p10–p90 instead of the rates (a band's edge).
+//! `--counts`: hits and known cases for p50 and p10–p90 instead of the rates (a band's edge);
+//! `--dump FAMILY`: every case of a family (`*`: all), one line each (see [`dump_lines`]).
 //!
 //! `--self`: every data set is taken as one organization, and each forecast uses the
 //! self-calibration learned from that organization's history before the forecast's month.
@@ -154,14 +155,15 @@ fn flat_line(all: &[Scored], part: &str) -> String {
     )
 }
 
-/// `--dump FAMILY`: one line per case of that family (first check set that has it).
+/// `--dump FAMILY`: one line per case of that family (`*`: of every family), on every set:
+/// the quantiles, the throughput method's, the truth, the family and the kind of outcome (for
+/// computing figures this example does not print, such as a per-history pinball loss).
 pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
     all.iter()
-        .filter(|s| s.family == family)
-        .take(5000)
+        .filter(|s| family == "*" || s.family == family)
         .map(|s| {
             format!(
-                "{} {} {} {:>11} n={:3} q={:?} base={:?} truth={:?}",
+                "{} {} {} {:>11} n={:3} q={:?} base={:?} truth={:?} fam={} out={}",
                 s.set,
                 s.id,
                 s.as_of,
@@ -172,6 +174,12 @@ pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
                 match s.outcome {
                     limfac::core::forecast::evaluate::Outcome::Done(d) => Some((d - s.as_of).num_days()),
                     _ => None,
+                },
+                s.family,
+                match s.outcome {
+                    limfac::core::forecast::evaluate::Outcome::Done(_) => "done",
+                    limfac::core::forecast::evaluate::Outcome::Never => "never",
+                    _ => "notby",
                 }
             )
         })

@@ -18,6 +18,9 @@
 //!   near the end (a milestone burn-down).
 //! - `punctuated`: counts flat for long stretches, then a step when a feature lands.
 //! - `long_tail`: items close steadily, then the last one to three linger.
+//! - `backlog`: 30 to 600 items, each closed (or found, for defect discovery) at its own
+//!   random time over half a year to three years: a steady burn-down, an S-shaped discovery
+//!   curve, or a falling rate of finds whose last items come late.
 //!
 //! Families that never finish:
 //! - `plateau`: an exponential approach to a floor above the target.
@@ -35,7 +38,7 @@ use super::MetricSpec;
 use crate::core::model::Direction;
 
 /// The families that finish, in report order.
-pub const FINISHING: [&str; 9] = [
+pub const FINISHING: [&str; 10] = [
     "random_walk",
     "exponential",
     "exp_multiplicative",
@@ -45,7 +48,12 @@ pub const FINISHING: [&str; 9] = [
     "small_count",
     "punctuated",
     "long_tail",
+    "backlog",
 ];
+
+/// Families added after the others: each draws from a random stream of its own, so that adding
+/// one leaves every earlier family's histories as they were (figures stay comparable).
+const LATER: [&str; 1] = ["backlog"];
 
 /// The families that never finish.
 pub const NEVER: [&str; 5] = ["plateau", "flat", "flat_count", "away_line", "away_walk"];
@@ -301,6 +309,32 @@ fn gen_long_tail(rng: &mut StdRng, i: usize) -> Option<History> {
     None
 }
 
+/// A backlog of many items, each done at its own time; the time axis is stretched so that
+/// the last item is done at the end of the life. Half the backlogs are bounded, their times
+/// drawn from a Beta(a, b) law (a milestone or a test campaign that ends: `a > 1` a slow start,
+/// `b > 1` a slow end, below 1 a rush at either end); half are open-ended, their times drawn
+/// from a Gamma(k) law, the software-reliability growth curves (k = 1 Goel–Okumoto's falling
+/// rate of finds, k = 2 the delayed S-shaped curve): the last items are found late.
+fn gen_backlog(rng: &mut StdRng, i: usize) -> Option<History> {
+    let n = (30.0 * 20f64.powf(u(rng, 0.0, 1.0))).round() as usize;
+    let life_days = u(rng, 26.0, 156.0) * 7.0;
+    let mut times: Vec<f64> = if rng.random::<f64>() < 0.5 {
+        let law = rand_distr::Beta::new(u(rng, 0.7, 2.5), u(rng, 0.7, 2.5)).ok()?;
+        (0..n).map(|_| law.sample(rng)).collect()
+    } else {
+        let law = rand_distr::Gamma::new(u(rng, 0.8, 3.0), 1.0).ok()?;
+        (0..n).map(|_| law.sample(rng)).collect()
+    };
+    let top = times.iter().copied().fold(0.0, f64::max);
+    times.iter_mut().for_each(|t| *t /= top);
+    let mut done: Vec<i64> = times.iter().map(|t| (t * life_days).ceil().max(1.0) as i64).collect();
+    done.sort_unstable();
+    let last = *done.last()?;
+    let weeks = last / 7 + 1;
+    let obs = (0..weeks).map(|w| done.iter().filter(|d| **d > 7 * w).count() as f64).collect();
+    Some(finished("backlog", i, spec_down(0.0), obs, last, 0.0))
+}
+
 fn gen_plateau(rng: &mut StdRng, i: usize) -> History {
     let n = rng.random_range(10..=70usize);
     let a = u(rng, 50.0, 150.0);
@@ -375,6 +409,7 @@ pub fn generate(family: &str, rng: &mut StdRng, i: usize) -> History {
             "small_count" => gen_small_count(rng, i),
             "punctuated" => gen_punctuated(rng, i),
             "long_tail" => gen_long_tail(rng, i),
+            "backlog" => gen_backlog(rng, i),
             "plateau" => Some(gen_plateau(rng, i)),
             "flat" => Some(gen_flat(rng, i)),
             "flat_count" => Some(gen_flat_count(rng, i)),
@@ -394,7 +429,13 @@ pub fn generate(family: &str, rng: &mut StdRng, i: usize) -> History {
 pub fn histories(seed: u64, per_family: usize) -> Vec<History> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = Vec::new();
-    for family in FINISHING.iter().chain(NEVER.iter()) {
+    for family in FINISHING.iter().chain(NEVER.iter()).filter(|f| !LATER.contains(f)) {
+        for i in 0..per_family {
+            out.push(generate(family, &mut rng, i));
+        }
+    }
+    for (k, family) in LATER.iter().enumerate() {
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(k as u64 + 1));
         for i in 0..per_family {
             out.push(generate(family, &mut rng, i));
         }
