@@ -10,8 +10,10 @@
 //! gives a quantile recalibration: if the organization's work finishes later than the shipped
 //! model says, today's quantiles move later by exactly the amount the record shows.
 //!
-//! The correction is shrunk toward none by [`PRIOR_CASES`] pseudo-cases, so a young database
-//! leans on the correction shipped with limfac and a long history speaks for itself.
+//! The correction is shrunk toward none by [`PRIOR_FINISHED`] pseudo-cases weighed against
+//! the replayed forecasts whose work finished, so a young database (or one whose work has
+//! mostly not finished yet) leans on the correction shipped with limfac and a long history
+//! speaks for itself.
 //!
 //! No look-ahead: everything here uses readings dated on or before the as-of date only —
 //! origins before it, outcomes known by it — and origins are chosen by a hash of the metric
@@ -44,8 +46,13 @@ pub const MAX_CASES: usize = 400;
 pub const LOOKBACK_DAYS: i64 = 2 * 365;
 /// Origins of one metric are at least this far apart (consecutive weeks say nearly the same).
 pub const ORIGIN_SPACING_DAYS: i64 = 28;
-/// Weight of "no correction" in pseudo-cases.
-pub const PRIOR_CASES: f64 = 200.0;
+/// Weight of "no correction", in finished replayed forecasts. What a record says about the
+/// levels rests on the forecasts whose work finished (the others only say "later than so
+/// far"): a cohort of work that started at once has, in its first year, hundreds of replayed
+/// forecasts and a dozen finished, and its correction must stay small (Rhino's areas, a
+/// year in: 340 forecasts, 17 finished, read "later" and put p50 = never on finished work).
+/// 100 weighs a record the way 200 forecasts did when half of them finished.
+pub const PRIOR_FINISHED: f64 = 100.0;
 /// The correction moves no level by more than this: an organization's record refines the
 /// shipped calibration, it cannot overturn it (a record of a few dozen forecasts of work that
 /// all started at once says more about that cohort than about the next forecast).
@@ -377,10 +384,10 @@ pub fn correct(base: &Calibration, cases: &[ReplayCase], metrics: usize, as_of: 
 
 /// The correction a record of PITs implies: per level τ, the model level the corrected
 /// quantile reads. The organization's PIT distribution G (the level where it reaches τ),
-/// blended with "no correction" by [`PRIOR_CASES`] and bounded by [`MAX_SHIFT`].
+/// blended with "no correction" by [`PRIOR_FINISHED`] and bounded by [`MAX_SHIFT`].
 fn blended_knots(pits: &[(f64, bool)]) -> Vec<(f64, f64)> {
-    let n = pits.len() as f64;
-    let w = n / (n + PRIOR_CASES);
+    let finished = pits.iter().filter(|p| p.1).count() as f64;
+    let w = finished / (finished + PRIOR_FINISHED);
     level_knots_from_pits(pits, &LEVELS)
         .iter()
         .map(|&(tau, m)| (tau, (w * m + (1.0 - w) * tau).clamp(tau - MAX_SHIFT, tau + MAX_SHIFT)))
