@@ -29,18 +29,21 @@
 //! no longer too narrow for work judged stalled (examples/forecast_eval; at 100% the intervals
 //! narrowed everywhere).
 //!
-//! The synthetic barely-moving counts (`flat_count`, which never finish) weigh 0.7 each
+//! The synthetic barely-moving counts (`flat_count`, which never finish) weigh 0.6 each
 //! ([`FAMILY_WEIGHTS`]). They are the only never-moved counts of many items among the
 //! synthetic families, so they teach that such a count never finishes; of the never-moved
 //! stalled counts in Rhino's tuned half, 77 of 86 cuts finished. Weighing them down was chosen
 //! by leaving one real set out of the fit (`scripts/forecast_lodo.sh`: how the fit fares on
-//! real data of a kind it never saw) under one condition read on the tuned sets: the flat
-//! series' share called converging or dated before their data ended, at every cut, stays at
-//! most 10%. Every weight from 1 down to 0.2 helped the left-out sets (Rhino fitted without
-//! Rhino: finished work with p50 = never 34 of 76 cuts at 1, 25 at 0.7, 18 at 0.3); the
-//! condition held down to 0.6 (48 of 493; 50 at 0.5). 0.6 put the checked synthetic stalled
-//! work's p10–p90 coverage just under 70% in the calibration test (band 70–90%), so 0.7 is
-//! shipped: a choice the checked half informed, said so in docs/forecast.md.
+//! real data of a kind it never saw) under one condition read on the tuned sets, **the rule**:
+//! the lowest weight at which the flat series' share called converging or dated before their
+//! data ended, at every cut, stays at most 10%. Every weight from 1 down to 0.2 helped the
+//! left-out sets (Rhino fitted without Rhino: finished work with p50 = never 34 of 76 cuts at
+//! 1, 25 at 0.7, 18 at 0.3, before the `backlog` family). The rule picked 0.6 (48 of 493; 50 at
+//! 0.5), but 0.6 then put the checked synthetic stalled work's p10–p90 coverage just under 70%
+//! in the calibration test, so 0.7 was shipped, a choice the checked half informed. With the
+//! `backlog` family and the count-process spread (engine `timing-8`) the rule still picks 0.6
+//! (49 of 493; 53 at 0.5), and at 0.6 every band of the calibration test holds, so 0.6 is
+//! shipped (`timing-10`): with Rhino left out, finished work with p50 = never 30 → 23 of 76.
 //!
 //! Deterministic: fixed seeds throughout, so the same data give the same file.
 
@@ -56,7 +59,7 @@ use rayon::prelude::*;
 const FRACS: [f64; 7] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
 const REAL_WEIGHT: f64 = 0.1;
 /// Synthetic families weighed other than 1 in the fit (see the header for why and how chosen).
-const FAMILY_WEIGHTS: [(&str, f64); 1] = [("flat_count", 0.7)];
+const FAMILY_WEIGHTS: [(&str, f64); 1] = [("flat_count", 0.6)];
 const RIDGE: f64 = 3e-3;
 const LEVELS: [f64; 19] =
     [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];

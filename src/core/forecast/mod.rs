@@ -102,7 +102,7 @@ pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
 pub const DEFAULT_N_SIMS: usize = 600;
 /// Names this forecast engine in cached results: change it whenever a change of the code or
 /// of the shipped calibration can change a forecast, so that nothing stale is ever reused.
-pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-9");
+pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-10");
 
 /// Fewest distinct dates a forecast is attempted on.
 pub const MIN_DATES: usize = 4;
