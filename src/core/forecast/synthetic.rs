@@ -331,7 +331,8 @@ fn gen_backlog(rng: &mut StdRng, i: usize) -> Option<History> {
     done.sort_unstable();
     let last = *done.last()?;
     let weeks = last / 7 + 1;
-    let obs = (0..weeks).map(|w| done.iter().filter(|d| **d > 7 * w).count() as f64).collect();
+    // Items still open at each weekly reading (`done` is sorted).
+    let obs = (0..weeks).map(|w| (n - done.partition_point(|d| *d <= 7 * w)) as f64).collect();
     Some(finished("backlog", i, spec_down(0.0), obs, last, 0.0))
 }
 
