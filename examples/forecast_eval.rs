@@ -10,6 +10,8 @@
 //!
 //! `--self`: every data set is taken as one organization, and each forecast uses the
 //! self-calibration learned from that organization's history before the forecast's month.
+//! `--only FAMILY,...` keeps only those families' histories (an organization whose work is all
+//! of one kind); `--stagger DAYS` starts the k-th history of each set k·DAYS days later.
 
 #[path = "support/datasets.rs"]
 mod datasets;
@@ -35,6 +37,25 @@ fn main() {
     let horizon = DEFAULT_HORIZON_DAYS;
     let mut sets = datasets::tuning(per_family);
     sets.extend(datasets::checking(per_family));
+    // `--only FAMILY,...`: only the histories of these families (sets left empty are dropped).
+    if let Some(only) = arg("--only") {
+        let only: Vec<&str> = only.split(',').collect();
+        for (_, hs) in sets.iter_mut() {
+            hs.retain(|h| only.contains(&h.family.as_str()));
+        }
+        sets.retain(|(_, hs)| !hs.is_empty());
+    }
+    // `--stagger DAYS`: the k-th history of each set starts k·DAYS days later, as work in an
+    // organization does (the synthetic histories all start on one day, a cohort, and
+    // self-calibration cannot learn from a cohort's record what it would from staggered work).
+    if let Some(days) = arg("--stagger") {
+        let days: i64 = days.parse().expect("--stagger: a number of days");
+        for (_, hs) in sets.iter_mut() {
+            for (k, h) in hs.iter_mut().enumerate() {
+                *h = staggered(h, chrono::Duration::days(days * k as i64));
+            }
+        }
+    }
     let self_cal = args.iter().any(|a| a == "--self");
     // `--cal FILE`: a calibration as JSON (from `fit_forecast_defaults -- --json FILE`) in
     // place of the shipped one, to measure a new fit before writing it.
@@ -126,6 +147,22 @@ fn main() {
             println!("  {g:<28} {}", tal.line());
         }
     }
+}
+
+/// `h` moved later by `by`: every reading, its outcome and the end of its data.
+fn staggered(h: &History, by: chrono::Duration) -> History {
+    use limfac::core::forecast::evaluate::Outcome;
+    let mut h = h.clone();
+    for r in h.readings.iter_mut() {
+        r.date += by;
+    }
+    h.outcome = match h.outcome {
+        Outcome::Done(d) => Outcome::Done(d + by),
+        Outcome::NotBy(d) => Outcome::NotBy(d + by),
+        Outcome::Never => Outcome::Never,
+    };
+    h.data_end += by;
+    h
 }
 
 /// `--flat`: the calibration test's rule for flat series (synthetic flats and barely-moving
