@@ -661,4 +661,39 @@ mod tests {
         assert!((l.scale - 0.5).abs() < 0.05, "s {}", l.scale);
         assert!(l.p_never < 0.05, "never {}", l.p_never);
     }
+
+    /// A count with `left` items left of `left + closed` at the start.
+    fn count(elapsed: f64, left: f64, closed: f64) -> Features {
+        Features { count_like: true, remaining: left, left_share: left / (left + closed), ..features(elapsed) }
+    }
+
+    /// Remaining times whose log-spread grows with ½·ln(1/R + 1/K) (few items left or closed:
+    /// a guess; many of both: a sure pace) are fitted back: the count-process term of the
+    /// spread carries the difference between a small count and a large backlog.
+    #[test]
+    fn maximum_likelihood_recovers_the_count_process_spread() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let true_scale = |f: &Features| (-0.4 + 0.3 * terms(f).count_cv).exp();
+        let cases: Vec<Case> = (0..4000)
+            .map(|_| {
+                let e: f64 = rng.random_range(4.0..80.0);
+                let f = count(e, rng.random_range(1..400) as f64, rng.random_range(1..400) as f64);
+                let u: f64 = rng.random_range(1e-6..1.0 - 1e-6);
+                let t = (e.ln() + true_scale(&f) * (u / (1.0 - u)).ln()).exp();
+                Case { features: f, weeks: t, done: true, weight: 1.0 }
+            })
+            .collect();
+        let p = fit(&cases, 1e-4);
+        for f in [count(10.0, 2.0, 2.0), count(10.0, 300.0, 300.0)] {
+            let (got, want) = (law(&p, &f).scale, true_scale(&f));
+            assert!(
+                (got / want - 1.0).abs() < 0.1,
+                "scale {got} for {want} (R {}, share left {})",
+                f.remaining,
+                f.left_share
+            );
+        }
+        assert!(law(&p, &count(10.0, 300.0, 300.0)).scale < 0.5 * law(&p, &count(10.0, 2.0, 2.0)).scale);
+    }
 }
