@@ -443,3 +443,26 @@ pub fn histories(seed: u64, per_family: usize) -> Vec<History> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every backlog starts with 30–600 items, never gains one, and reads 0 on the week of its
+    /// done day, which is when its last item was done.
+    #[test]
+    fn a_backlog_burns_down_to_zero_on_its_done_day() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for i in 0..50 {
+            let h = generate("backlog", &mut rng, i);
+            let values: Vec<f64> = h.readings.iter().map(|r| r.value).collect();
+            assert!((30.0..=600.0).contains(&values[0]), "{} items", values[0]);
+            assert!(values.windows(2).all(|w| w[1] <= w[0]), "{values:?}");
+            assert_eq!(values.last(), Some(&0.0));
+            assert!(values[..values.len() - 1].iter().all(|v| *v > 0.0), "{values:?}");
+            let Outcome::Done(done) = h.outcome else { panic!("{:?}", h.outcome) };
+            let last = h.readings.last().expect("readings").date;
+            assert!(done <= last && last - done < Duration::days(7), "done {done}, last reading {last}");
+        }
+    }
+}
