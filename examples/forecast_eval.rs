@@ -16,7 +16,7 @@
 #[path = "support/datasets.rs"]
 mod datasets;
 
-use limfac::core::forecast::evaluate::{score, tally, History, Scored};
+use limfac::core::forecast::evaluate::{score, tally, History, Outcome, Scored};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -76,10 +76,8 @@ fn main() {
                 return c.clone();
             }
             // Corrects the calibration in use (the shipped one, or `--cal`'s).
-            let base = given.clone().unwrap_or_else(|| Calibration::shipped().clone());
-            let cases = replay::replay(&metrics, month, horizon, &replay::Memo::default());
-            let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= month)).count();
-            let c = replay::correct(&base, &cases, known, month).0;
+            let base = given.as_ref().unwrap_or_else(|| Calibration::shipped());
+            let c = replay::calibrate_from(base, &metrics, month, horizon, &replay::Memo::default()).0;
             cache.lock().unwrap().insert(month, c.clone());
             c
         };
@@ -151,7 +149,6 @@ fn main() {
 
 /// `h` moved later by `by`: every reading, its outcome and the end of its data.
 fn staggered(h: &History, by: chrono::Duration) -> History {
-    use limfac::core::forecast::evaluate::Outcome;
     let mut h = h.clone();
     for r in h.readings.iter_mut() {
         r.date += by;
@@ -209,13 +206,13 @@ pub fn dump_lines(all: &[Scored], family: &str) -> Vec<String> {
                 s.quantiles,
                 s.baseline,
                 match s.outcome {
-                    limfac::core::forecast::evaluate::Outcome::Done(d) => Some((d - s.as_of).num_days()),
+                    Outcome::Done(d) => Some((d - s.as_of).num_days()),
                     _ => None,
                 },
                 s.family,
                 match s.outcome {
-                    limfac::core::forecast::evaluate::Outcome::Done(_) => "done",
-                    limfac::core::forecast::evaluate::Outcome::Never => "never",
+                    Outcome::Done(_) => "done",
+                    Outcome::Never => "never",
                     _ => "notby",
                 }
             )

@@ -456,10 +456,22 @@ pub fn calibrate_with(
     horizon_days: i64,
     memo: &Memo,
 ) -> (Calibration, Record) {
+    calibrate_from(Calibration::shipped(), metrics, as_of, horizon_days, memo)
+}
+
+/// [`calibrate_with`] correcting `base` instead of the shipped calibration (a candidate fit
+/// measured before it is shipped: `examples/forecast_eval -- --cal FILE --self`).
+pub fn calibrate_from(
+    base: &Calibration,
+    metrics: &[MetricHistory],
+    as_of: NaiveDate,
+    horizon_days: i64,
+    memo: &Memo,
+) -> (Calibration, Record) {
     let cases = replay(metrics, as_of, horizon_days, memo);
     // Metrics with a reading by then: one that starts later does not exist yet on that day.
     let known = metrics.iter().filter(|m| m.readings.iter().any(|r| r.date <= as_of)).count();
-    correct(Calibration::shipped(), &cases, known, as_of)
+    correct(base, &cases, known, as_of)
 }
 
 #[cfg(test)]
