@@ -12,6 +12,7 @@
 //! self-calibration learned from that organization's history before the forecast's month.
 //! `--only FAMILY,...` keeps only those families' histories (an organization whose work is all
 //! of one kind); `--stagger DAYS` starts the k-th history of each set k·DAYS days later.
+//! `--daily`: every history read every day instead (the last reading carried forward).
 
 #[path = "support/datasets.rs"]
 mod datasets;
@@ -53,6 +54,15 @@ fn main() {
         for (_, hs) in sets.iter_mut() {
             for (k, h) in hs.iter_mut().enumerate() {
                 *h = staggered(h, chrono::Duration::days(days * k as i64));
+            }
+        }
+    }
+    // `--daily`: every history read every day, each day carrying the last reading forward (the
+    // same work logged daily instead of weekly): the dates should hardly change.
+    if args.iter().any(|a| a == "--daily") {
+        for (_, hs) in sets.iter_mut() {
+            for h in hs.iter_mut() {
+                *h = h.read_daily();
             }
         }
     }

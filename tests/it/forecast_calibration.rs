@@ -37,8 +37,16 @@ const SIMS: usize = 300;
 type Results = (Vec<Scored>, BTreeMap<(String, String), Tally>);
 
 fn run(fracs: &[f64]) -> Vec<Scored> {
+    run_read(fracs, false)
+}
+
+/// [`run`], with every history read every day (`daily`: the last reading copied forward).
+fn run_read(fracs: &[f64], daily: bool) -> Vec<Scored> {
     let mut all = Vec::new();
-    for (name, histories) in datasets::checking(PER_FAMILY) {
+    for (name, mut histories) in datasets::checking(PER_FAMILY) {
+        if daily {
+            histories = histories.iter().map(|h| h.read_daily()).collect();
+        }
         for &frac in fracs {
             all.extend(score(&name, &histories, frac, DEFAULT_HORIZON_DAYS, |spec, rs, as_of, seed| {
                 forecast(spec, rs, &Options { fan: false, n_sims: SIMS, ..Options::new(as_of, seed) })
@@ -182,6 +190,21 @@ fn finished_work_rarely_gets_never() {
 #[test]
 fn flat_plateaus_and_divergers_are_not_converging() {
     let (scored, t) = mid_life();
+    flat_checks(scored, t);
+}
+
+/// The same checks with every history read every day, each day's value the latest reading's
+/// (a daily export imported, a count re-logged at every stand-up): a value copied forward is no
+/// new evidence. Before repeats within a week were dropped, that reading called 161 of 1,050
+/// synthetic flat series, plateaus and divergers `converging` at 20–80% of life (39 read weekly).
+#[test]
+fn logging_daily_does_not_make_flat_series_converge() {
+    let scored = run_read(&[0.5], true);
+    let t = tally(&scored, DEFAULT_HORIZON_DAYS);
+    flat_checks(&scored, &t);
+}
+
+fn flat_checks(scored: &[Scored], t: &BTreeMap<(String, String), Tally>) {
     let share = |pick: &dyn Fn(&Scored) -> bool, bad: &dyn Fn(&Scored) -> bool| -> (f64, usize) {
         let mine: Vec<&Scored> = scored.iter().filter(|s| pick(s)).collect();
         (mine.iter().filter(|s| bad(s)).count() as f64 / mine.len().max(1) as f64, mine.len())

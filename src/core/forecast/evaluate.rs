@@ -86,6 +86,20 @@ impl History {
     pub fn readings_until(&self, as_of: NaiveDate) -> Vec<Reading> {
         self.readings.iter().filter(|r| r.date <= as_of).copied().collect()
     }
+
+    /// The same history read every day from its first reading to its last, each day's value
+    /// the latest reading's: the same work logged daily (or imported from a daily export)
+    /// instead of at each review. Its forecasts should be the weekly ones.
+    pub fn read_daily(&self) -> History {
+        let mut readings = Vec::new();
+        for pair in self.readings.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let days = (b.date - a.date).num_days();
+            readings.extend((0..days).map(|k| Reading { date: a.date + chrono::Duration::days(k), value: a.value }));
+        }
+        readings.extend(self.readings.last().copied());
+        History { readings, ..self.clone() }
+    }
 }
 
 /// Parses a progress file as shipped in `tests/data/*/` (`series_id,week_start,remaining,
