@@ -12,7 +12,8 @@
 //! self-calibration learned from that organization's history before the forecast's month.
 //! `--only FAMILY,...` keeps only those families' histories (an organization whose work is all
 //! of one kind); `--stagger DAYS` starts the k-th history of each set k·DAYS days later.
-//! `--daily`: every history read every day instead (the last reading carried forward).
+//! `--daily`: every history read every day instead (the last reading carried forward);
+//! `--twice`: read twice as often (a reading halfway between two, its value halfway).
 
 #[path = "support/datasets.rs"]
 mod datasets;
@@ -63,6 +64,15 @@ fn main() {
         for (_, hs) in sets.iter_mut() {
             for h in hs.iter_mut() {
                 *h = h.read_daily();
+            }
+        }
+    }
+    // `--twice`: every history read twice as often (a reading halfway between two), the same
+    // work measured at two reviews a week.
+    if args.iter().any(|a| a == "--twice") {
+        for (_, hs) in sets.iter_mut() {
+            for h in hs.iter_mut() {
+                *h = h.read_twice();
             }
         }
     }

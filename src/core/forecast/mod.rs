@@ -52,7 +52,7 @@ pub mod trend;
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ pub const DEFAULT_HORIZON_DAYS: i64 = 3 * 365;
 pub const DEFAULT_N_SIMS: usize = 600;
 /// Names this forecast engine in cached results: change it whenever a change of the code or
 /// of the shipped calibration can change a forecast, so that nothing stale is ever reused.
-pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-11");
+pub const ENGINE: &str = concat!("limfac-", env!("CARGO_PKG_VERSION"), "-timing-12");
 
 /// Fewest distinct dates a forecast is attempted on.
 pub const MIN_DATES: usize = 4;
@@ -324,6 +324,15 @@ impl Series {
         let values = keep.iter().map(|&i| self.values[i]).collect();
         Series::new(spec, dates, values, self.n_points, self.first_date)
     }
+}
+
+/// How many ISO weeks have readings among `dates` (sorted): what the timing model reads as
+/// the number of dates. Read twice as often (a reading halfway between two), the synthetic
+/// check set's converging work counted by dates had its truth on or before p50 in 24% of
+/// cases and inside p10–p90 in 65%; counted by weeks, 44% and 79% (47% and 79% read weekly;
+/// `examples/forecast_eval --twice`).
+fn weeks_read(dates: &[NaiveDate]) -> usize {
+    1 + dates.windows(2).filter(|w| w[0].iso_week() != w[1].iso_week()).count()
 }
 
 /// Formats a number for a sentence: three significant digits, no exponent for everyday sizes.
@@ -647,7 +656,7 @@ pub fn fit(spec: &MetricSpec, readings: &[Reading], opts: &Options) -> Fitted {
         count_like: count_like(spec, &s.values),
         remaining: ((s.gaps[n - 1] - s.tol) * s.scale).max(0.0),
         still_share: s.values.windows(2).filter(|w| w[0] == w[1]).count() as f64 / (n - 1) as f64,
-        n_dates: n,
+        n_dates: weeks_read(&s.dates),
         left_share: {
             let max = s.gaps.iter().copied().fold(f64::MIN, f64::max) - s.tol;
             if max > 0.0 {
@@ -1039,6 +1048,18 @@ mod tests {
             );
             assert_eq!(b.n_points, 78);
         }
+    }
+
+    /// The timing model counts the weeks read: two reviews a week are not twice the history.
+    #[test]
+    fn the_timing_model_counts_weeks_not_dates() {
+        let weekly: Vec<(i64, f64)> = (0..10).map(|w| (7 * w, 50.0 - 3.0 * w as f64)).collect();
+        let twice: Vec<(i64, f64)> = (0..19).map(|k| (7 * k / 2, 50.0 - 1.5 * k as f64)).collect();
+        let opts = Options::new(day(63), 3);
+        let a = forecast(&DOWN, &readings(&weekly), &opts).features.expect("dated");
+        let b = forecast(&DOWN, &readings(&twice), &opts).features.expect("dated");
+        assert_eq!((a.n_dates, b.n_dates), (10, 10));
+        assert_eq!(weeks_read(&[day(0), day(3), day(6), day(7)]), 2);
     }
 
     /// Done since the first day at target, even when later repeats of it are not read.

@@ -53,7 +53,9 @@ pub struct Features {
     pub remaining: f64,
     /// Share of consecutive dates on which the value did not change at all.
     pub still_share: f64,
-    /// Distinct dates with readings.
+    /// ISO weeks with readings: the weekly reviews the model was fitted on. Not dates, so that
+    /// work reviewed twice a week (the limiting factor often is) is not taken for work tracked
+    /// twice as long, which dated it too early (see `Series::read` in the forecast module).
     pub n_dates: usize,
     /// The remaining gap as a share of the largest gap seen (1: nothing done yet).
     pub left_share: f64,
