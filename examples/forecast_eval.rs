@@ -13,7 +13,8 @@
 //! `--only FAMILY,...` keeps only those families' histories (an organization whose work is all
 //! of one kind); `--stagger DAYS` starts the k-th history of each set k·DAYS days later.
 //! `--daily`: every history read every day instead (the last reading carried forward);
-//! `--twice`: read twice as often (a reading halfway between two, its value halfway).
+//! `--twice`: read twice as often (a reading halfway between two, its value halfway);
+//! `--sparse K`: only every K-th reading (and the last), a review every K weeks.
 
 #[path = "support/datasets.rs"]
 mod datasets;
@@ -73,6 +74,17 @@ fn main() {
         for (_, hs) in sets.iter_mut() {
             for h in hs.iter_mut() {
                 *h = h.read_twice();
+            }
+        }
+    }
+    // `--sparse K`: only every K-th reading of each history (and its last), reviews every K weeks.
+    if let Some(k) = arg("--sparse") {
+        let k: usize = k.parse().expect("--sparse: a number");
+        for (_, hs) in sets.iter_mut() {
+            for h in hs.iter_mut() {
+                let last = h.readings.len().saturating_sub(1);
+                h.readings =
+                    h.readings.iter().enumerate().filter(|(i, _)| i % k == 0 || *i == last).map(|(_, r)| *r).collect();
             }
         }
     }
