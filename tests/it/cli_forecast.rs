@@ -254,3 +254,46 @@ fn history_shows_how_the_dates_moved() {
         .code(1)
         .stderr(predicates::str::contains("--history 4 needs a PROJECT or PROJECT/METRIC"));
 }
+
+/// The same work imported as weekly readings and as a daily export (each day the latest
+/// value) gets the same forecast: a value copied forward is no new evidence.
+#[test]
+fn a_daily_export_forecasts_as_the_weekly_readings() {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    // A noisy level that does not move, and a count burning down in steps.
+    let level = [52.0, 49.5, 51.2, 48.8, 50.9, 49.1, 51.7, 48.6, 50.2, 51.4, 49.0, 50.6, 48.9, 51.1, 49.8, 50.3];
+    let count = [30.0, 30.0, 28.0, 28.0, 28.0, 25.0, 24.0, 24.0, 22.0, 22.0, 22.0, 19.0, 18.0, 18.0, 16.0, 15.0];
+    let row = |d: chrono::NaiveDate, metric: &str, v: f64| format!("{d},p,{metric},e,{v},note\n");
+    let header = "date,project,metric,engineer,value,note,target,direction\n";
+    let (mut weekly, mut daily) = (String::from(header), String::from(header));
+    for w in 0..16u64 {
+        for (metric, values) in [("level", &level), ("count", &count)] {
+            let d = start + chrono::Days::new(7 * w);
+            weekly += &row(d, metric, values[w as usize]).replace("note\n", "note,0,down\n");
+            let days = if w == 15 { 1 } else { 7 };
+            for k in 0..days {
+                daily += &row(d + chrono::Days::new(k), metric, values[w as usize]).replace("note\n", "note,0,down\n");
+            }
+        }
+    }
+    let as_of = (start + chrono::Days::new(7 * 15)).to_string();
+    let forecasts: Vec<serde_json::Value> = [weekly, daily]
+        .iter()
+        .map(|csv| {
+            let db = TestDb::new();
+            std::fs::write(db.file("in.csv"), csv).unwrap();
+            db.run(&["import", "in.csv", "--create-missing"]).ok();
+            db.json(&["forecast", "--as-of", &as_of, "--json"])
+        })
+        .collect();
+    let pick = |v: &serde_json::Value, metric: &str| -> serde_json::Value {
+        let mut m = v.as_array().unwrap().iter().find(|x| x["metric"] == metric).unwrap().clone();
+        let o = m.as_object_mut().unwrap();
+        assert!(o.remove("n_points").is_some());
+        m
+    };
+    for metric in ["level", "count"] {
+        assert_eq!(pick(&forecasts[0], metric), pick(&forecasts[1], metric), "{metric}");
+    }
+    assert_eq!(pick(&forecasts[1], "level")["status"], "stalled");
+}
