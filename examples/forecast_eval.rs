@@ -59,34 +59,24 @@ fn main() {
             }
         }
     }
-    // `--daily`: every history read every day, each day carrying the last reading forward (the
-    // same work logged daily instead of weekly): the dates should hardly change.
-    if args.iter().any(|a| a == "--daily") {
-        for (_, hs) in sets.iter_mut() {
-            for h in hs.iter_mut() {
-                *h = h.read_daily();
-            }
+    // How each history is read: `--daily` every day, each day carrying the last reading forward
+    // (the same work logged daily); `--twice` twice as often (a reading halfway between two, two
+    // reviews a week); `--sparse K` only every K-th reading and the last (a review every K
+    // weeks). The dates should hardly change with the first two; docs/forecast.md has all three.
+    let sparse: Option<usize> = arg("--sparse").map(|k| k.parse().expect("--sparse: a number"));
+    let read = |h: &History| -> History {
+        if args.iter().any(|a| a == "--daily") {
+            h.read_daily()
+        } else if args.iter().any(|a| a == "--twice") {
+            h.read_twice()
+        } else if let Some(k) = sparse {
+            h.read_every(k)
+        } else {
+            h.clone()
         }
-    }
-    // `--twice`: every history read twice as often (a reading halfway between two), the same
-    // work measured at two reviews a week.
-    if args.iter().any(|a| a == "--twice") {
-        for (_, hs) in sets.iter_mut() {
-            for h in hs.iter_mut() {
-                *h = h.read_twice();
-            }
-        }
-    }
-    // `--sparse K`: only every K-th reading of each history (and its last), reviews every K weeks.
-    if let Some(k) = arg("--sparse") {
-        let k: usize = k.parse().expect("--sparse: a number");
-        for (_, hs) in sets.iter_mut() {
-            for h in hs.iter_mut() {
-                let last = h.readings.len().saturating_sub(1);
-                h.readings =
-                    h.readings.iter().enumerate().filter(|(i, _)| i % k == 0 || *i == last).map(|(_, r)| *r).collect();
-            }
-        }
+    };
+    for (_, hs) in sets.iter_mut() {
+        *hs = hs.iter().map(read).collect();
     }
     let self_cal = args.iter().any(|a| a == "--self");
     // `--cal FILE`: a calibration as JSON (from `fit_forecast_defaults -- --json FILE`) in

@@ -108,6 +108,16 @@ impl History {
         History { readings, ..self.clone() }
     }
 
+    /// The same history read at every `k`-th reading only, and its last: the same work reviewed
+    /// every `k` weeks instead of every week.
+    pub fn read_every(&self, k: usize) -> History {
+        let last = self.readings.len().saturating_sub(1);
+        let k = k.max(1);
+        let readings =
+            self.readings.iter().enumerate().filter(|(i, _)| i % k == 0 || *i == last).map(|(_, r)| *r).collect();
+        History { readings, ..self.clone() }
+    }
+
     /// The same history read every day from its first reading to its last, each day's value
     /// the latest reading's: the same work logged daily (or imported from a daily export)
     /// instead of at each review. Its forecasts should be the weekly ones.
