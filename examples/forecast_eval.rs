@@ -64,19 +64,19 @@ fn main() {
     // reviews a week); `--sparse K` only every K-th reading and the last (a review every K
     // weeks). The dates should hardly change with the first two; docs/forecast.md has all three.
     let sparse: Option<usize> = arg("--sparse").map(|k| k.parse().expect("--sparse: a number"));
-    let read = |h: &History| -> History {
-        if args.iter().any(|a| a == "--daily") {
-            h.read_daily()
-        } else if args.iter().any(|a| a == "--twice") {
-            h.read_twice()
-        } else if let Some(k) = sparse {
-            h.read_every(k)
-        } else {
-            h.clone()
+    let (daily, twice) = (args.iter().any(|a| a == "--daily"), args.iter().any(|a| a == "--twice"));
+    if daily || twice || sparse.is_some() {
+        let read = |h: &History| -> History {
+            match sparse {
+                _ if daily => h.read_daily(),
+                _ if twice => h.read_twice(),
+                Some(k) => h.read_every(k),
+                None => h.clone(),
+            }
+        };
+        for (_, hs) in sets.iter_mut() {
+            *hs = hs.iter().map(read).collect();
         }
-    };
-    for (_, hs) in sets.iter_mut() {
-        *hs = hs.iter().map(read).collect();
     }
     let self_cal = args.iter().any(|a| a == "--self");
     // `--cal FILE`: a calibration as JSON (from `fit_forecast_defaults -- --json FILE`) in
