@@ -86,6 +86,15 @@ fn inspect(flag: &str, path: &Path) -> Result<Existing> {
         crate::user_bail!("{flag} {shown} is a directory; give a file name");
     }
     if t.is_file() {
+        if let Some(what) = database_file(path) {
+            // One slip (`export --out limfac.db`, tab completion picking the `.db`) would
+            // otherwise replace a whole database with a CSV, the one in use included.
+            return Err(UserError::new(format!(
+                "{flag} {shown} is {what}; limfac never writes an export, report or chart over a database"
+            ))
+            .hint("give a new file name, e.g. one ending in .csv, .md, .html, .ics or .png")
+            .into());
+        }
         return Ok(Existing::Replaceable);
     }
     if t.is_fifo() || t.is_char_device() {
@@ -95,6 +104,31 @@ fn inspect(flag: &str, path: &Path) -> Result<Existing> {
     Err(UserError::new(format!("{flag} {shown} is {what}; limfac writes only regular files, pipes and terminals"))
         .hint("give a file name")
         .into())
+}
+
+/// What SQLite file `path` is, if it is one: a database (the header every SQLite database
+/// starts with), its write-ahead log or rollback journal (their magic numbers), or the shared
+/// memory index beside a database (no header of its own: known by its name).
+fn database_file(path: &Path) -> Option<&'static str> {
+    const DATABASE: &[u8] = b"SQLite format 3\0";
+    const WAL: [[u8; 4]; 2] = [[0x37, 0x7f, 0x06, 0x82], [0x37, 0x7f, 0x06, 0x83]];
+    const JOURNAL: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+    let mut head = [0u8; 16];
+    let n = fs::File::open(path).and_then(|mut f| io::Read::read(&mut f, &mut head)).unwrap_or(0);
+    let head = &head[..n];
+    if head.starts_with(DATABASE) {
+        return Some("a SQLite database");
+    }
+    if WAL.iter().any(|m| head.starts_with(m)) {
+        return Some("a SQLite database's write-ahead log");
+    }
+    if head.starts_with(&JOURNAL) {
+        return Some("a SQLite database's journal");
+    }
+    let name = path.file_name()?.to_str()?;
+    let main =
+        name.strip_suffix("-shm").or_else(|| name.strip_suffix("-wal")).or_else(|| name.strip_suffix("-journal"))?;
+    database_file(&path.with_file_name(main)).map(|_| "a file of the SQLite database beside it")
 }
 
 /// A new, empty temporary file beside `path` (same folder, so that it can

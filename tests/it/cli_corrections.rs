@@ -537,3 +537,41 @@ fn a_filtered_list_is_the_whole_list_filtered_corrections_included() {
         .iter()
         .any(|p| p["id"].as_i64() == ids[1].parse::<i64>().ok() && p["date"] == "2026-11-20"));
 }
+
+/// Commands that forecast one project or metric refuse archived work with one error line and
+/// the command that brings it back: `chart` and `deadline set --p50` panicked on it, and
+/// `forecast SCOPE --history` called an archived project unknown.
+#[test]
+fn archived_work_is_refused_by_the_commands_that_forecast_it() {
+    let db = TestDb::seeded_with_readings();
+    db.run(&["project", "archive", "power", "--reason", "cancelled"]).ok();
+    let png = db.file("c.png");
+    let png = png.to_str().unwrap();
+    for args in [
+        &["chart", "power", "--out", png][..],
+        &["chart", "power/output", "--out", png],
+        &["chart", "power", "--history", "4", "--out", png],
+        &["forecast", "power"],
+        &["forecast", "power/output", "--history", "3"],
+        &["backtest", "power"],
+        &["deadline", "set", "power", "--p50"],
+        &["deadline", "set", "power/output", "--p50"],
+    ] {
+        let r = db.refused(args, "project power is archived");
+        assert!(r.stderr.contains("hint: bring it back first: limfac project unarchive power"), "{}", r.stderr);
+    }
+    assert!(!png_exists(&db), "a chart was written");
+    db.run(&["project", "unarchive", "power"]).ok();
+    db.run(&["metric", "archive", "power/output", "--reason", "superseded"]).ok();
+    for args in [&["chart", "power/output", "--out", png][..], &["deadline", "set", "power/output", "--p50"]] {
+        let r = db.refused(args, "metric power/output is archived");
+        assert!(r.stderr.contains("limfac metric unarchive power/output"), "{}", r.stderr);
+    }
+    db.run(&["metric", "unarchive", "power/output"]).ok();
+    db.run(&["--quiet", "chart", "power/output", "--out", png]).ok();
+    assert!(png_exists(&db));
+}
+
+fn png_exists(db: &TestDb) -> bool {
+    db.file("c.png").exists()
+}

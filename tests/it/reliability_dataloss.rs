@@ -1,6 +1,7 @@
 //! The data-loss defects of issue 13: `demo` replacing whatever `--db`
 //! names, import dropping columns of its header, and `--out` temp files
-//! that followed planted symlinks.
+//! that followed planted symlinks; and (found at stop 28) an `--out` that
+//! named the database itself and replaced it with a CSV.
 
 use crate::common;
 
@@ -308,4 +309,41 @@ fn reimport_counts_identical_rows_and_applies_a_resolution() {
         std::fs::write(&f, format!("{header}{row}\n")).unwrap();
         db.refused(&["import", f.to_str().unwrap()], needle);
     }
+}
+
+// --- an export, report, calendar or CSV never replaces a database -----------
+
+/// `export --out limfac.db` (a slip, or tab completion picking the `.db`) replaced the whole
+/// database in use with a CSV and said "exported"; so did `report --out`, `deadline ics
+/// --out` and `demo --csv`. Every writer now refuses a SQLite file, the one in use, a backup
+/// or the files beside one, and the database is left as it was.
+#[test]
+fn no_output_is_ever_written_over_a_database() {
+    let db = TestDb::seeded_with_readings();
+    let me = db.path.to_str().unwrap();
+    for args in [
+        &["export", "--out", me][..],
+        &["report", "--out", me],
+        &["deadline", "ics", "--out", me],
+        &["demo", "--scale", "0.01", "--csv", me],
+    ] {
+        let r = db.refused(args, "is a SQLite database");
+        assert!(r.stderr.contains("hint: give a new file name"), "{}", r.stderr);
+    }
+    db.run(&["report"]).ok();
+    // A backup is a database too, and so are the files SQLite keeps beside one.
+    let copy = db.file("copy.db");
+    db.run(&["--quiet", "backup", copy.to_str().unwrap()]).ok();
+    let saved = std::fs::read(&copy).unwrap();
+    db.refused(&["export", "--out", copy.to_str().unwrap()], "is a SQLite database");
+    let shm = db.file("copy.db-shm");
+    std::fs::write(&shm, b"index").unwrap();
+    db.refused(&["export", "--out", shm.to_str().unwrap()], "a file of the SQLite database beside it");
+    assert_eq!(std::fs::read(&copy).unwrap(), saved, "the backup changed");
+    assert_eq!(std::fs::read(&shm).unwrap(), b"index");
+    // Any other file is still replaced, as before.
+    let old = db.file("old.csv");
+    std::fs::write(&old, "stale").unwrap();
+    db.run(&["--quiet", "export", "--out", old.to_str().unwrap()]).ok();
+    assert!(std::fs::read_to_string(&old).unwrap().starts_with("date,"));
 }

@@ -97,10 +97,7 @@ fn set(
     let chosen = date.map(|d| validate::future_date("--date", &d, today)).transpose()?;
     let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
     let mut store = ctx.open()?;
-    match &metric {
-        Some(m) => drop(store.metric(&project, m)?),
-        None => drop(store.project(&project)?),
-    }
+    super::live_scope(&store, &project, metric.as_deref())?;
     let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
     let outlook =
         crate::cli::forecasting::Forecaster::new(&store, &loaded, ctx.settings.horizon_days).outlook(as_of, false)?;

@@ -177,12 +177,30 @@ pub type Scope = (String, Option<String>);
 /// exists, so unknown names fail with a hint before any work.
 pub fn scope_arg(store: &Store, given: Option<&str>) -> Result<Option<Scope>> {
     let scope = given.map(|s| crate::core::validate::scope("scope", s)).transpose()?;
-    match &scope {
-        Some((p, Some(m))) => drop(store.metric(p, m)?),
-        Some((p, None)) => drop(store.project(p)?),
-        None => {}
+    if let Some((p, m)) = &scope {
+        live_scope(store, p, m.as_deref())?;
     }
     Ok(scope)
+}
+
+/// Refuses a project or metric that does not exist, or that is archived: archived work is
+/// gone from forecasts (it stays in lists, history and the export), so there is nothing to
+/// forecast, chart or set a deadline on, and the error says how to bring it back.
+pub fn live_scope(store: &Store, project: &str, metric: Option<&str>) -> Result<()> {
+    let archived = |what: String, command: &str| -> anyhow::Error {
+        crate::core::error::UserError::new(format!("{what} is archived; archived work is not forecast"))
+            .hint(format!("bring it back first: limfac {command}"))
+            .into()
+    };
+    if store.project(project)?.archived {
+        return Err(archived(format!("project {project}"), &format!("project unarchive {project}")));
+    }
+    if let Some(m) = metric {
+        if store.metric(project, m)?.archived {
+            return Err(archived(format!("metric {project}/{m}"), &format!("metric unarchive {project}/{m}")));
+        }
+    }
+    Ok(())
 }
 
 /// Archives (or brings back) a project (`metric` None) or one of its
