@@ -39,7 +39,8 @@ More: limfac --help, limfac COMMAND --help, limfac man";
 #[derive(Debug, Parser)]
 #[command(name = "limfac", version, about, long_about = None, after_help = GUIDE)]
 pub struct Cli {
-    /// The database file [default: $LIMFAC_DB, else limfac.db in the platform data folder]
+    /// The database file [default: $LIMFAC_DB, else limfac.db in the platform data folder; for
+    /// `demo`: limfac-demo.db in the current folder, never $LIMFAC_DB]
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

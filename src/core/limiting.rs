@@ -775,10 +775,6 @@ fn choose(inp: &Inputs<'_>, outlooks: &[ProjectOutlook]) -> Option<LimitingFacto
     })
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.0}%", (x * 100.0).round())
-}
-
 /// One sentence a leader can act on.
 fn reason(metric: &Metric, f: &Forecast, held: &ProjectOutlook, crit: f64) -> String {
     let what = match f.status {
@@ -790,18 +786,27 @@ fn reason(metric: &Metric, f: &Forecast, held: &ProjectOutlook, crit: f64) -> St
         },
     };
     let holds = if held.project == metric.project {
-        format!("it finishes last for {} (priority {}) in {} of simulations", held.project, held.priority, pct(crit))
+        format!(
+            "it finishes last for {} (priority {}) in {} of simulations",
+            held.project,
+            held.priority,
+            crate::core::format::chance(crit)
+        )
     } else {
         format!(
             "it finishes last for {} (priority {}), which depends on {}, in {} of simulations",
             held.project,
             held.priority,
             metric.project,
-            pct(crit)
+            crate::core::format::chance(crit)
         )
     };
     let deadline = match (held.deadline, held.p_on_time) {
-        (Some(d), Some(p)) => format!(", and {} has a {} chance of meeting its {d} deadline", held.project, pct(p)),
+        (Some(d), Some(p)) => format!(
+            ", and {} has a {} chance of meeting its {d} deadline",
+            held.project,
+            crate::core::format::chance(p)
+        ),
         _ => String::new(),
     };
     format!("{} {what}: {holds}{deadline}.", metric.key())

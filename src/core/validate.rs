@@ -65,6 +65,11 @@ pub fn date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserErr
     past_date(field, s, today, "a reading must have happened already; check the year")
 }
 
+/// [`date`] for what is recorded once it has happened (a blocker, a review meeting).
+pub fn event_date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserError> {
+    past_date(field, s, today, "record it on the day it happens, or check the year")
+}
+
 /// The date a forecast or report is made as of (`--as-of`): as [`date`], a future one refused
 /// with a hint of its own (nothing is known yet of a day to come).
 pub fn as_of(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, UserError> {
@@ -213,9 +218,7 @@ pub fn note(field: &str, s: &str) -> Result<String, UserError> {
 pub fn note_str<'a>(field: &str, s: &'a str) -> Result<Cow<'a, str>, UserError> {
     let s = if s.contains('\r') { Cow::Owned(s.replace("\r\n", "\n")) } else { Cow::Borrowed(s) };
     if s.trim().is_empty() {
-        return Err(
-            UserError::new(format!("{field} is empty")).hint("every data point needs a note saying what was heard")
-        );
+        return Err(empty(field));
     }
     let n = s.chars().count();
     if n > MAX_NOTE_CHARS {
@@ -227,6 +230,40 @@ pub fn note_str<'a>(field: &str, s: &'a str) -> Result<Cow<'a, str>, UserError> 
         Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
         Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
     })
+}
+
+/// A note or reason typed now (`log`, `point amend`, `--reason`): [`note`], and at least one
+/// character that shows. Files read the rule of [`note_str`] only, so that an export of notes
+/// stored before this rule imports back as it was.
+pub fn entered(field: &str, s: &str) -> Result<String, UserError> {
+    let text = note(field, s)?;
+    if !text.chars().any(visible) {
+        return Err(empty(field));
+    }
+    Ok(text)
+}
+
+/// "FIELD is empty", with what the field is for.
+fn empty(field: &str) -> UserError {
+    let hint = if field.contains("note") {
+        "every data point needs a note saying what was heard".to_string()
+    } else {
+        format!("{field} needs a few words saying why")
+    };
+    UserError::new(format!("{field} is empty")).hint(hint)
+}
+
+/// Whether `c` shows on a page: not white space, and not one of the characters that are
+/// drawn as nothing (zero-width spaces and joiners, the byte-order mark, the soft hyphen,
+/// direction marks, the Hangul fillers, the blank braille pattern). A note made only of
+/// those reads as empty to the reviewer, and is refused as one.
+fn visible(c: char) -> bool {
+    !c.is_whitespace()
+        && !matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}')
 }
 
 /// Short free text (names, owners, units, categories): non-blank, one line.
@@ -332,8 +369,18 @@ pub fn blocker_text(field: &str, s: &str) -> Result<String, UserError> {
 
 /// A blocker category: one lowercase word (letters, digits, `-`).
 pub fn category(field: &str, s: &str) -> Result<String, UserError> {
-    let lower = s.trim().to_lowercase();
-    identifier(field, &lower, "lowercase letters, digits and '-', e.g. power or chips").map(str::to_string)
+    const EXAMPLE: &str = "lowercase letters, digits and '-', e.g. power or chips";
+    let given = s.trim();
+    if given.is_empty() {
+        return Err(UserError::new(format!("{field} has no category before the ':'"))
+            .hint(format!("begin with a category of {EXAMPLE}")));
+    }
+    let lower = given.to_lowercase();
+    match identifier(field, &lower, EXAMPLE) {
+        Ok(c) => Ok(c.to_string()),
+        // Named as typed: "Po wer", not the lowercase form nobody typed.
+        Err(e) => Err(UserError { message: format!("{field} {} is not a valid name", show(given)), ..e }),
+    }
 }
 
 /// A review kind (`weekly`, `skip-level`, `deep-dive`); a bad value is a
@@ -400,6 +447,19 @@ mod tests {
     #[test]
     fn notes_and_names() {
         assert!(note("note", "  ").is_err());
+        // Characters drawn as nothing make an empty note too; with a visible one it stands.
+        for blank in ["\u{200B}", "\u{FEFF}", "\u{00AD}", "\u{3164}", " \u{200D}\u{2060} ", "\u{2800}"] {
+            let e = entered("--note", blank).unwrap_err();
+            assert!(e.to_string().contains("--note is empty"), "{blank:?}: {e}");
+            // A file keeps what was stored before the rule: an export imports back.
+            assert!(note("note", blank).is_ok(), "{blank:?}");
+        }
+        assert_eq!(entered("--note", "\u{FEFF}ok").unwrap(), "\u{FEFF}ok");
+        assert!(entered("--reason", "\u{200B}")
+            .unwrap_err()
+            .hints
+            .iter()
+            .any(|h| h.contains("--reason needs a few words")));
         assert!(note("note", &"x".repeat(10_001)).is_err());
         assert!(note("note", &"x".repeat(10_000)).is_ok());
         assert!(note("note", "bell\u{7}").is_err());

@@ -84,12 +84,7 @@ fn environment(html: bool) -> Environment<'static> {
         None => minijinja::escape_formatter(out, state, value),
     });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.add_filter("pct", |v: Option<f64>| match v {
-        Some(p) if p > 0.0 && p < 0.01 => "<1%".to_string(),
-        Some(p) if p < 1.0 && p > 0.99 => ">99%".to_string(),
-        Some(p) => format!("{:.0}%", p * 100.0),
-        None => "—".to_string(),
-    });
+    env.add_filter("pct", |v: Option<f64>| v.map(crate::core::format::chance).unwrap_or_else(|| "—".into()));
     env.add_filter("date", |v: Option<String>| v.unwrap_or_else(|| "—".into()));
     env.add_filter("num", |v: Option<f64>| v.map(crate::render::output::num).unwrap_or_else(|| "—".into()));
     env.add_filter("status", |v: String| status_label(&v).to_string());

@@ -241,6 +241,9 @@ fn validation_rules_refuse_and_change_nothing() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         (log(&["--note", ""]), "--note is empty"),
         (log(&["--note", "   \n\t "]), "--note is empty"),
+        // Drawn as nothing: a zero-width space, a byte-order mark, a Hangul filler.
+        (log(&["--note", "\u{200B}"]), "--note is empty"),
+        (log(&["--note", " \u{FEFF}\u{3164} "]), "--note is empty"),
         (log(&["--note", &"x".repeat(10_001)]), "10001 characters"),
         (log(&["--note", "ring the \u{7} bell"]), "control character U+0007"),
         (log(&["--note", "escape \u{1b}[31m red"]), "control character U+001B"),
@@ -262,6 +265,9 @@ fn validation_rules_refuse_and_change_nothing() {
         (log(&["--engineer", "Alice"]), "--engineer 'Alice' is not a valid name"),
         (log(&["--kind", "standup"]), "--kind 'standup' is not a review kind"),
         (log(&["--blocker", "no colon here"]), "is not CATEGORY:TEXT"),
+        // The value as typed, not its lowercase form; an empty category said ''.
+        (log(&["--blocker", "Po wer:x"]), "--blocker 'Po wer' is not a valid name"),
+        (log(&["--blocker", ":text"]), "--blocker has no category before the ':'"),
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -272,6 +278,9 @@ fn validation_rules_refuse_and_change_nothing() {
     db.refused(&["project", "add", "p2", "--name", "x", "--priority", "0"], "--priority 0 is out of range");
     db.refused(&["project", "add", "power", "--name", "again"], "already exists");
     db.refused(&["engineer", "add", "a/b", "--name", "x"], "engineer 'a/b' is not a valid name");
+    // A blocker's date is not a reading's: the hint says so.
+    let r = db.refused(&["blocker", "add", "power", "permits:x", "--date", "2026-12-10"], "is in the future");
+    assert!(r.stderr.contains("hint: record it on the day it happens"), "{}", r.stderr);
     db.refused(
         &["engineer", "add", "zed", "--name", "x", "--reports-to", "nobody"],
         "engineer 'nobody' does not exist",

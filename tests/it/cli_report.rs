@@ -290,4 +290,24 @@ fn metrics_too_new_to_forecast_are_named_beside_their_projects() {
     assert!(missing.contains(&"b/slow") && missing.contains(&"goal/own"), "{missing:?}");
     let md = db.run(&["report"]).ok().stdout;
     assert!(md.contains("Not forecast yet") && md.contains("- goal: "), "{md}");
+    // One bullet per project and line: the template once ran them all into one line.
+    let listed: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("Not forecast yet"))
+        .skip(1)
+        .take_while(|l| l.starts_with("- "))
+        .collect();
+    assert!(listed.len() >= 2, "{md}");
+    assert!(listed.iter().all(|l| l.matches(": ").count() == 1), "{listed:?}");
+}
+
+/// `--json` works on `report` and `export` as on every other command that shows data: the
+/// same output as `--format json` (it was a usage error).
+#[test]
+fn report_and_export_take_json_like_every_command() {
+    let db = TestDb::seeded_with_readings();
+    assert_eq!(db.run(&["report", "--json"]).ok().stdout, db.run(&["report", "--format", "json"]).ok().stdout);
+    assert_eq!(db.run(&["export", "--json"]).ok().stdout, db.run(&["export", "--format", "json"]).ok().stdout);
+    let r = db.run(&["report", "--json", "--format", "md"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

@@ -65,7 +65,7 @@ pub fn run(args: BlockerArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             let (project, metric) = validate::scope("scope", &scope)?;
             let (category, text) = validate::blocker("blocker", &blocker)?;
             let engineer = engineer.map(|e| validate::handle("--engineer", &e)).transpose()?;
-            let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
+            let date = date.map(|d| validate::event_date("--date", &d, today)).transpose()?.unwrap_or(today);
             let mut store = ctx.open()?;
             let (id, open_since) =
                 store.add_blocker(&project, metric.as_deref(), engineer.as_deref(), &category, &text, date)?;
@@ -109,7 +109,7 @@ pub fn run(args: BlockerArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         BlockerCmd::Resolve { id, date } => {
-            let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
+            let date = date.map(|d| validate::event_date("--date", &d, today)).transpose()?.unwrap_or(today);
             let mut store = ctx.open()?;
             store.resolve_blocker(id, date)?;
             out.note(format!("resolved blocker {id} on {date}"));

@@ -95,7 +95,7 @@ fn set(
     let (project, metric) = validate::scope("scope", scope)?;
     let as_of = as_of.map(|d| validate::as_of("--as-of", &d, today)).transpose()?.unwrap_or(today);
     let chosen = date.map(|d| validate::future_date("--date", &d, today)).transpose()?;
-    let reason = reason.map(|r| validate::long_text("--reason", &r)).transpose()?;
+    let reason = reason.map(|r| validate::entered("--reason", &r)).transpose()?;
     let mut store = ctx.open()?;
     super::live_scope(&store, &project, metric.as_deref())?;
     let loaded = crate::cli::forecasting::Loaded::without_points(&store)?;
@@ -130,7 +130,7 @@ fn set(
         eprintln!(
             "warning: {scope} has a {} chance of meeting {due} as of {as_of}: this deadline is off path from the \
              start; a 50% deadline is {}",
-            if p > 0.0 && p < 0.01 { "<1%".to_string() } else { format!("{:.0}%", p * 100.0) },
+            crate::core::format::chance(p),
             odds.p50.map(|d| d.to_string()).unwrap_or_else(|| "beyond the horizon".into())
         );
     }

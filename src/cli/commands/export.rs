@@ -29,6 +29,9 @@ use crate::render::output::Output;
 pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     format: ExportFormat,
+    /// The same as --format json (every command that shows data takes --json)
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
     /// Write here instead of standard output
     #[arg(long)]
     out: Option<PathBuf>,
@@ -40,7 +43,10 @@ enum ExportFormat {
     Json,
 }
 
-pub fn run(args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+pub fn run(mut args: ExportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    if args.json {
+        args.format = ExportFormat::Json;
+    }
     let store = ctx.open_read()?;
     let metrics = store.metrics(None)?;
     // Written as read, never held whole: a million points made a gigabyte of JSON in memory.

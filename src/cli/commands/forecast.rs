@@ -123,10 +123,10 @@ fn print(out: &mut Output, views: &[MetricView]) -> Result<()> {
     for v in off {
         out.line(out.paint(
             &format!(
-                "OFF PATH: {}/{} has a {:.0}% chance of meeting its {} deadline",
+                "OFF PATH: {}/{} has a {} chance of meeting its {} deadline",
                 v.project,
                 v.metric,
-                v.p_on_time.unwrap_or(0.0) * 100.0,
+                crate::core::format::chance(v.p_on_time.unwrap_or(0.0)),
                 v.deadline.map(|d| d.to_string()).unwrap_or_default()
             ),
             Color::Red,

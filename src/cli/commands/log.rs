@@ -65,7 +65,7 @@ pub fn run(args: LogArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let metric = args.metric.as_deref().map(|m| validate::metric_ref("--metric", m)).transpose()?;
     let engineer = args.engineer.as_deref().map(|e| validate::handle("--engineer", e)).transpose()?;
     let value = args.value.as_deref().map(|v| validate::number("--value", v)).transpose()?;
-    let note = args.note.as_deref().map(|n| validate::note("--note", n)).transpose()?;
+    let note = args.note.as_deref().map(|n| validate::entered("--note", n)).transpose()?;
     let date = args.date.as_deref().map(|d| validate::date("--date", d, today)).transpose()?;
     let reviewer = args.reviewer.as_deref().map(|r| validate::handle("--reviewer", r)).transpose()?;
     let reviewer = reviewer.or_else(|| ctx.settings.reviewer.clone());
@@ -363,7 +363,7 @@ fn parse_next(s: &str) -> Option<Next> {
 fn ask_note(theme: &dialoguer::theme::ColorfulTheme) -> Result<String> {
     if std::env::var_os("EDITOR").is_some_and(|e| !e.is_empty()) {
         let text = dialoguer::Editor::new().edit("").map_err(|_| aborted())?.unwrap_or_default();
-        match validate::note("note", &text) {
+        match validate::entered("note", &text) {
             Ok(n) => return Ok(n),
             Err(_) if text.trim().is_empty() => {
                 eprintln!("the note is empty: every point needs one saying what was heard")
@@ -374,8 +374,8 @@ fn ask_note(theme: &dialoguer::theme::ColorfulTheme) -> Result<String> {
     discard_typed_ahead();
     let text = dialoguer::Input::<String>::with_theme(theme)
         .with_prompt("note (what was said)")
-        .validate_with(|s: &String| validate::note("note", s).map(|_| ()).map_err(|e| e.message))
+        .validate_with(|s: &String| validate::entered("note", s).map(|_| ()).map_err(|e| e.message))
         .interact_text()
         .map_err(|_| aborted())?;
-    Ok(validate::note("note", &text)?)
+    Ok(validate::entered("note", &text)?)
 }

@@ -212,7 +212,7 @@ pub fn set_archived(
     reason: Option<String>,
     archived: bool,
 ) -> Result<()> {
-    let reason = reason.map(|r| crate::core::validate::long_text("--reason", &r)).transpose()?;
+    let reason = reason.map(|r| crate::core::validate::entered("--reason", &r)).transpose()?;
     let mut store = ctx.open()?;
     store.set_archived(
         project,

@@ -121,11 +121,11 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
         PointCmd::Amend { id, value, note, date, engineer, reason, force } => {
             let amendment = Amendment {
                 value: value.map(|v| validate::number("--value", &v)).transpose()?,
-                note: note.map(|n| validate::note("--note", &n)).transpose()?,
+                note: note.map(|n| validate::entered("--note", &n)).transpose()?,
                 date: date.map(|d| validate::date("--date", &d, today)).transpose()?,
                 engineer: engineer.map(|e| validate::handle("--engineer", &e)).transpose()?,
             };
-            let reason = validate::long_text("--reason", &reason)?;
+            let reason = validate::entered("--reason", &reason)?;
             if amendment.is_empty() {
                 return Err(UserError::new(format!("point amend {id}: nothing to change"))
                     .hint("give the right --value, --note, --date or --engineer")
@@ -168,7 +168,7 @@ pub fn run(args: PointArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
             Ok(())
         }
         PointCmd::Retract { id, reason } => {
-            let reason = validate::long_text("--reason", &reason)?;
+            let reason = validate::entered("--reason", &reason)?;
             let mut store = ctx.open()?;
             let before = store.point_history(id)?;
             store.retract_point(id, &reason, crate::cli::config::author(&ctx.settings).as_deref())?;

@@ -35,6 +35,9 @@ pub struct ReportArgs {
     week: Option<String>,
     #[arg(long, value_enum, default_value = "md")]
     format: ReportFormat,
+    /// The same as --format json (every command that shows data takes --json)
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
     /// Write here instead of standard output
     #[arg(long)]
     out: Option<PathBuf>,
@@ -59,7 +62,10 @@ enum ReportFormat {
     Json,
 }
 
-pub fn run(args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+pub fn run(mut args: ReportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
+    if args.json {
+        args.format = ReportFormat::Json;
+    }
     let today = ctx.clock.today;
     let as_of = match (&args.as_of, &args.week) {
         (Some(d), _) => validate::as_of("--as-of", d, today)?,

@@ -53,9 +53,9 @@ pub fn run(args: ReviewArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let today = ctx.clock.today;
     match args.cmd {
         ReviewCmd::Add { date, kind, reviewer, notes } => {
-            let date = date.map(|d| validate::date("--date", &d, today)).transpose()?.unwrap_or(today);
+            let date = date.map(|d| validate::event_date("--date", &d, today)).transpose()?.unwrap_or(today);
             let reviewer = reviewer.map(|r| validate::handle("--reviewer", &r)).transpose()?;
-            let notes = notes.map(|n| validate::long_text("--notes", &n)).transpose()?;
+            let notes = notes.map(|n| validate::entered("--notes", &n)).transpose()?;
             let kind = validate::review_kind("--kind", &kind)?;
             let mut store = ctx.open()?;
             let id = store.add_review(date, kind, reviewer.as_deref(), notes.as_deref())?;
