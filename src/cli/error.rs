@@ -88,6 +88,9 @@ pub fn for_user(e: &StoreError) -> UserError {
         StoreError::MetricDiffers { column, metric, .. } => said.hint(format!(
             "an import does not change a metric: change it first with limfac metric edit {metric} --{column} VALUE, or leave the cell empty"
         )),
+        StoreError::OutOfBounds { metric, .. } => said.hint(format!(
+            "fix the value, widen the bounds with limfac metric edit {metric} --min/--max, or import with --force"
+        )),
         StoreError::BlockersDiffer { .. } => {
             said.hint("an import adds readings; add or resolve a blocker with limfac blocker add|resolve")
         }

@@ -21,12 +21,25 @@ pub const JUMP_RATIO: f64 = 10.0;
 /// history the question reads beyond its length.
 pub const WINDOW: usize = 10;
 
+/// A lower and an upper bound, either absent.
+pub type Bounds = (Option<f64>, Option<f64>);
+
 /// The bounds that apply: the declared ones, else 0–100 for a percentage.
-pub fn effective_bounds(m: &Metric) -> (Option<f64>, Option<f64>) {
-    if m.min.is_none() && m.max.is_none() && m.unit.as_deref().map(str::trim) == Some("%") {
+pub fn effective_bounds(m: &Metric) -> Bounds {
+    bounds_of(m.min, m.max, m.unit.as_deref())
+}
+
+/// [`effective_bounds`] of a metric's declared bounds and unit.
+pub fn bounds_of(min: Option<f64>, max: Option<f64>, unit: Option<&str>) -> Bounds {
+    if min.is_none() && max.is_none() && unit.map(str::trim) == Some("%") {
         return (Some(0.0), Some(100.0));
     }
-    (m.min, m.max)
+    (min, max)
+}
+
+/// Whether `value` lies outside bounds `(lo, hi)`.
+pub fn outside((lo, hi): Bounds, value: f64) -> bool {
+    lo.is_some_and(|lo| value < lo) || hi.is_some_and(|hi| value > hi)
 }
 
 /// Why `value` looks like a mistake for metric `m`, given its earlier
@@ -41,7 +54,7 @@ pub fn question(m: &Metric, history: &[f64], value: f64) -> Option<String> {
 pub fn question_recent(m: &Metric, earlier: usize, recent: &[f64], value: f64) -> Option<String> {
     let (lo, hi) = effective_bounds(m);
     let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-    if lo.is_some_and(|lo| value < lo) || hi.is_some_and(|hi| value > hi) {
+    if outside((lo, hi), value) {
         let declared = if m.min.is_none() && m.max.is_none() { " (a percentage)" } else { "" };
         return Some(format!(
             "{}{unit} is outside what {} can physically be: {}{declared}",

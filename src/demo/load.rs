@@ -47,7 +47,7 @@ pub fn load(store: &mut Store, data: &Dataset) -> Result<()> {
             ..ImportRow::default()
         })
     });
-    store.import(rows, false, &mut |_| {})?;
+    store.import(rows, false, false, &mut |_| {})?;
     let open = store.blockers(&BlockerFilter::default())?;
     for r in &data.resolutions {
         if let Some(b) = open.iter().find(|b| b.project == r.project && b.category == r.category && b.text == r.text) {
@@ -81,7 +81,7 @@ pub fn load_scale(store: &mut Store, data: &ScaleData) -> Result<()> {
             ..ImportRow::default()
         })
     });
-    store.import(rows, false, &mut |_| {})?;
+    store.import(rows, false, false, &mut |_| {})?;
     // Goal projects carry deadlines, set four weeks ago, half a year out.
     let today = store.clock().today;
     for p in data.projects.iter().filter(|p| !p.depends_on.is_empty()).take(40) {

@@ -15,6 +15,7 @@ use super::points::day_review;
 use super::{Store, StoreError};
 use crate::core::error::UserError;
 use crate::core::model::{Direction, Metric, Point, ReviewKind};
+use crate::core::plausible;
 
 /// The most unknown names an import lists (see [`StoreError::UnknownNames`]).
 pub const MAX_UNKNOWN: usize = 1000;
@@ -125,7 +126,13 @@ pub struct ImportSummary {
 impl Store {
     /// Imports `rows` all or nothing. Without `create_missing`, unknown
     /// projects, metrics or engineers fail the import, naming every one.
-    pub fn import<I>(&mut self, rows: I, create_missing: bool, progress: &mut dyn FnMut(u64)) -> Result<ImportSummary>
+    pub fn import<I>(
+        &mut self,
+        rows: I,
+        create_missing: bool,
+        force: bool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportSummary>
     where
         I: IntoIterator<Item = Result<ImportRow, UserError>>,
     {
@@ -134,7 +141,7 @@ impl Store {
             let batch: ImportBatch = rows.by_ref().take(1024).collect();
             (!batch.is_empty()).then_some(batch)
         });
-        self.import_batches(batches, create_missing, progress, &mut drop)
+        self.import_batches(batches, create_missing, force, progress, &mut drop)
     }
 
     /// [`Store::import`] of rows in batches, handing each batch to `spent` once its rows are
@@ -147,6 +154,7 @@ impl Store {
         &mut self,
         batches: I,
         create_missing: bool,
+        force: bool,
         progress: &mut dyn FnMut(u64),
         spent: &mut dyn FnMut(ImportBatch),
     ) -> Result<ImportSummary>
@@ -173,7 +181,7 @@ impl Store {
         // statement journal, a copy of every page the statement changes (3.4 GB written to
         // a temporary file for a million rows, a quarter of the import's time).
         self.conn.execute_batch("PRAGMA ignore_check_constraints = ON")?;
-        let result = self.import_rows(batches, create_missing, progress, spent, &stamp);
+        let result = self.import_rows(batches, create_missing, force, progress, spent, &stamp);
         self.conn.execute_batch("PRAGMA ignore_check_constraints = OFF; PRAGMA foreign_keys = ON")?;
         if journal {
             // Back to WAL for what follows. Should another process hold the file open by
@@ -187,6 +195,7 @@ impl Store {
         &mut self,
         batches: I,
         create_missing: bool,
+        force: bool,
         progress: &mut dyn FnMut(u64),
         spent: &mut dyn FnMut(ImportBatch),
         stamp: &str,
@@ -261,7 +270,7 @@ impl Store {
                         }
                         None => None,
                     };
-                    let (Some((metric_id, project_id)), Some(engineer_id)) = (metric, engineer_id) else {
+                    let (Some((metric_id, project_id, bounds)), Some(engineer_id)) = (metric, engineer_id) else {
                         continue;
                     };
                     if !unknown.is_empty() {
@@ -276,6 +285,17 @@ impl Store {
                         summary.resolved_blockers += same_blockers(&tx, point, row)?;
                         summary.skipped += 1;
                         continue;
+                    }
+                    // A new reading only: one forced in before and exported comes back as a
+                    // reading already stored, skipped above.
+                    if !force && plausible::outside(bounds, row.point.value) {
+                        return Err(StoreError::OutOfBounds {
+                            line: row.line,
+                            value: crate::core::format::num(row.point.value),
+                            metric: format!("{}/{}", row.point.project, row.point.metric),
+                            bounds: crate::core::format::bounds(bounds.0, bounds.1),
+                        }
+                        .into());
                     }
                     // A reviewer without a kind joins that day's weekly review, as `log` does.
                     let kind = row.kind.or(row.reviewer.as_ref().map(|_| ReviewKind::Weekly));
@@ -741,6 +761,8 @@ struct Known {
     direction: Direction,
     tolerance: f64,
     unit: Option<String>,
+    /// The bounds its readings must keep (see [`plausible::bounds_of`]).
+    bounds: plausible::Bounds,
 }
 
 impl Known {
@@ -784,7 +806,7 @@ struct Metrics<'c> {
 impl<'c> Metrics<'c> {
     fn new(tx: &'c rusqlite::Connection) -> Result<Metrics<'c>> {
         let find = tx
-            .prepare("SELECT id, target, direction, tolerance, unit FROM metric WHERE project_id = ?1 AND slug = ?2")?;
+            .prepare("SELECT id, target, direction, tolerance, unit, lower_bound, upper_bound FROM metric WHERE project_id = ?1 AND slug = ?2")?;
         Ok(Metrics { known: HashMap::default(), find })
     }
 
@@ -801,11 +823,11 @@ impl<'c> Metrics<'c> {
         stamp: &str,
         unknown: &mut Unknown,
         created: &mut Vec<String>,
-    ) -> Result<Option<(i64, i64)>> {
+    ) -> Result<Option<(i64, i64, plausible::Bounds)>> {
         let (project, metric) = (&row.point.project, &row.point.metric);
         if let Some(k) = self.known.get(project).and_then(|m| m.get(metric)) {
             k.check(row)?;
-            return Ok(Some((k.id, k.project_id)));
+            return Ok(Some((k.id, k.project_id, k.bounds)));
         }
         let Some(pid) = project_id else {
             unknown.add(format!("metric '{project}/{metric}'"));
@@ -821,6 +843,7 @@ impl<'c> Metrics<'c> {
                     target: r.get(1)?,
                     direction: direction.parse().unwrap_or(Direction::Down),
                     tolerance: r.get(3)?,
+                    bounds: plausible::bounds_of(r.get(5)?, r.get(6)?, r.get::<_, Option<String>>(4)?.as_deref()),
                     unit: r.get(4)?,
                 })
             })
@@ -852,14 +875,15 @@ impl<'c> Metrics<'c> {
                 };
                 let id = insert_metric(tx, pid, &m, stamp)?;
                 created.push(m.key());
-                Known { id, project_id: pid, target, direction, tolerance: m.tolerance, unit: m.unit }
+                let bounds = plausible::bounds_of(None, None, m.unit.as_deref());
+                Known { id, project_id: pid, target, direction, tolerance: m.tolerance, unit: m.unit, bounds }
             }
             None => {
                 unknown.add(format!("metric '{project}/{metric}'"));
                 return Ok(None);
             }
         };
-        let ids = (k.id, k.project_id);
+        let ids = (k.id, k.project_id, k.bounds);
         self.known.entry(project.clone()).or_default().insert(metric.clone(), k);
         Ok(Some(ids))
     }
@@ -927,7 +951,7 @@ mod tests {
                 row(i + 2, 1 + (i % 28) as u32, &format!("m{}", i % 3), &format!("note {i}"), &blockers)
             })
             .collect();
-        let summary = store.import(rows, true, &mut |_| {}).unwrap();
+        let summary = store.import(rows, true, false, &mut |_| {}).unwrap();
         assert_eq!((summary.points, summary.blockers), (100, 2 * cited.len() as u64));
         let wrong: i64 = store
             .conn
@@ -973,7 +997,7 @@ mod tests {
             (far, "date"),
         ] {
             let rows = vec![row(2, 1, "m", "first", &[]), row(3, 2, "m", "second", &["part"]), bad];
-            let err = store.import(rows, true, &mut |_| {}).unwrap_err();
+            let err = store.import(rows, true, false, &mut |_| {}).unwrap_err();
             match err.downcast_ref::<StoreError>() {
                 Some(StoreError::RowRefused { line: 5, column: c, .. }) => assert_eq!(*c, column),
                 _ => panic!("{column}: {err:#}"),

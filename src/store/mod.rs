@@ -146,6 +146,10 @@ pub enum StoreError {
     CannotCreateMetric { line: u64, metric: String },
     #[error("line {line}, column {column}: '{given}' differs from metric {metric}'s {column} '{stored}'")]
     MetricDiffers { line: u64, column: String, given: String, stored: String, metric: String },
+    /// A reading outside its metric's physical bounds (`log` questions it; a file cannot
+    /// answer, so an import refuses it unless `--force`).
+    #[error("line {line}, column value: {value} is outside what {metric} can physically be: {bounds}")]
+    OutOfBounds { line: u64, value: String, metric: String, bounds: String },
     /// An imported row that the schema's CHECK constraints refuse (the file parser refuses
     /// these first; the store checks again for its other callers).
     #[error("line {line}, column {column}: {problem}")]

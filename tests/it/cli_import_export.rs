@@ -220,3 +220,33 @@ fn demo_writes_its_own_file_and_never_the_users_database() {
     let doctor = db.cmd().args(["--db", d, "doctor"]).output().unwrap();
     assert!(doctor.status.success());
 }
+
+/// A reading outside its metric's bounds is refused by `import` as by `log` (it was stored
+/// without a word), naming the line and the bounds; `--force` takes it, as `log --force`
+/// does, and an export holding it imports back (the reading is already stored).
+#[test]
+fn import_keeps_a_metrics_bounds_unless_forced() {
+    let db = TestDb::seeded();
+    db.run(&["metric", "add", "chips/yield", "--target", "90", "--direction", "up", "--unit", "%"]).ok();
+    let file = db.file("yield.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}\n2026-11-20,chips,yield,alice,50,fine\n2026-11-21,chips,yield,alice,5000,a slipped digit\n"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let r =
+        db.refused(&["import", f], "line 3, column value: 5000 is outside what chips/yield can physically be: 0–100");
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    db.run(&["metric", "add", "power/temp", "--target", "40", "--direction", "down", "--min", "-50", "--max", "150"])
+        .ok();
+    let cold = db.file("cold.csv");
+    std::fs::write(&cold, format!("{HEADER}\n2026-11-20,power,temp,alice,-60,frozen sensor\n")).unwrap();
+    db.refused(&["import", cold.to_str().unwrap()], "-60 is outside what power/temp can physically be: -50–150");
+    db.run(&["import", f, "--force"]).ok();
+    assert_eq!(point_count(&db), 2);
+    let all = db.file("all.csv");
+    db.run(&["export", "--out", all.to_str().unwrap()]).ok();
+    let r = db.run(&["import", all.to_str().unwrap()]).ok();
+    assert!(r.stderr.contains("skipped 2 rows"), "{}", r.stderr);
+}

@@ -36,6 +36,10 @@ pub struct ImportArgs {
     /// Create unknown projects, metrics and engineers instead of failing
     #[arg(long)]
     create_missing: bool,
+    /// Accept readings outside a metric's --min/--max bounds (as `log --force` does); without
+    /// it such a row fails the import, naming its line
+    #[arg(long)]
+    force: bool,
     #[arg(long)]
     json: bool,
 }
@@ -59,7 +63,7 @@ pub fn run(args: ImportArgs, ctx: &Ctx, out: &mut Output) -> Result<()> {
     let bar = crate::render::output::progress(out, None, "importing rows…");
     let mut progress = |n: u64| bar.set_position(n);
     // The parsing thread has gone (an error there): the batch is freed here instead.
-    let summary = store.import_batches(batches, args.create_missing, &mut progress, &mut |batch| {
+    let summary = store.import_batches(batches, args.create_missing, args.force, &mut progress, &mut |batch| {
         let _ = back.send(batch);
     });
     bar.finish_and_clear();
