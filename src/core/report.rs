@@ -130,6 +130,9 @@ pub struct Report {
     pub projects: Vec<ProjectRow>,
     pub attention: Vec<Attention>,
     pub coverage: Vec<Coverage>,
+    /// Engineers on active projects heard from at all by the as-of date: with none, an empty
+    /// coverage list means nobody has reported yet, not that everyone has.
+    pub heard_from: usize,
     pub blockers: Vec<BlockerRow>,
     /// Who the report is for (skip-level depth is counted from them).
     pub reviewer: Option<String>,
@@ -378,13 +381,15 @@ pub fn build(snapshot: &Snapshot, now: &Outlook, previous: Option<&Outlook>, pol
             .collect(),
         None => Vec::new(),
     };
+    let (coverage, heard_from) = coverage(snapshot, now, reviewer.as_deref());
     Report {
         limiting_factor_history: Vec::new(),
         forecast_record: ForecastRecord::from_record(&now.record),
         status_changes,
         as_of,
         week: iso_week(as_of),
-        coverage: coverage(snapshot, now, reviewer.as_deref()),
+        coverage,
+        heard_from,
         blockers: blockers(snapshot, as_of, lf.as_ref()),
         limiting_factor: lf,
         limiting_factor_previous: prev,
@@ -420,8 +425,9 @@ fn change_sentence(now: Option<&LimitingView>, prev: Option<&LimitingView>) -> S
     }
 }
 
-/// Engineers on unfinished projects not heard from for two weeks or more.
-fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> Vec<Coverage> {
+/// Engineers on unfinished projects not heard from for two weeks or more, and how many on
+/// them were heard from at all.
+fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> (Vec<Coverage>, usize) {
     let active: HashSet<&str> =
         now.analysis.projects.iter().filter(|p| p.status != Status::Done).map(|p| p.project.as_str()).collect();
     let mut last: HashMap<u32, NaiveDate> = HashMap::new();
@@ -436,6 +442,7 @@ fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> Vec<C
             }
         }
     }
+    let heard_from = on_active.len();
     let mut out: Vec<Coverage> = on_active
         .into_iter()
         .filter_map(|i| {
@@ -454,7 +461,7 @@ fn coverage(snapshot: &Snapshot, now: &Outlook, reviewer: Option<&str>) -> Vec<C
         })
         .collect();
     out.sort_by(|a, b| a.last_heard.cmp(&b.last_heard).then_with(|| a.engineer.cmp(&b.engineer)));
-    out
+    (out, heard_from)
 }
 
 /// Open blockers as of the date: those on the limiting factor's path first,

@@ -311,3 +311,16 @@ fn report_and_export_take_json_like_every_command() {
     let r = db.run(&["report", "--json", "--format", "md"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// A report dated before anyone reported said everyone had been heard from recently.
+#[test]
+fn a_report_before_any_reading_does_not_claim_full_coverage() {
+    let db = TestDb::seeded_with_readings();
+    let md = db.run(&["report", "--as-of", "2026-10-01"]).ok().stdout;
+    assert!(md.contains("Nobody on an active project has reported a reading yet."), "{md}");
+    assert!(!md.contains("Everyone on active projects"), "{md}");
+    assert_eq!(report_json(&db, &["--as-of", "2026-10-01"])["heard_from"], 0);
+    let md = db.run(&["report"]).ok().stdout;
+    assert!(md.contains("Everyone on active projects was heard from"), "{md}");
+    assert_eq!(report_json(&db, &[])["heard_from"], 1);
+}
