@@ -378,7 +378,11 @@ impl ScaleData {
                 for i in range {
                     let gap = truth + plan.noise * normal(key(m, i, 2));
                     let gap = if plan.shape == Shape::Done { gap.max(0.0) } else { gap };
+                    // Kept within the metric's physical bounds (a percentage's noise below 0
+                    // is no reading anyone takes), as `log` and `import` require.
+                    let (lo, hi) = crate::core::plausible::effective_bounds(metric);
                     let value = metric.direction.value_from_gap(gap, metric.target);
+                    let value = value.max(lo.unwrap_or(f64::MIN)).min(hi.unwrap_or(f64::MAX));
                     let engineer = plan.team[i as usize % plan.team.len()];
                     // One reading in 150 on stalled or diverging work opens a blocker.
                     let blocker = (matches!(plan.shape, Shape::Plateau | Shape::Flat | Shape::Diverging)
